@@ -1,0 +1,69 @@
+"""Start-up of the desktop app: the Qt application, the store, the window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from agent_assist import APP_ID, APP_NAME, __version__
+from agent_assist.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+
+def resource_path(*parts: str) -> Path:
+    try:
+        from importlib.resources import files
+
+        p = Path(str(files("agent_assist.resources").joinpath(*parts)))
+        if p.exists():
+            return p
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[1].joinpath("resources", *parts)
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    QCoreApplication.setOrganizationName(APP_ID)
+    QCoreApplication.setApplicationName(APP_ID)
+    QCoreApplication.setApplicationVersion(__version__)
+    app.setApplicationDisplayName(APP_NAME)
+    icon = resource_path("icons", "agent-assist.svg")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    style = resource_path("style.qss")
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app
+
+
+def open_store_or_explain(path: Path) -> Store | None:
+    """Open the database; on failure tell the person why in a dialog and return None."""
+    try:
+        return Store(path)
+    except StoreError as exc:
+        QMessageBox.critical(None, f"{APP_NAME} cannot open the database", str(exc))
+        print(f"agent-assist: {exc}", file=sys.stderr)
+        return None
+
+
+def run(db_path: Path, *, user: str, qt_args: list[str] | None = None) -> int:
+    from agent_assist.ui.main_window import MainWindow
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = make_application(qt_args)
+    store = open_store_or_explain(db_path)
+    if store is None:
+        return 2
+    window = MainWindow(store, user=user, settings=QSettings())
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        store.close()

@@ -1,0 +1,1 @@
+"""Drafting help: the offline drafter now; model providers, prompts, redaction and triage build on it."""

@@ -1,0 +1,53 @@
+"""Everything the agent needs when a ticket opens, gathered in one call.
+
+The thread, knowledge suggestions for it, and the draft being worked on —
+creating an offline suggestion when there is none yet. Plain data in, plain
+data out, so the UI runs it on a worker thread and the tests call it directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent_assist.assist import offline_drafter
+from agent_assist.knowledge.search import SearchHit, suggest_for_text
+from agent_assist.store import Store, drafts
+from agent_assist.store.drafts import Draft
+from agent_assist.store.tickets import Ticket, get_ticket
+
+NO_DRAFT_STATUSES = ("closed",)
+
+
+@dataclass(frozen=True)
+class TicketWorkspace:
+    ticket: Ticket
+    suggestions: tuple[SearchHit, ...]
+    draft: Draft | None
+
+
+def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
+    db = store.db
+    ticket = get_ticket(db, ticket_id)
+    hits = tuple(suggest_for_text(db, ticket.inbound_text(), subject=ticket.subject,
+                                  language=ticket.language, limit=8))
+    draft = drafts.active_for_ticket(db, ticket_id)
+    if draft is None and ticket.status not in NO_DRAFT_STATUSES:
+        suggestion = offline_drafter.compose(ticket, list(hits), db, agent_name=agent)
+        draft_id = drafts.suggest(store, ticket_id, suggestion.body, actor=agent, source=suggestion.source,
+                                  citations=suggestion.citations, prompt_version=suggestion.prompt_version)
+        draft = drafts.get(db, draft_id)
+    return TicketWorkspace(ticket, hits, draft)
+
+
+def regenerate_offline(store: Store, ticket_id: int, *, agent: str) -> Draft:
+    """Discard the open draft (if any) and suggest a fresh offline one."""
+    db = store.db
+    ticket = get_ticket(db, ticket_id)
+    with store.transaction():
+        current = drafts.active_for_ticket(db, ticket_id)
+        if current is not None:
+            drafts.discard(store, current.id, actor=agent)
+        suggestion = offline_drafter.draft_reply(db, ticket, agent_name=agent)
+        draft_id = drafts.suggest(store, ticket_id, suggestion.body, actor=agent, source=suggestion.source,
+                                  citations=suggestion.citations, prompt_version=suggestion.prompt_version)
+    return drafts.get(db, draft_id)

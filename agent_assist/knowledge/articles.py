@@ -1,0 +1,80 @@
+"""Adding and reading knowledge articles (the FTS index follows through triggers)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from agent_assist.store import audit
+from agent_assist.store.database import Store
+from agent_assist.store.errors import NotFoundError
+from agent_assist.timefmt import now_iso
+
+
+@dataclass(frozen=True)
+class Article:
+    id: int
+    key: str | None
+    title: str
+    body: str
+    section: str | None
+    locale: str | None
+    source: str | None
+    url: str | None
+    updated_at: str | None
+
+    @property
+    def citation(self) -> str:
+        return f"[KB-{self.id}]"
+
+    def answer(self) -> str:
+        """The first paragraph: the direct answer an agent would paste."""
+        for para in self.body.split("\n\n"):
+            if para.strip():
+                return para.strip()
+        return self.body.strip()
+
+
+def content_hash(title: str, body: str) -> str:
+    return hashlib.sha256(f"{title}\x00{body}".encode()).hexdigest()
+
+
+def add_articles(store: Store, articles: Iterable[Mapping[str, Any]], *, actor: str = "system") -> int:
+    """Insert articles in one transaction; returns how many were added."""
+    now = now_iso()
+    rows = [
+        {
+            "key": a.get("key"),
+            "title": a["title"].strip(),
+            "body": a["body"].strip(),
+            "section": a.get("section"),
+            "locale": a.get("locale"),
+            "source": a.get("source"),
+            "url": a.get("url"),
+            "content_hash": content_hash(a["title"], a["body"]),
+            "updated_at": a.get("updated_at") or now,
+        }
+        for a in articles
+    ]
+    with store.transaction() as db:
+        db["articles"].insert_all(rows, batch_size=500)
+        audit.record(db, actor=actor, action="kb.articles_added", count=len(rows))
+    return len(rows)
+
+
+def get_article(db: sqlite_utils.Database, article_id: int) -> Article:
+    row = db.conn.execute(
+        "SELECT id, key, title, body, section, locale, source, url, updated_at FROM articles WHERE id = ?",
+        (article_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"Article KB-{article_id} does not exist.")
+    return Article(*row)
+
+
+def count(db: sqlite_utils.Database) -> int:
+    return db.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]

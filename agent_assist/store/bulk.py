@@ -1,0 +1,90 @@
+"""Loading a whole data set at once (demo data, benchmarks, migrations from other tools).
+
+The shape is plain data: ``{"articles": [...], "customers": [...], "tickets": [...]}``
+where each ticket names its customer by ``customer_ref`` and carries its
+``messages``. Everything goes in through sqlite-utils' batched inserts inside one
+transaction, with one audit row for the import.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from agent_assist.knowledge.articles import content_hash
+from agent_assist.sanitize import sanitize_html
+from agent_assist.store import audit
+from agent_assist.store.database import Store
+from agent_assist.store.tickets import priority_rank
+from agent_assist.timefmt import now_iso
+
+BATCH = 1000
+
+
+def import_dataset(store: Store, data: Mapping[str, Any], *, actor: str = "system", label: str = "import") -> dict[str, int]:
+    """Insert customers, tickets (with messages) and articles; returns counts."""
+    now = now_iso()
+    with store.transaction() as db:
+        first_customer = (db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM customers").fetchone()[0]) + 1
+        customer_ids: dict[int, int] = {}
+        customer_rows = []
+        for offset, c in enumerate(data.get("customers", ())):
+            cid = first_customer + offset
+            customer_ids[c["ref"]] = cid
+            customer_rows.append({"id": cid, "name": c["name"], "email": c.get("email"),
+                                  "language": c.get("language"), "created_at": c.get("created_at") or now})
+        db["customers"].insert_all(customer_rows, batch_size=BATCH)
+
+        first_ticket = (db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM tickets").fetchone()[0]) + 1
+        ticket_rows = []
+        message_rows = []
+        for offset, t in enumerate(data.get("tickets", ())):
+            tid = first_ticket + offset
+            ticket_rows.append({
+                "id": tid,
+                "customer_id": customer_ids[t["customer_ref"]],
+                "subject": t["subject"],
+                "status": t.get("status", "new"),
+                "priority": priority_rank(t.get("priority", "normal")),
+                "channel": t.get("channel", "email"),
+                "language": t.get("language", "en"),
+                "assignee": t.get("assignee"),
+                "sla_due_at": t.get("sla_due_at"),
+                "tags": json.dumps(list(t.get("tags", ()))),
+                "topic": t.get("topic"),
+                "created_at": t["created_at"],
+                "updated_at": t.get("updated_at") or t["created_at"],
+            })
+            for m in t.get("messages", ()):
+                raw_html = m.get("body_html")
+                message_rows.append({
+                    "ticket_id": tid,
+                    "direction": m["direction"],
+                    "author": m.get("author"),
+                    "body_text": m["body_text"],
+                    "body_html": sanitize_html(raw_html) if raw_html else None,
+                    "created_at": m["created_at"],
+                })
+        db["tickets"].insert_all(ticket_rows, batch_size=BATCH)
+        db["messages"].insert_all(message_rows, batch_size=BATCH)
+
+        article_rows = [
+            {
+                "key": a.get("key"),
+                "title": a["title"],
+                "body": a["body"],
+                "section": a.get("section"),
+                "locale": a.get("locale"),
+                "source": a.get("source"),
+                "url": a.get("url"),
+                "content_hash": content_hash(a["title"], a["body"]),
+                "updated_at": a.get("updated_at") or now,
+            }
+            for a in data.get("articles", ())
+        ]
+        db["articles"].insert_all(article_rows, batch_size=BATCH)
+        counts = {"customers": len(customer_rows), "tickets": len(ticket_rows),
+                  "messages": len(message_rows), "articles": len(article_rows)}
+        audit.record(db, actor=actor, action="data.imported", label=label, **counts)
+    return counts

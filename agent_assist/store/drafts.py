@@ -1,0 +1,181 @@
+"""The draft lifecycle, in one place.
+
+    suggested -> edited -> approved -> sent
+         \\________\\________\\-> discarded
+
+Only :func:`send` turns a draft into an outbound message, and only from
+``approved`` by a named person; every path (UI, CLI, channels) goes through it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from agent_assist.store import audit
+from agent_assist.store.database import Store
+from agent_assist.store.errors import InvalidTransitionError, NotFoundError
+from agent_assist.store.tickets import STATUSES
+from agent_assist.timefmt import now_iso
+
+OPEN_STATES = ("suggested", "edited", "approved", "awaiting_supervisor")
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "suggested": frozenset({"edited", "approved", "discarded", "awaiting_supervisor"}),
+    "edited": frozenset({"edited", "approved", "discarded", "awaiting_supervisor"}),
+    "awaiting_supervisor": frozenset({"approved", "edited", "discarded"}),
+    "approved": frozenset({"sent", "edited", "discarded"}),
+    "sent": frozenset(),
+    "discarded": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    ticket_id: int
+    state: str
+    source: str
+    original_body: str
+    body: str
+    citations: tuple[int, ...]
+    provider: str | None
+    model: str | None
+    prompt_version: str | None
+    created_by: str | None
+    approved_by: str | None
+    created_at: str
+    updated_at: str
+
+
+_COLUMNS = ("id, ticket_id, state, source, original_body, body, citations, provider, model, "
+            "prompt_version, created_by, approved_by, created_at, updated_at")
+
+
+def _row_to_draft(row: Sequence[object]) -> Draft:
+    values = list(row)
+    values[6] = tuple(json.loads(values[6] or "[]"))  # type: ignore[arg-type]
+    return Draft(*values)  # type: ignore[arg-type]
+
+
+def get(db: sqlite_utils.Database, draft_id: int) -> Draft:
+    row = db.conn.execute(f"SELECT {_COLUMNS} FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"Draft {draft_id} does not exist.")
+    return _row_to_draft(row)
+
+
+def active_for_ticket(db: sqlite_utils.Database, ticket_id: int) -> Draft | None:
+    """The draft being worked on for this ticket, if any (the newest open one)."""
+    row = db.conn.execute(
+        f"SELECT {_COLUMNS} FROM drafts WHERE ticket_id = ? AND state IN "
+        f"({', '.join('?' for _ in OPEN_STATES)}) ORDER BY id DESC LIMIT 1",
+        (ticket_id, *OPEN_STATES),
+    ).fetchone()
+    return _row_to_draft(row) if row else None
+
+
+def _move(db: sqlite_utils.Database, draft: Draft, to_state: str) -> None:
+    if to_state not in TRANSITIONS[draft.state]:
+        raise InvalidTransitionError(
+            f"A draft that is {draft.state.replace('_', ' ')} cannot become {to_state.replace('_', ' ')}."
+        )
+
+
+def suggest(store: Store, ticket_id: int, body: str, *, actor: str, source: str,
+            citations: Sequence[int] = (), provider: str | None = None, model: str | None = None,
+            prompt_version: str | None = None) -> int:
+    """Record a machine-made suggestion for a ticket. It is never sent as it is."""
+    now = now_iso()
+    with store.transaction() as db:
+        cur = db.conn.execute(
+            "INSERT INTO drafts (ticket_id, state, source, original_body, body, citations, provider, model, "
+            "prompt_version, created_by, created_at, updated_at) "
+            "VALUES (?, 'suggested', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (ticket_id, source, body, body, json.dumps(list(citations)), provider, model, prompt_version,
+             actor, now, now),
+        )
+        audit.record(db, actor=actor, action="draft.suggested", ticket_id=ticket_id, draft_id=cur.lastrowid,
+                     source=source, citations=list(citations), provider=provider, model=model,
+                     prompt_version=prompt_version)
+    return cur.lastrowid
+
+
+def save_edit(store: Store, draft_id: int, body: str, *, actor: str) -> None:
+    """Keep what the agent typed (no-op when nothing changed)."""
+    with store.transaction() as db:
+        draft = get(db, draft_id)
+        if draft.body == body:
+            return
+        _move(db, draft, "edited")
+        db.conn.execute("UPDATE drafts SET state = 'edited', body = ?, approved_by = NULL, updated_at = ? "
+                        "WHERE id = ?", (body, now_iso(), draft_id))
+        audit.record(db, actor=actor, action="draft.edited", ticket_id=draft.ticket_id, draft_id=draft_id,
+                     chars=len(body))
+
+
+def approve(store: Store, draft_id: int, body: str, *, actor: str) -> None:
+    """A named person approves this exact text."""
+    if not actor.strip():
+        raise InvalidTransitionError("A draft can only be approved by a named person.")
+    if not body.strip():
+        raise InvalidTransitionError("An empty reply cannot be approved.")
+    with store.transaction() as db:
+        save_edit(store, draft_id, body, actor=actor)
+        draft = get(db, draft_id)
+        _move(db, draft, "approved")
+        db.conn.execute("UPDATE drafts SET state = 'approved', approved_by = ?, updated_at = ? WHERE id = ?",
+                        (actor, now_iso(), draft_id))
+        audit.record(db, actor=actor, action="draft.approved", ticket_id=draft.ticket_id, draft_id=draft_id,
+                     source=draft.source, model=draft.model, prompt_version=draft.prompt_version,
+                     citations=list(draft.citations), edited=draft.body != draft.original_body)
+
+
+def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pending") -> int:
+    """The only way a reply reaches a customer: an approved draft becomes an outbound message.
+
+    Returns the new message id. The ticket moves to ``status_after`` (pending or solved).
+    """
+    if status_after not in STATUSES:
+        raise InvalidTransitionError(f"Unknown status {status_after!r}.")
+    if not actor.strip():
+        raise InvalidTransitionError("A reply can only be sent by a named person.")
+    now = now_iso()
+    with store.transaction() as db:
+        draft = get(db, draft_id)
+        if draft.state != "approved" or not draft.approved_by:
+            raise InvalidTransitionError(
+                f"Only an approved draft can be sent; this one is {draft.state.replace('_', ' ')}."
+            )
+        _move(db, draft, "sent")
+        cur = db.conn.execute(
+            "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at) "
+            "VALUES (?, 'outbound', ?, ?, NULL, ?)",
+            (draft.ticket_id, actor, draft.body, now),
+        )
+        db.conn.execute("UPDATE drafts SET state = 'sent', updated_at = ? WHERE id = ?", (now, draft_id))
+        before = db.conn.execute("SELECT status FROM tickets WHERE id = ?", (draft.ticket_id,)).fetchone()[0]
+        db.conn.execute("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?",
+                        (status_after, now, draft.ticket_id))
+        audit.record(db, actor=actor, action="reply.sent", ticket_id=draft.ticket_id, draft_id=draft_id,
+                     message_id=cur.lastrowid, approved_by=draft.approved_by, source=draft.source,
+                     model=draft.model, prompt_version=draft.prompt_version, citations=list(draft.citations),
+                     status_before=before, status_after=status_after)
+    return cur.lastrowid
+
+
+def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending") -> int:
+    """The agent's one explicit action: approve this text and send it, atomically."""
+    with store.transaction():
+        approve(store, draft_id, body, actor=actor)
+        return send(store, draft_id, actor=actor, status_after=status_after)
+
+
+def discard(store: Store, draft_id: int, *, actor: str) -> None:
+    with store.transaction() as db:
+        draft = get(db, draft_id)
+        _move(db, draft, "discarded")
+        db.conn.execute("UPDATE drafts SET state = 'discarded', updated_at = ? WHERE id = ?", (now_iso(), draft_id))
+        audit.record(db, actor=actor, action="draft.discarded", ticket_id=draft.ticket_id, draft_id=draft_id)

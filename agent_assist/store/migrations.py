@@ -1,0 +1,147 @@
+"""Ordered schema migrations. ``MIGRATIONS[n-1]`` takes the schema from n-1 to n.
+
+Each runs inside one ``BEGIN IMMEDIATE`` transaction together with the
+``PRAGMA user_version`` bump, so a failing migration leaves the file as it was.
+Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    db["customers"].create(
+        {"id": int, "name": str, "email": str, "language": str, "created_at": str},
+        pk="id",
+        not_null={"name", "created_at"},
+    )
+    db["customers"].create_index(["email"], unique=True)
+    db["customers"].create_index(["name"])
+
+    db["tickets"].create(
+        {
+            "id": int,
+            "customer_id": int,
+            "subject": str,
+            "status": str,
+            "priority": int,  # 0 urgent, 1 high, 2 normal, 3 low
+            "channel": str,
+            "language": str,
+            "assignee": str,
+            "sla_due_at": str,
+            "tags": str,  # JSON list
+            "topic": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id")],
+        not_null={"subject", "status", "priority", "channel", "created_at", "updated_at"},
+        defaults={"status": "new", "priority": 2, "channel": "email", "tags": "[]", "language": "en"},
+    )
+    for cols in (
+        ["status", "priority", "sla_due_at"],
+        ["sla_due_at"],
+        ["updated_at"],
+        ["assignee", "status"],
+        ["language"],
+        ["customer_id"],
+        ["priority", "sla_due_at"],
+    ):
+        db["tickets"].create_index(cols)
+
+    db["messages"].create(
+        {
+            "id": int,
+            "ticket_id": int,
+            "direction": str,  # inbound | outbound | note
+            "author": str,
+            "body_text": str,
+            "body_html": str,  # sanitized; NULL for plain-text messages
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("ticket_id", "tickets", "id")],
+        not_null={"ticket_id", "direction", "body_text", "created_at"},
+    )
+    db["messages"].create_index(["ticket_id", "created_at"])
+
+    db["articles"].create(
+        {
+            "id": int,
+            "key": str,
+            "title": str,
+            "body": str,
+            "section": str,
+            "locale": str,
+            "source": str,
+            "url": str,
+            "content_hash": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"title", "body"},
+    )
+    db["articles"].create_index(["source", "key", "locale"])
+    db["articles"].enable_fts(
+        ["title", "body"],
+        tokenize="unicode61 remove_diacritics 2",
+        create_triggers=True,
+    )
+    db.execute("CREATE VIRTUAL TABLE articles_fts_vocab USING fts5vocab(articles_fts, 'row')")
+
+    db["drafts"].create(
+        {
+            "id": int,
+            "ticket_id": int,
+            "state": str,  # suggested | edited | approved | sent | discarded | awaiting_supervisor
+            "source": str,  # offline | ai
+            "original_body": str,
+            "body": str,
+            "citations": str,  # JSON list of article ids
+            "provider": str,
+            "model": str,
+            "prompt_version": str,
+            "created_by": str,
+            "approved_by": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("ticket_id", "tickets", "id")],
+        not_null={"ticket_id", "state", "source", "body", "created_at", "updated_at"},
+    )
+    db["drafts"].create_index(["ticket_id", "state"])
+
+    db["audit"].create(
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "action": str,
+            "ticket_id": int,
+            "draft_id": int,
+            "details": str,  # JSON object
+            "prev_hash": str,
+            "hash": str,
+        },
+        pk="id",
+        not_null={"at", "actor", "action", "hash"},
+    )
+    db["audit"].create_index(["ticket_id"])
+    db.execute(
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    )
+
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+MIGRATIONS: list[Migration] = [_v1_initial]

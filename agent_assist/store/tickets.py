@@ -1,0 +1,303 @@
+"""Tickets, customers and messages: queries for the queue and the thread, and every
+state change (each writes its audit row in the same transaction)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlite_utils
+
+from agent_assist.sanitize import html_to_text, sanitize_html
+from agent_assist.store import audit
+from agent_assist.store.database import Store
+from agent_assist.store.errors import InvalidTransitionError, NotFoundError
+from agent_assist.timefmt import now_iso, parse_iso, to_iso
+
+PRIORITIES = ("urgent", "high", "normal", "low")
+STATUSES = ("new", "open", "pending", "solved", "closed")
+ACTIVE_STATUSES = ("new", "open", "pending")
+CHANNELS = ("email", "chat", "web", "phone")
+SLA_TARGETS = {0: timedelta(hours=2), 1: timedelta(hours=8), 2: timedelta(hours=24), 3: timedelta(hours=72)}
+MAX_MESSAGE_CHARS = 200_000  # longer bodies are kept whole in body_text but shown truncated
+
+
+def priority_rank(name: str) -> int:
+    try:
+        return PRIORITIES.index(name)
+    except ValueError:
+        raise ValueError(f"unknown priority {name!r}; use one of {', '.join(PRIORITIES)}") from None
+
+
+# -- the queue -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QueueFilter:
+    scope: str = "all"  # all | mine | unassigned
+    user: str | None = None
+    statuses: tuple[str, ...] = ACTIVE_STATUSES  # empty means any status
+    language: str | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    priority: int
+    sla_due_at: str | None
+    subject: str
+    customer: str
+    language: str
+    status: str
+    assignee: str | None
+    updated_at: str
+    tags: tuple[str, ...] = ()
+
+
+SORT_KEYS: dict[str, str] = {
+    "id": "t.id",
+    "priority": "t.priority",
+    "sla": "t.sla_due_at",
+    "subject": "t.subject COLLATE NOCASE",
+    "customer": "c.name COLLATE NOCASE",
+    "language": "t.language",
+    "status": "CASE t.status WHEN 'new' THEN 0 WHEN 'open' THEN 1 WHEN 'pending' THEN 2 "
+              "WHEN 'solved' THEN 3 ELSE 4 END",
+    "assignee": "t.assignee COLLATE NOCASE",
+    "updated": "t.updated_at",
+}
+_QUEUE_COLUMNS = (
+    "t.id, t.priority, t.sla_due_at, t.subject, COALESCE(c.name, ''), t.language, t.status, "
+    "t.assignee, t.updated_at, t.tags"
+)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(flt: QueueFilter) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if flt.scope == "mine":
+        clauses.append("t.assignee = ?")
+        params.append(flt.user or "")
+    elif flt.scope == "unassigned":
+        clauses.append("t.assignee IS NULL")
+    if flt.statuses:
+        clauses.append(f"t.status IN ({', '.join('?' for _ in flt.statuses)})")
+        params.extend(flt.statuses)
+    if flt.language:
+        clauses.append("t.language = ?")
+        params.append(flt.language)
+    text = flt.text.strip()
+    if text:
+        like = f"%{_escape_like(text)}%"
+        text_clause = "(t.subject LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\' OR c.email LIKE ? ESCAPE '\\'"
+        params.extend([like, like, like])
+        digits = text.lstrip("#")
+        if digits.isdigit():
+            text_clause += " OR t.id = ?"
+            params.append(int(digits))
+        clauses.append(text_clause + ")")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _order(sort: str, descending: bool) -> str:
+    key = SORT_KEYS.get(sort)
+    if key is None:
+        raise ValueError(f"cannot sort by {sort!r}")
+    direction = "DESC" if descending else "ASC"
+    if sort == "priority":  # ties broken by the most urgent SLA, as an agent expects
+        return f" ORDER BY t.priority {direction}, t.sla_due_at ASC, t.id ASC"
+    return f" ORDER BY {key} {direction}, t.id {direction}"
+
+
+def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "priority",
+               descending: bool = False, offset: int = 0, limit: int = 200) -> list[QueueRow]:
+    where, params = _where(flt)
+    sql = (f"SELECT {_QUEUE_COLUMNS} FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id"
+           f"{where}{_order(sort, descending)} LIMIT ? OFFSET ?")
+    rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
+    return [QueueRow(*r[:9], tuple(json.loads(r[9] or "[]"))) for r in rows]
+
+
+def queue_count(db: sqlite_utils.Database, flt: QueueFilter) -> int:
+    where, params = _where(flt)
+    join = " LEFT JOIN customers c ON c.id = t.customer_id" if flt.text.strip() else ""
+    return db.conn.execute(f"SELECT COUNT(*) FROM tickets t{join}{where}", params).fetchone()[0]
+
+
+def languages(db: sqlite_utils.Database) -> list[str]:
+    return [r[0] for r in db.conn.execute("SELECT DISTINCT language FROM tickets ORDER BY language")]
+
+
+# -- one ticket --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Message:
+    id: int
+    ticket_id: int
+    direction: str
+    author: str
+    body_text: str
+    body_html: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    subject: str
+    status: str
+    priority: int
+    channel: str
+    language: str
+    assignee: str | None
+    sla_due_at: str | None
+    tags: tuple[str, ...]
+    topic: str | None
+    created_at: str
+    updated_at: str
+    customer_id: int | None
+    customer_name: str
+    customer_email: str | None
+    messages: tuple[Message, ...] = field(default=())
+
+    @property
+    def priority_name(self) -> str:
+        return PRIORITIES[self.priority]
+
+    @property
+    def first_name(self) -> str:
+        return self.customer_name.split()[0] if self.customer_name.strip() else ""
+
+    def inbound_text(self) -> str:
+        """Everything the customer wrote, oldest first (the text triage and search read)."""
+        return "\n\n".join(m.body_text for m in self.messages if m.direction == "inbound")
+
+    def last_inbound(self) -> Message | None:
+        inbound = [m for m in self.messages if m.direction == "inbound"]
+        return inbound[-1] if inbound else None
+
+
+def get_ticket(db: sqlite_utils.Database, ticket_id: int) -> Ticket:
+    row = db.conn.execute(
+        "SELECT t.id, t.subject, t.status, t.priority, t.channel, t.language, t.assignee, t.sla_due_at, "
+        "t.tags, t.topic, t.created_at, t.updated_at, t.customer_id, COALESCE(c.name, ''), c.email "
+        "FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id WHERE t.id = ?",
+        (ticket_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"Ticket #{ticket_id} does not exist.")
+    msgs = tuple(
+        Message(*m)
+        for m in db.conn.execute(
+            "SELECT id, ticket_id, direction, author, body_text, body_html, created_at FROM messages "
+            "WHERE ticket_id = ? ORDER BY created_at, id",
+            (ticket_id,),
+        )
+    )
+    return Ticket(*row[:8], tuple(json.loads(row[8] or "[]")), *row[9:], messages=msgs)
+
+
+# -- changes ---------------------------------------------------------------------------
+def upsert_customer(db: sqlite_utils.Database, *, name: str, email: str | None, language: str | None) -> int:
+    if email:
+        found = db.conn.execute("SELECT id FROM customers WHERE email = ?", (email,)).fetchone()
+        if found:
+            return found[0]
+    cur = db.conn.execute(
+        "INSERT INTO customers (name, email, language, created_at) VALUES (?, ?, ?, ?)",
+        (name or (email or "Unknown"), email, language, now_iso()),
+    )
+    return cur.lastrowid
+
+
+def _clean_body(body_text: str | None, body_html: str | None) -> tuple[str, str | None]:
+    safe_html = sanitize_html(body_html) if body_html else None
+    text = body_text if body_text is not None else (html_to_text(body_html) if body_html else "")
+    return text, safe_html
+
+
+def create_ticket(store: Store, *, actor: str, customer_name: str, customer_email: str | None,
+                  subject: str, body_text: str | None, body_html: str | None = None,
+                  language: str = "en", priority: str = "normal", channel: str = "email",
+                  tags: Iterable[str] = (), topic: str | None = None,
+                  created_at: str | None = None) -> int:
+    """A new inbound ticket with its first message (how channels hand tickets in)."""
+    rank = priority_rank(priority)
+    created = created_at or now_iso()
+    text, safe_html = _clean_body(body_text, body_html)
+    with store.transaction() as db:
+        customer_id = upsert_customer(db, name=customer_name, email=customer_email, language=language)
+        cur = db.conn.execute(
+            "INSERT INTO tickets (customer_id, subject, status, priority, channel, language, assignee, "
+            "sla_due_at, tags, topic, created_at, updated_at) VALUES (?, ?, 'new', ?, ?, ?, NULL, ?, ?, ?, ?, ?)",
+            (customer_id, subject.strip() or "(no subject)", rank, channel, language,
+             to_iso(parse_iso(created) + SLA_TARGETS[rank]), json.dumps(sorted(set(tags))), topic,
+             created, created),
+        )
+        ticket_id = cur.lastrowid
+        db.conn.execute(
+            "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at) "
+            "VALUES (?, 'inbound', ?, ?, ?, ?)",
+            (ticket_id, customer_name, text, safe_html, created),
+        )
+        audit.record(db, actor=actor, action="ticket.created", ticket_id=ticket_id, channel=channel)
+    return ticket_id
+
+
+def add_inbound_message(store: Store, ticket_id: int, *, actor: str, author: str,
+                        body_text: str | None, body_html: str | None = None) -> int:
+    """A customer wrote again: append it and reopen the ticket if it was waiting or solved."""
+    text, safe_html = _clean_body(body_text, body_html)
+    now = now_iso()
+    with store.transaction() as db:
+        status = _status_of(db, ticket_id)
+        cur = db.conn.execute(
+            "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at) "
+            "VALUES (?, 'inbound', ?, ?, ?, ?)",
+            (ticket_id, author, text, safe_html, now),
+        )
+        new_status = "open" if status in ("pending", "solved", "closed") else status
+        db.conn.execute("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (new_status, now, ticket_id))
+        audit.record(db, actor=actor, action="message.received", ticket_id=ticket_id,
+                     message_id=cur.lastrowid, status_before=status, status_after=new_status)
+    return cur.lastrowid
+
+
+def _status_of(db: sqlite_utils.Database, ticket_id: int) -> str:
+    row = db.conn.execute("SELECT status FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"Ticket #{ticket_id} does not exist.")
+    return row[0]
+
+
+def set_status(store: Store, ticket_id: int, status: str, *, actor: str) -> None:
+    if status not in STATUSES:
+        raise InvalidTransitionError(f"Unknown status {status!r}.")
+    with store.transaction() as db:
+        before = _status_of(db, ticket_id)
+        if before == status:
+            return
+        db.conn.execute("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (status, now_iso(), ticket_id))
+        audit.record(db, actor=actor, action="ticket.status", ticket_id=ticket_id, before=before, after=status)
+
+
+def assign(store: Store, ticket_id: int, assignee: str | None, *, actor: str) -> None:
+    with store.transaction() as db:
+        row = db.conn.execute("SELECT assignee, status FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"Ticket #{ticket_id} does not exist.")
+        before, status = row
+        if before == assignee:
+            return
+        new_status = "open" if (status == "new" and assignee) else status
+        db.conn.execute(
+            "UPDATE tickets SET assignee = ?, status = ?, updated_at = ? WHERE id = ?",
+            (assignee, new_status, now_iso(), ticket_id),
+        )
+        audit.record(db, actor=actor, action="ticket.assigned", ticket_id=ticket_id, before=before, after=assignee)
+
+

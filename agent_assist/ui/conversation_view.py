@@ -1,0 +1,83 @@
+"""The thread of the open ticket: a header and the messages, safely rendered."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from agent_assist.sanitize import sanitize_html, text_to_html
+from agent_assist.store.tickets import MAX_MESSAGE_CHARS, Ticket
+from agent_assist.timefmt import parse_iso
+from agent_assist.ui.safe_browser import SafeTextBrowser
+
+
+def _message_html(ticket: Ticket) -> str:
+    parts = []
+    for m in ticket.messages:
+        outbound = m.direction == "outbound"
+        if m.body_html:
+            body = sanitize_html(m.body_html)  # sanitized on the way in; again on the way out
+        else:
+            text = m.body_text
+            if len(text) > MAX_MESSAGE_CHARS:
+                text = text[:MAX_MESSAGE_CHARS] + f"\n\n[… {len(m.body_text) - MAX_MESSAGE_CHARS:,} more characters not shown]"
+            body = text_to_html(text)
+        when = parse_iso(m.created_at).strftime("%d %b %Y %H:%M")
+        who = html.escape(m.author or ("Agent" if outbound else ticket.customer_name))
+        label = "replied" if outbound else "wrote"
+        bg = "#e8f0fe" if outbound else "#f5f5f5"
+        parts.append(
+            f'<table width="100%" cellspacing="0" cellpadding="8" style="margin-bottom:10px;">'
+            f'<tr><td bgcolor="{bg}">'
+            f'<p style="color:#555;"><b>{who}</b> {label} · {when}</p>{body}</td></tr></table>'
+        )
+    return "".join(parts)
+
+
+class ConversationView(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.header = QLabel()
+        self.header.setObjectName("ticketHeader")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setAccessibleName("Ticket details")
+        self.browser = SafeTextBrowser()
+        self.browser.setObjectName("conversation")
+        self.browser.setAccessibleName("Conversation")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.browser, 1)
+        self.ticket: Ticket | None = None
+        self.clear()
+
+    def clear(self) -> None:
+        self.ticket = None
+        self.header.setText("<h3>No ticket open</h3><p>Pick one from the queue (↑/↓, Enter to reply).</p>")
+        self.browser.clear()
+
+    def set_ticket(self, ticket: Ticket) -> None:
+        same = self.ticket is not None and self.ticket.id == ticket.id
+        scroll = self.browser.verticalScrollBar().value() if same else None
+        at_bottom = same and scroll == self.browser.verticalScrollBar().maximum()
+        self.ticket = ticket
+        tags = " ".join(f'<span style="background:#eceff1;">&nbsp;{html.escape(t)}&nbsp;</span>' for t in ticket.tags)
+        email = f" &lt;{html.escape(ticket.customer_email)}&gt;" if ticket.customer_email else ""
+        self.header.setText(
+            f"<h3>#{ticket.id} {html.escape(ticket.subject)}</h3>"
+            f"<p><b>{html.escape(ticket.customer_name)}</b>{email} · {ticket.language.upper()} · "
+            f"{ticket.priority_name.capitalize()} · {ticket.status.capitalize()} · "
+            f"{html.escape(ticket.assignee or 'unassigned')} · via {html.escape(ticket.channel)} {tags}</p>"
+        )
+        self.browser.setHtml(_message_html(ticket))
+        bar = self.browser.verticalScrollBar()
+        if scroll is None or at_bottom:
+            bar.setValue(bar.maximum())
+        else:
+            bar.setValue(scroll)
+
+    def text(self) -> str:
+        return self.browser.toPlainText()

@@ -1,0 +1,252 @@
+"""Knowledge snippets: suggestions for the open ticket, search-as-you-type, the article
+viewer, and inserting a snippet (with its citation) into the reply."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut, QTextDocument
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent_assist.knowledge.articles import Article
+from agent_assist.knowledge.search import SearchHit
+from agent_assist.sanitize import text_to_html
+from agent_assist.ui.safe_browser import SafeTextBrowser
+
+HTML_ROLE = Qt.ItemDataRole.UserRole + 10
+HIT_ROLE = Qt.ItemDataRole.UserRole + 11
+DEBOUNCE_MS = 150
+
+
+class HitListModel(QAbstractListModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._hits: list[SearchHit] = []
+
+    def set_hits(self, hits: list[SearchHit]) -> None:
+        self.beginResetModel()
+        self._hits = list(hits)
+        self.endResetModel()
+
+    def hits(self) -> list[SearchHit]:
+        return list(self._hits)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._hits)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._hits):
+            return None
+        hit = self._hits[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return f"{hit.title} — {hit.snippet_terminal('', '')}"
+        if role == HTML_ROLE:
+            meta = " · ".join(html.escape(x) for x in (hit.section, (hit.locale or "").upper(), f"KB-{hit.article_id}") if x)
+            return (f"<b>{html.escape(hit.title)}</b> <span style='color:gray'>{meta}</span><br>"
+                    f"<span>{hit.snippet_html()}</span>")
+        if role == HIT_ROLE:
+            return hit
+        return None
+
+
+class HtmlDelegate(QStyledItemDelegate):
+    """Paints an item's ``HTML_ROLE`` text (bold matches) instead of plain text."""
+
+    def _doc(self, option: QStyleOptionViewItem, index: QModelIndex) -> QTextDocument:
+        doc = QTextDocument()
+        doc.setDefaultFont(option.font)
+        doc.setHtml(index.data(HTML_ROLE) or "")
+        doc.setTextWidth(max(option.rect.width(), 150))
+        return doc
+
+    def paint(self, painter, option, index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        doc = self._doc(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else None
+        if style:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        painter.save()
+        painter.translate(opt.rect.topLeft())
+        if opt.state & QStyle.StateFlag.State_Selected:
+            color = opt.palette.color(QPalette.ColorRole.HighlightedText)
+        else:
+            color = opt.palette.color(QPalette.ColorRole.Text)
+        doc.setDefaultStyleSheet(f"body {{ color: {color.name()}; }}")
+        doc.setHtml(index.data(HTML_ROLE) or "")
+        doc.drawContents(painter, QRectF(0, 0, opt.rect.width(), opt.rect.height()))
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        width = opt.widget.viewport().width() if opt.widget else 300
+        opt.rect.setWidth(width)
+        doc = self._doc(opt, index)
+        return QSize(width, int(doc.size().height()) + 4)
+
+
+class KnowledgePanel(QWidget):
+    searchRequested = Signal(str)
+    """The query changed (debounced): the owner runs the search and calls :meth:`show_results`."""
+    articleRequested = Signal(int)
+    """The owner loads the article and calls :meth:`show_article`."""
+    insertRequested = Signal(str)
+    """Text to insert into the reply: the chosen paragraph and its citation."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.search_box = QLineEdit()
+        self.search_box.setObjectName("kbSearch")
+        self.search_box.setAccessibleName("Search knowledge")
+        self.search_box.setPlaceholderText("Search knowledge  (Ctrl+K)")
+        self.search_box.setClearButtonEnabled(True)
+        self.heading = QLabel("<b>Suggested for this ticket</b>")
+        self.heading.setObjectName("kbHeading")
+        self.model = HitListModel(self)
+        self.results = QListView()
+        self.results.setObjectName("kbResults")
+        self.results.setAccessibleName("Knowledge results")
+        self.results.setModel(self.model)
+        self.results.setItemDelegate(HtmlDelegate(self.results))
+        self.results.setWordWrap(True)
+        self.results.setUniformItemSizes(False)
+        self.results.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.viewer = SafeTextBrowser()
+        self.viewer.setObjectName("kbViewer")
+        self.viewer.setAccessibleName("Article")
+        self.insert_button = QPushButton("Insert into reply  (Ctrl+I)")
+        self.insert_button.setObjectName("kbInsert")
+        self.insert_button.setAccessibleName("Insert snippet into reply")
+        self.insert_button.setToolTip("Insert the selected paragraph (or the article's answer) with its citation")
+        self.insert_button.setEnabled(False)
+        self.insert_button.clicked.connect(self.request_insert)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._emit_search)
+        self.search_box.textChanged.connect(lambda _t: self._debounce.start())
+        self.search_box.returnPressed.connect(self._focus_results)
+        self.results.selectionModel().currentChanged.connect(self._on_current)
+        self.results.activated.connect(lambda _i: self.request_insert())
+        QShortcut(QKeySequence(Qt.Key.Key_Down), self.search_box, self._focus_results,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+
+        self._suggestions: list[SearchHit] = []
+        self.article: Article | None = None
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.search_box)
+        top_layout.addWidget(self.heading)
+        top_layout.addWidget(self.results, 1)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.viewer, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.insert_button)
+        bottom_layout.addLayout(row)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("kbSplitter")
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(bottom)
+        self.splitter.setSizes([300, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+    # -- search --------------------------------------------------------------------------
+    def query(self) -> str:
+        return self.search_box.text().strip()
+
+    def focus_search(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()
+
+    def _emit_search(self) -> None:
+        q = self.query()
+        if not q:
+            self.heading.setText("<b>Suggested for this ticket</b>")
+            self._show(self._suggestions)
+        else:
+            self.searchRequested.emit(q)
+
+    def _focus_results(self) -> None:
+        if self.model.rowCount():
+            self.results.setFocus()
+            if not self.results.currentIndex().isValid():
+                self.results.setCurrentIndex(self.model.index(0, 0))
+
+    def set_suggestions(self, hits: list[SearchHit]) -> None:
+        self._suggestions = list(hits)
+        if not self.query():
+            self.heading.setText("<b>Suggested for this ticket</b>" if hits else
+                                 "<b>No suggestions</b> — search the knowledge base above")
+            self._show(hits)
+
+    def show_results(self, query: str, hits: list[SearchHit]) -> None:
+        if query != self.query():
+            return  # the person typed on; a newer search is coming
+        self.heading.setText(f"<b>{len(hits)} result{'s' if len(hits) != 1 else ''}</b> for “{html.escape(query)}”"
+                             if hits else f"<b>Nothing found</b> for “{html.escape(query)}”")
+        self._show(hits)
+
+    def _show(self, hits: list[SearchHit]) -> None:
+        self.model.set_hits(hits)
+        if hits:
+            self.results.setCurrentIndex(self.model.index(0, 0))
+        else:
+            self.viewer.clear()
+            self.article = None
+            self.insert_button.setEnabled(False)
+
+    def current_hit(self) -> SearchHit | None:
+        idx = self.results.currentIndex()
+        return idx.data(HIT_ROLE) if idx.isValid() else None
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        hit = current.data(HIT_ROLE) if current.isValid() else None
+        if hit is not None:
+            self.articleRequested.emit(hit.article_id)
+
+    # -- article -------------------------------------------------------------------------
+    def show_article(self, article: Article, highlight: str = "") -> None:
+        self.article = article
+        meta = " · ".join(html.escape(x) for x in (article.section, (article.locale or "").upper(), f"KB-{article.id}") if x)
+        self.viewer.setHtml(f"<h3>{html.escape(article.title)}</h3><p style='color:gray'>{meta}</p>"
+                            + text_to_html(article.body))
+        self.insert_button.setEnabled(True)
+
+    def selected_paragraph(self) -> str:
+        """The paragraph under the viewer's selection or cursor; the answer paragraph otherwise."""
+        if self.article is None:
+            return ""
+        cursor = self.viewer.textCursor()
+        if cursor.hasSelection():
+            text = cursor.selectedText().replace("\u2029", "\n").strip()
+            if text:
+                return text
+        return self.article.answer()
+
+    def request_insert(self) -> None:
+        text = self.selected_paragraph()
+        if text and self.article is not None:
+            self.insertRequested.emit(f"{text} {self.article.citation}")

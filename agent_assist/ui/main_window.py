@@ -1,0 +1,394 @@
+"""The main window: queue | conversation + reply | knowledge, with menus and shortcuts."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent_assist import APP_NAME, __version__
+from agent_assist.assist import workspace
+from agent_assist.assist.workspace import TicketWorkspace
+from agent_assist.knowledge import search as kb_search
+from agent_assist.knowledge.articles import get_article
+from agent_assist.store import Store, StoreError, drafts, tickets
+from agent_assist.store.tickets import get_ticket
+from agent_assist.ui.conversation_view import ConversationView
+from agent_assist.ui.draft_panel import DraftPanel
+from agent_assist.ui.knowledge_panel import KnowledgePanel
+from agent_assist.ui.queue_model import QueueModel
+from agent_assist.ui.queue_panel import QueuePanel
+from agent_assist.ui.tasks import TaskManager
+
+log = logging.getLogger(__name__)
+LIVE_POLL_MS = 400
+SLA_TICK_MS = 30_000
+
+
+class MainWindow(QMainWindow):
+    ticketLoaded = Signal(int)
+    """A ticket's thread, suggestions and draft are on screen."""
+    replySent = Signal(int, int)
+    """ticket id, message id: a reply was approved and sent."""
+    searchShown = Signal(str)
+    """Knowledge results for this query are on screen."""
+
+    def __init__(self, store: Store, *, user: str, settings: QSettings | None = None):
+        super().__init__()
+        self.store = store
+        self.user = user
+        self.settings = settings or QSettings()
+        self.tasks = TaskManager(self)
+        self.workspace: TicketWorkspace | None = None
+        self._loading_ticket: int | None = None
+        self._data_version = store.data_version()
+
+        self.setWindowTitle(f"{APP_NAME} — {user}")
+        self.setObjectName("mainWindow")
+        self.model = QueueModel(store, user=user, parent=self)
+        self.queue = QueuePanel(self.model, tickets.languages(store.db))
+        self.conversation = ConversationView()
+        self.draft = DraftPanel()
+        self.knowledge = KnowledgePanel()
+
+        middle = QSplitter(Qt.Orientation.Vertical)
+        middle.setObjectName("middleSplitter")
+        middle.addWidget(self.conversation)
+        middle.addWidget(self.draft)
+        middle.setStretchFactor(0, 3)
+        middle.setStretchFactor(1, 2)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.queue)
+        self.splitter.addWidget(middle)
+        self.splitter.addWidget(self.knowledge)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setStretchFactor(2, 3)
+        self.middle = middle
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.splitter)
+        self.setCentralWidget(central)
+
+        self.status_user = QLabel(f"Signed in as <b>{html.escape(user)}</b>")
+        self.status_live = QLabel("● live")
+        self.status_live.setToolTip(f"The queue follows changes to {store.path} as they happen")
+        self.statusBar().addPermanentWidget(self.status_user)
+        self.statusBar().addPermanentWidget(self.status_live)
+        self.tasks.busyChanged.connect(lambda busy: self.status_live.setText("● working…" if busy else "● live"))
+
+        self._build_actions()
+        self._connect()
+        self.model.start()
+        self._restore_layout()
+
+        self._live = QTimer(self)
+        self._live.setInterval(LIVE_POLL_MS)
+        self._live.timeout.connect(self.poll_changes)
+        self._live.start()
+        self._tick = QTimer(self)
+        self._tick.setInterval(SLA_TICK_MS)
+        self._tick.timeout.connect(self.model.tick)
+        self._tick.start()
+        if self.model.rowCount():
+            self.queue.select_row(0)
+        self.queue.view.setFocus()
+
+    # -- actions and menus -------------------------------------------------------------
+    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot, menu, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setStatusTip(tip or text.replace("&", ""))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
+
+        ticket = bar.addMenu("&Ticket")
+        self.act_next = self._action("&Next ticket", "Alt+Down", lambda: self.queue.move(1), ticket)
+        self.act_prev = self._action("&Previous ticket", "Alt+Up", lambda: self.queue.move(-1), ticket)
+        self.act_focus_queue = self._action("Focus &queue", "Ctrl+L", self.queue.view.setFocus, ticket)
+        self.act_filter = self._action("&Filter queue", "Ctrl+F", self._focus_filter, ticket)
+        ticket.addSeparator()
+        self.act_reply = self._action("Focus &reply", "Ctrl+R", self.focus_reply, ticket)
+        self.act_send = self._action("&Approve && send reply", "Ctrl+Return", self.approve_and_send, ticket,
+                                     "Send the reply as written; nothing is sent without this")
+        self.act_send_enter = QAction(self)  # the keypad Enter, too
+        self.act_send_enter.setShortcut(QKeySequence("Ctrl+Enter"))
+        self.act_send_enter.triggered.connect(self.approve_and_send)
+        self.addAction(self.act_send_enter)
+        self.act_regen = self._action("Re&generate draft", "Ctrl+Shift+G", self.regenerate_draft, ticket)
+        self.act_assign = self._action("Assign to &me", "Ctrl+Shift+M", self.assign_to_me, ticket)
+        self.act_solve = self._action("Mark &solved", "Ctrl+Shift+S", lambda: self.set_status("solved"), ticket)
+
+        kb = bar.addMenu("&Knowledge")
+        self.act_search = self._action("&Search knowledge", "Ctrl+K", self.knowledge.focus_search, kb)
+        self.act_insert = self._action("&Insert snippet into reply", "Ctrl+I", self.knowledge.request_insert, kb)
+
+        view = bar.addMenu("&View")
+        self.act_refresh = self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.poll_changes, view)
+
+        help_menu = bar.addMenu("&Help")
+        self._action("&Keyboard shortcuts", "F1", self.show_shortcuts, help_menu)
+        self._action("&About", None, self.show_about, help_menu)
+
+    def _connect(self) -> None:
+        self.queue.currentTicketChanged.connect(self.open_ticket)
+        self.queue.view.openRequested.connect(lambda _row: self.focus_reply())
+        self.knowledge.searchRequested.connect(self.run_search)
+        self.knowledge.articleRequested.connect(self.load_article)
+        self.knowledge.insertRequested.connect(self.draft.insert_text)
+        self.draft.approveRequested.connect(self.approve_and_send)
+        self.draft.regenerateRequested.connect(self.regenerate_draft)
+        self.draft.citationActivated.connect(self.load_article)
+        self.conversation.browser.linkActivated.connect(self._confirm_link)
+
+    # -- tickets -----------------------------------------------------------------------
+    def current_ticket_id(self) -> int | None:
+        return self.workspace.ticket.id if self.workspace else None
+
+    def open_ticket(self, ticket_id: int | None) -> None:
+        if ticket_id is not None and ticket_id == self._loading_ticket:
+            return
+        if self.workspace and ticket_id == self.workspace.ticket.id:
+            return
+        self.save_draft_edits()
+        self._loading_ticket = ticket_id
+        if ticket_id is None:
+            self.workspace = None
+            self.conversation.clear()
+            self.draft.set_draft(None)
+            self.knowledge.set_suggestions([])
+            return
+        self.statusBar().showMessage(f"Opening #{ticket_id}…")
+        self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user),
+                       self._show_workspace, self._show_error, key="ticket")
+
+    def _show_workspace(self, ws: TicketWorkspace) -> None:
+        if ws.ticket.id != self._loading_ticket:
+            return
+        self.workspace = ws
+        self._loading_ticket = None
+        self.conversation.set_ticket(ws.ticket)
+        self.knowledge.set_suggestions(list(ws.suggestions))
+        self.draft.set_draft(ws.draft)
+        self.draft.set_enabled_for_ticket(ws.draft is not None)
+        self.statusBar().showMessage(f"#{ws.ticket.id} · {ws.ticket.subject}", 4000)
+        self.ticketLoaded.emit(ws.ticket.id)
+
+    def save_draft_edits(self) -> None:
+        """Keep what the agent typed before leaving a ticket; nothing typed is ever lost."""
+        ws = self.workspace
+        if ws is None or ws.draft is None or not self.draft.is_modified():
+            return
+        try:
+            drafts.save_edit(self.store, ws.draft.id, self.draft.text(), actor=self.user)
+        except StoreError as exc:
+            self._show_error(exc)
+
+    def focus_reply(self) -> None:
+        self.draft.editor.setFocus()
+
+    def _focus_filter(self) -> None:
+        self.queue.text.setFocus()
+        self.queue.text.selectAll()
+
+    def approve_and_send(self) -> None:
+        ws = self.workspace
+        if ws is None or ws.draft is None:
+            self.statusBar().showMessage("Open a ticket first.", 4000)
+            return
+        text = self.draft.text()
+        if not text.strip():
+            self.statusBar().showMessage("The reply is empty; nothing was sent.", 4000)
+            return
+        status_after = self.draft.status_after()
+        try:
+            message_id = drafts.approve_and_send(self.store, ws.draft.id, text, actor=self.user,
+                                                 status_after=status_after)
+        except StoreError as exc:
+            self._show_error(exc)
+            return
+        ticket = get_ticket(self.store.db, ws.ticket.id)
+        self.workspace = TicketWorkspace(ticket, ws.suggestions, None)
+        self.conversation.set_ticket(ticket)
+        self.draft.set_draft(None)
+        self.draft.set_enabled_for_ticket(False)
+        self.queue.refresh_keeping_scroll()
+        self.statusBar().showMessage(
+            f"Reply sent to {ticket.customer_name} — #{ticket.id} is now {ticket.status}.", 8000)
+        self.replySent.emit(ticket.id, message_id)
+
+    def regenerate_draft(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        if self.draft.is_modified() and QMessageBox.question(
+            self, "Regenerate draft", "Replace the reply you edited with a new suggestion?"
+        ) != QMessageBox.StandardButton.Yes:
+            return
+        ticket_id = ws.ticket.id
+        self.tasks.run(lambda: workspace.regenerate_offline(self.store, ticket_id, agent=self.user),
+                       lambda d: self._show_new_draft(ticket_id, d), self._show_error, key="draft")
+
+    def _show_new_draft(self, ticket_id: int, draft: drafts.Draft) -> None:
+        if self.workspace and self.workspace.ticket.id == ticket_id:
+            self.workspace = TicketWorkspace(self.workspace.ticket, self.workspace.suggestions, draft)
+            self.draft.set_draft(draft)
+            self.draft.set_enabled_for_ticket(True)
+
+    def assign_to_me(self) -> None:
+        if self.workspace:
+            self._change(lambda tid: tickets.assign(self.store, tid, self.user, actor=self.user))
+
+    def set_status(self, status: str) -> None:
+        if self.workspace:
+            self._change(lambda tid: tickets.set_status(self.store, tid, status, actor=self.user))
+
+    def _change(self, fn) -> None:
+        tid = self.workspace.ticket.id
+        try:
+            fn(tid)
+        except StoreError as exc:
+            self._show_error(exc)
+            return
+        self.reload_thread()
+        self.queue.refresh_keeping_scroll()
+
+    # -- live ----------------------------------------------------------------------------
+    def poll_changes(self) -> None:
+        """Called every few hundred ms: if anything committed, merge it into the screen."""
+        try:
+            version = self.store.data_version()
+        except StoreError as exc:  # pragma: no cover - the file vanished under us
+            self._show_error(exc)
+            return
+        if version == self._data_version:
+            return
+        self._data_version = version
+        self.queue.refresh_keeping_scroll()
+        self.reload_thread()
+
+    def reload_thread(self) -> None:
+        """Re-read the open ticket's thread; the reply being written is left alone."""
+        ws = self.workspace
+        if ws is None:
+            return
+        tid = ws.ticket.id
+
+        def done(ticket) -> None:
+            if self.workspace and self.workspace.ticket.id == tid and ticket != self.workspace.ticket:
+                self.workspace = TicketWorkspace(ticket, self.workspace.suggestions, self.workspace.draft)
+                self.conversation.set_ticket(ticket)
+
+        self.tasks.run(lambda: get_ticket(self.store.db, tid), done, self._show_error, key="thread")
+
+    # -- knowledge ----------------------------------------------------------------------
+    def run_search(self, query: str) -> None:
+        def done(hits) -> None:
+            self.knowledge.show_results(query, hits)
+            self.searchShown.emit(query)
+
+        self.tasks.run(lambda: kb_search.search(self.store.db, query, prefer_locale=None, limit=30),
+                       done, self._show_error, key="kb-search")
+
+    def load_article(self, article_id: int) -> None:
+        self.tasks.run(lambda: get_article(self.store.db, article_id), self.knowledge.show_article,
+                       self._show_error, key="kb-article")
+
+    # -- dialogs ----------------------------------------------------------------------
+    def _show_error(self, exc: BaseException) -> None:
+        if isinstance(exc, StoreError):
+            self.statusBar().showMessage(str(exc), 10000)
+            QMessageBox.warning(self, APP_NAME, str(exc))
+        else:
+            log.error("unexpected error", exc_info=exc)
+            QMessageBox.critical(self, APP_NAME, f"Something went wrong: {exc}")
+
+    def _confirm_link(self, url: QUrl) -> None:
+        if url.scheme() not in ("http", "https", "mailto"):
+            return
+        answer = QMessageBox.question(
+            self, "Open link?",
+            f"This link comes from a customer message and may not be what it seems:\n\n{url.toString()}\n\n"
+            "Open it in your browser?")
+        if answer == QMessageBox.StandardButton.Yes:
+            QDesktopServices.openUrl(url)
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for menu_action in self.menuBar().actions():
+            for action in menu_action.menu().actions():
+                if action.shortcut().toString():
+                    rows.append((action.text().replace("&&", "\x00").replace("&", "").replace("\x00", "&"),
+                                 action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
+        rows.append(("Open ticket and reply (in the queue)", "Enter"))
+        rows.append(("Move in the queue", "↑ / ↓"))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        body = "".join(f"<tr><td>{html.escape(a)}</td><td><b>{html.escape(k)}</b></td></tr>"
+                       for a, k in self.shortcut_rows())
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(f"<table cellpadding='3'>{body}</table>")
+        box.open()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}",
+                          f"<b>{APP_NAME}</b> {__version__}<br>Database: {html.escape(str(self.store.path))}")
+
+    # -- layout ----------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 860)
+        for key, widget in (("window/state", self), ("window/main_splitter", self.splitter),
+                            ("window/middle_splitter", self.middle),
+                            ("window/kb_splitter", self.knowledge.splitter),
+                            ("window/queue_header", self.queue.view.horizontalHeader())):
+            value = self.settings.value(key)
+            if isinstance(value, QByteArray) and not value.isEmpty():
+                widget.restoreState(value)
+        if not isinstance(self.settings.value("window/main_splitter"), QByteArray):
+            self.splitter.setSizes([720, 430, 290])
+            self.middle.setSizes([480, 320])
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/main_splitter", self.splitter.saveState())
+        self.settings.setValue("window/middle_splitter", self.middle.saveState())
+        self.settings.setValue("window/kb_splitter", self.knowledge.splitter.saveState())
+        self.settings.setValue("window/queue_header", self.queue.view.horizontalHeader().saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event) -> None:
+        self._live.stop()
+        self._tick.stop()
+        self.save_draft_edits()
+        self.save_layout()
+        self.tasks.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,273 @@
+"""The live queue: a lazily fetched table model over the store.
+
+It keeps the rows loaded so far (a page at a time through
+``canFetchMore``/``fetchMore``), sorts and filters in SQL, and on
+:meth:`refresh` merges what changed in the database into the rows on screen
+with row inserts/removes and a layout change, so the view keeps its selection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from agent_assist.store import Store
+from agent_assist.store.tickets import PRIORITIES, QueueFilter, QueueRow, queue_count, queue_page
+from agent_assist.timefmt import humanize_delta, parse_iso
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("priority", "Priority"),
+    ("sla", "SLA"),
+    ("subject", "Subject"),
+    ("customer", "Customer"),
+    ("language", "Lang"),
+    ("status", "Status"),
+    ("assignee", "Assignee"),
+    ("updated", "Updated"),
+)
+TICKET_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+SLA_WARN_SECONDS = 3600
+
+PRIORITY_COLORS = {0: QColor("#c62828"), 1: QColor("#ef6c00"), 2: QColor("#546e7a"), 3: QColor("#90a4ae")}
+SLA_RED = QColor("#c62828")
+SLA_AMBER = QColor("#b26a00")
+
+
+def _sla_seconds(row: QueueRow, now: datetime) -> float | None:
+    if not row.sla_due_at or row.status not in ("new", "open"):
+        return None
+    return (parse_iso(row.sla_due_at) - now).total_seconds()
+
+
+class QueueModel(QAbstractTableModel):
+    PAGE = 200
+
+    countChanged = Signal(int)
+    """The number of tickets matching the filter (not just the loaded ones)."""
+    refreshed = Signal()
+    """Emitted after :meth:`refresh` merged changes from the database."""
+
+    def __init__(self, store: Store, *, user: str, parent=None):
+        super().__init__(parent)
+        self._store = store
+        self._user = user
+        self._rows: list[QueueRow] = []
+        self._index_of: dict[int, int] = {}
+        self._exhausted = False
+        self._filter = QueueFilter(user=user)
+        self._sort = ("priority", False)
+        self._total = 0
+        self._now = datetime.now(UTC)
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # -- configuration -------------------------------------------------------------
+    @property
+    def queue_filter(self) -> QueueFilter:
+        return self._filter
+
+    def set_filter(self, flt: QueueFilter) -> None:
+        flt = replace(flt, user=self._user)
+        if flt == self._filter:
+            return
+        self._filter = flt
+        self._reload()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        key = (COLUMNS[column][0], order == Qt.SortOrder.DescendingOrder)
+        if key == self._sort:
+            return
+        self._sort = key
+        self._reload()
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    # -- loading ---------------------------------------------------------------------
+    def _page(self, offset: int, limit: int) -> list[QueueRow]:
+        sort, desc = self._sort
+        return queue_page(self._store.db, self._filter, sort=sort, descending=desc, offset=offset, limit=limit)
+
+    def _reindex(self) -> None:
+        self._index_of = {r.id: i for i, r in enumerate(self._rows)}
+
+    def _update_total(self) -> None:
+        self._total = queue_count(self._store.db, self._filter)
+        self.countChanged.emit(self._total)
+
+    def _reload(self) -> None:
+        self.beginResetModel()
+        self._rows = []
+        self._index_of = {}
+        self._exhausted = False
+        self.endResetModel()
+        self.fetchMore(QModelIndex())
+        self._update_total()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:
+        if parent.isValid() or self._exhausted:
+            return
+        page = self._page(len(self._rows), self.PAGE)
+        if len(page) < self.PAGE:
+            self._exhausted = True
+        if not page:
+            return
+        start = len(self._rows)
+        self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
+        self._rows.extend(page)
+        for i, r in enumerate(page, start):
+            self._index_of[r.id] = i
+        self.endInsertRows()
+
+    def start(self) -> None:
+        """Load the first page (call once after construction)."""
+        self._reload()
+
+    # -- live --------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Merge the database's current state into the loaded rows, keeping selection."""
+        limit = max(len(self._rows), self.PAGE)
+        fresh = self._page(0, limit)
+        fresh_ids = {r.id for r in fresh}
+        # 1. rows that left the filter go, in contiguous runs from the bottom up
+        i = len(self._rows) - 1
+        while i >= 0:
+            if self._rows[i].id in fresh_ids:
+                i -= 1
+                continue
+            last = i
+            while i - 1 >= 0 and self._rows[i - 1].id not in fresh_ids:
+                i -= 1
+            self.beginRemoveRows(QModelIndex(), i, last)
+            del self._rows[i:last + 1]
+            self.endRemoveRows()
+            i -= 1
+        # 2. rows that joined are appended, then moved into place by the layout change
+        known = {r.id for r in self._rows}
+        added = [r for r in fresh if r.id not in known]
+        if added:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(added) - 1)
+            self._rows.extend(added)
+            self.endInsertRows()
+        # 3. the new order and contents (row count is now len(fresh))
+        if self._rows != fresh:
+            self.layoutAboutToBeChanged.emit()
+            new_pos = {r.id: i for i, r in enumerate(fresh)}
+            persistent = self.persistentIndexList()
+            targets = [new_pos[self._rows[idx.row()].id] for idx in persistent]
+            self._rows = fresh
+            self.changePersistentIndexList(
+                persistent, [self.index(row, idx.column()) for row, idx in zip(targets, persistent)]
+            )
+            self.layoutChanged.emit()
+            self.dataChanged.emit(self.index(0, 0), self.index(len(fresh) - 1, len(COLUMNS) - 1))
+        self._reindex()
+        self._exhausted = len(fresh) < limit
+        self._update_total()
+        self.refreshed.emit()
+
+    def tick(self) -> None:
+        """Time passed: repaint the SLA countdowns."""
+        self._now = datetime.now(UTC)
+        if self._rows:
+            col = 1
+            self.dataChanged.emit(self.index(0, col), self.index(len(self._rows) - 1, col))
+
+    # -- lookups -----------------------------------------------------------------------
+    def ticket_id(self, row: int) -> int | None:
+        return self._rows[row].id if 0 <= row < len(self._rows) else None
+
+    def row_of(self, ticket_id: int) -> int:
+        return self._index_of.get(ticket_id, -1)
+
+    def row_data(self, row: int) -> QueueRow:
+        return self._rows[row]
+
+    # -- presentation ------------------------------------------------------------------
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+            return COLUMNS[section][1]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        key = COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, key)
+        if role == TICKET_ID_ROLE:
+            return row.id
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if key == "priority":
+                return QBrush(PRIORITY_COLORS[row.priority])
+            if key == "sla":
+                secs = _sla_seconds(row, self._now)
+                if secs is not None and secs < 0:
+                    return QBrush(SLA_RED)
+                if secs is not None and secs < SLA_WARN_SECONDS:
+                    return QBrush(SLA_AMBER)
+            return None
+        if role == Qt.ItemDataRole.FontRole:
+            if row.status == "new" or (key == "sla" and (_sla_seconds(row, self._now) or 1) < 0):
+                return self._bold
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "sla" and row.sla_due_at:
+                return f"SLA due {row.sla_due_at.replace('T', ' ').replace('Z', ' UTC')}"
+            if key == "subject":
+                tags = ", ".join(row.tags)
+                return f"#{row.id} {row.subject}" + (f"\nTags: {tags}" if tags else "")
+            return None
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{COLUMNS[index.column()][1]}: {self._display(row, key)}"
+        return None
+
+    def _display(self, row: QueueRow, key: str) -> str:
+        if key == "priority":
+            return PRIORITIES[row.priority].capitalize()
+        if key == "sla":
+            secs = _sla_seconds(row, self._now)
+            if secs is None:
+                return "—"
+            return f"overdue {humanize_delta(-secs)}" if secs < 0 else humanize_delta(secs)
+        if key == "subject":
+            return row.subject
+        if key == "customer":
+            return row.customer
+        if key == "language":
+            return row.language.upper()
+        if key == "status":
+            return row.status.capitalize()
+        if key == "assignee":
+            return row.assignee or "—"
+        if key == "updated":
+            return _relative(row.updated_at, self._now)
+        return ""
+
+
+def _relative(iso: str, now: datetime) -> str:
+    secs = (now - parse_iso(iso)).total_seconds()
+    if secs < 60:
+        return "just now"
+    if secs < 3600:
+        return f"{int(secs // 60)}m ago"
+    if secs < 86400 * 2:
+        return f"{int(secs // 3600)}h ago"
+    return parse_iso(iso).strftime("%d %b")

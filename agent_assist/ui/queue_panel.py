@@ -1,0 +1,161 @@
+"""The queue: filter bar over a table view of :class:`QueueModel`."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent_assist.store.tickets import ACTIVE_STATUSES, STATUSES, QueueFilter
+from agent_assist.ui.queue_model import COLUMNS, QueueModel
+
+STATUS_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Active", ACTIVE_STATUSES),
+    *((s.capitalize(), (s,)) for s in STATUSES),
+    ("Any status", ()),
+)
+SCOPES = (("All", "all"), ("Mine", "mine"), ("Unassigned", "unassigned"))
+
+
+class QueueView(QTableView):
+    openRequested = Signal(int)
+    """Enter on a row: the agent wants to work on it (focus the reply)."""
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            idx = self.currentIndex()
+            if idx.isValid():
+                self.openRequested.emit(idx.row())
+                return
+        super().keyPressEvent(event)
+
+
+class QueuePanel(QWidget):
+    currentTicketChanged = Signal(object)  # int | None
+
+    def __init__(self, model: QueueModel, languages: list[str], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.scope = QComboBox()
+        self.scope.setAccessibleName("Queue scope")
+        for label, value in SCOPES:
+            self.scope.addItem(label, value)
+        self.status = QComboBox()
+        self.status.setAccessibleName("Status filter")
+        for label, value in STATUS_CHOICES:
+            self.status.addItem(label, value)
+        self.language = QComboBox()
+        self.language.setAccessibleName("Language filter")
+        self.language.addItem("Any language", None)
+        for code in languages:
+            self.language.addItem(code.upper(), code)
+        self.text = QLineEdit()
+        self.text.setObjectName("queueFilter")
+        self.text.setAccessibleName("Filter tickets")
+        self.text.setPlaceholderText("Filter: subject, customer, #id  (Ctrl+F)")
+        self.text.setClearButtonEnabled(True)
+        self.count = QLabel()
+        self.count.setObjectName("queueCount")
+        self.count.setAccessibleName("Ticket count")
+
+        self.view = QueueView()
+        self.view.setObjectName("queueView")
+        self.view.setAccessibleName("Ticket queue")
+        self.view.setModel(model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        widths = {"priority": 62, "sla": 84, "subject": 260, "customer": 120, "language": 40, "status": 64,
+                  "assignee": 62, "updated": 70}
+        for i, (key, _label) in enumerate(COLUMNS):
+            header.resizeSection(i, widths[key])
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.setInterval(200)
+        self._text_timer.timeout.connect(self.apply_filter)
+        self.text.textChanged.connect(lambda _t: self._text_timer.start())
+        for combo in (self.scope, self.status, self.language):
+            combo.currentIndexChanged.connect(self.apply_filter)
+        self.view.selectionModel().currentRowChanged.connect(self._on_current_row)
+        model.countChanged.connect(self._show_count)
+        model.modelReset.connect(lambda: self.currentTicketChanged.emit(self.current_ticket_id()))
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.scope)
+        bar.addWidget(self.status)
+        bar.addWidget(self.language)
+        bar.addWidget(self.text, 1)
+        bar.addWidget(self.count)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+
+    def current_filter(self) -> QueueFilter:
+        return QueueFilter(
+            scope=self.scope.currentData(),
+            statuses=tuple(self.status.currentData()),
+            language=self.language.currentData(),
+            text=self.text.text().strip(),
+        )
+
+    def apply_filter(self) -> None:
+        self.model.set_filter(self.current_filter())
+
+    def _show_count(self, n: int) -> None:
+        self.count.setText(f"{n:,} ticket{'s' if n != 1 else ''}")
+
+    def current_ticket_id(self) -> int | None:
+        idx = self.view.currentIndex()
+        return self.model.ticket_id(idx.row()) if idx.isValid() else None
+
+    def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.currentTicketChanged.emit(self.model.ticket_id(current.row()) if current.isValid() else None)
+
+    def select_row(self, row: int) -> None:
+        if 0 <= row < self.model.rowCount():
+            idx = self.model.index(row, 0)
+            self.view.selectionModel().setCurrentIndex(
+                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            self.view.scrollTo(idx)
+
+    def move(self, step: int) -> None:
+        idx = self.view.currentIndex()
+        row = (idx.row() + step) if idx.isValid() else 0
+        if row >= self.model.rowCount() and self.model.canFetchMore():
+            self.model.fetchMore()
+        self.select_row(max(0, min(row, self.model.rowCount() - 1)))
+
+    def refresh_keeping_scroll(self) -> None:
+        """Merge database changes; keep the top visible ticket where it is."""
+        bar = self.view.verticalScrollBar()
+        at_top = bar.value() == 0
+        top_row = self.view.rowAt(0)
+        anchor = self.model.ticket_id(top_row) if top_row >= 0 else None
+        self.model.refresh()
+        if at_top or anchor is None:
+            bar.setValue(0)
+            return
+        row = self.model.row_of(anchor)
+        if row >= 0:
+            self.view.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
