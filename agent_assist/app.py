@@ -48,8 +48,9 @@ def open_store_or_explain(path: Path) -> Store | None:
     try:
         return Store(path)
     except StoreError as exc:
-        QMessageBox.critical(None, f"{APP_NAME} cannot open the database", str(exc))
         print(f"agent-assist: {exc}", file=sys.stderr)
+        if QApplication.platformName() not in ("offscreen", "minimal"):  # a person is looking
+            QMessageBox.critical(None, f"{APP_NAME} cannot open the database", str(exc))
         return None
 
 

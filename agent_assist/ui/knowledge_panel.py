@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QPalette, QShortcut, QTextDocument
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -117,6 +117,7 @@ class KnowledgePanel(QWidget):
         self.search_box.setClearButtonEnabled(True)
         self.heading = QLabel("<b>Suggested for this ticket</b>")
         self.heading.setObjectName("kbHeading")
+        self.heading.setWordWrap(True)
         self.model = HitListModel(self)
         self.results = QListView()
         self.results.setObjectName("kbResults")
@@ -129,7 +130,7 @@ class KnowledgePanel(QWidget):
         self.viewer = SafeTextBrowser()
         self.viewer.setObjectName("kbViewer")
         self.viewer.setAccessibleName("Article")
-        self.insert_button = QPushButton("Insert into reply  (Ctrl+I)")
+        self.insert_button = QPushButton("Insert  (Ctrl+I)")
         self.insert_button.setObjectName("kbInsert")
         self.insert_button.setAccessibleName("Insert snippet into reply")
         self.insert_button.setToolTip("Insert the selected paragraph (or the article's answer) with its citation")
@@ -144,8 +145,7 @@ class KnowledgePanel(QWidget):
         self.search_box.returnPressed.connect(self._focus_results)
         self.results.selectionModel().currentChanged.connect(self._on_current)
         self.results.activated.connect(lambda _i: self.request_insert())
-        QShortcut(QKeySequence(Qt.Key.Key_Down), self.search_box, self._focus_results,
-                  context=Qt.ShortcutContext.WidgetShortcut)
+        self.search_box.installEventFilter(self)
 
         self._suggestions: list[SearchHit] = []
         self.article: Article | None = None
@@ -172,6 +172,12 @@ class KnowledgePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.search_box and event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Down:
+            self._focus_results()
+            return True
+        return super().eventFilter(obj, event)
 
     # -- search --------------------------------------------------------------------------
     def query(self) -> str:

@@ -364,7 +364,8 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1440, 860)
+            screen = self.screen().availableGeometry()
+            self.resize(min(1440, screen.width()), min(860, screen.height()))
         for key, widget in (("window/state", self), ("window/main_splitter", self.splitter),
                             ("window/middle_splitter", self.middle),
                             ("window/kb_splitter", self.knowledge.splitter),

@@ -63,6 +63,10 @@ class QueuePanel(QWidget):
         self.text.setAccessibleName("Filter tickets")
         self.text.setPlaceholderText("Filter: subject, customer, #id  (Ctrl+F)")
         self.text.setClearButtonEnabled(True)
+        self.text.setMinimumWidth(90)
+        for combo in (self.scope, self.status, self.language):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(5)
         self.count = QLabel()
         self.count.setObjectName("queueCount")
         self.count.setAccessibleName("Ticket count")

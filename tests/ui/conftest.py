@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from agent_assist.store import Store
+from agent_assist.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    windows: list[MainWindow] = []
+
+    def make(store: Store, user: str = "alex") -> MainWindow:
+        w = MainWindow(store, user=user, settings=settings)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()  # saves the layout and waits for background jobs
+
+
+def wait_loaded(qtbot, window: MainWindow, ticket_id: int | None = None) -> None:
+    """Wait until the given (or any) ticket's workspace is on screen."""
+    qtbot.waitUntil(lambda: window.workspace is not None and (ticket_id is None or window.workspace.ticket.id == ticket_id),
+                    timeout=5000)

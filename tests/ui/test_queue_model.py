@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+
+from agent_assist.store import Store, tickets
+from agent_assist.store.bulk import import_dataset
+from agent_assist.store.tickets import QueueFilter, queue_page
+from agent_assist.timefmt import to_iso
+from agent_assist.ui.queue_model import COLUMNS, SLA_AMBER, SLA_RED, TICKET_ID_ROLE, QueueModel
+
+
+def many_tickets(n: int) -> dict:
+    now = datetime.now(UTC)
+    customers = [{"ref": i, "name": f"Customer {i:05d}", "email": f"c{i}@example.com", "language": "en"}
+                 for i in range(50)]
+    rows = []
+    for i in range(n):
+        created = to_iso(now - timedelta(minutes=i * 7))
+        rows.append({"customer_ref": i % 50, "subject": f"Question {i:05d}", "status": ("new", "open", "pending")[i % 3],
+                     "priority": ("urgent", "high", "normal", "low")[i % 4], "language": ("en", "sv", "de")[i % 3],
+                     "assignee": (None, "alex", "sam")[i % 3], "sla_due_at": to_iso(now + timedelta(minutes=(i % 50) * 13 - 200)),
+                     "created_at": created, "updated_at": created,
+                     "messages": [{"direction": "inbound", "author": "c", "body_text": "hello", "created_at": created}]})
+    return {"customers": customers, "tickets": rows}
+
+
+@pytest.fixture
+def model(small_store: Store, qtbot) -> QueueModel:
+    m = QueueModel(small_store, user="alex")
+    m.start()
+    return m
+
+
+def test_model_passes_qtmodeltester(model, qtmodeltester):
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_fetches_lazily_page_by_page(store: Store, qtbot, qtmodeltester):
+    import_dataset(store, many_tickets(650))
+    m = QueueModel(store, user="alex")
+    m.start()
+    assert m.rowCount() == QueueModel.PAGE
+    assert m.canFetchMore(QModelIndex())
+    assert m.total == 650
+    while m.canFetchMore(QModelIndex()):
+        m.fetchMore(QModelIndex())
+    ids = [m.ticket_id(r) for r in range(m.rowCount())]
+    assert len(ids) == 650 == len(set(ids))
+    qtmodeltester.check(m, force_py=True)
+
+
+@pytest.mark.parametrize("column", range(len(COLUMNS)))
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+def test_sort_is_done_in_sql(store: Store, qtbot, column, order):
+    import_dataset(store, many_tickets(300))
+    m = QueueModel(store, user="alex")
+    m.start()
+    m.sort(column, order)
+    expected = queue_page(store.db, QueueFilter(user="alex"), sort=COLUMNS[column][0],
+                          descending=order == Qt.SortOrder.DescendingOrder, limit=QueueModel.PAGE)
+    assert [m.ticket_id(r) for r in range(m.rowCount())] == [r.id for r in expected]
+
+
+def test_filters(model: QueueModel):
+    model.set_filter(QueueFilter(scope="mine"))
+    assert {model.row_data(r).assignee for r in range(model.rowCount())} == {"alex"}
+    model.set_filter(QueueFilter(scope="unassigned"))
+    assert {model.row_data(r).assignee for r in range(model.rowCount())} == {None}
+    model.set_filter(QueueFilter(statuses=(), language="en"))
+    assert {model.row_data(r).language for r in range(model.rowCount())} == {"en"}
+    assert model.rowCount() == model.total == 2
+    model.set_filter(QueueFilter(text="García"))
+    assert [model.row_data(r).customer for r in range(model.rowCount())] == ["Maria García"]
+
+
+def test_refresh_merges_changes_and_keeps_persistent_indexes(model: QueueModel, small_store: Store, db_path, qtbot):
+    from PySide6.QtCore import QPersistentModelIndex
+
+    tracked_id = model.ticket_id(1)
+    tracked = QPersistentModelIndex(model.index(1, 2))
+    other = Store(db_path)  # a second connection, as another process would be
+    try:
+        new_id = tickets.create_ticket(other, actor="test", customer_name="Zed New", customer_email="zed@example.com",
+                                       subject="Urgent: account locked", body_text="I am locked out", priority="urgent")
+        tickets.set_status(other, model.ticket_id(0), "closed", actor="test")
+    finally:
+        other.close()
+    with qtbot.waitSignal(model.refreshed):
+        model.refresh()
+    ids = [model.ticket_id(r) for r in range(model.rowCount())]
+    assert new_id in ids
+    assert len(ids) == len(set(ids)) == model.total
+    assert tracked.isValid() and tracked.data(TICKET_ID_ROLE) == tracked_id
+
+
+def test_sla_countdown_colours(store: Store, qtbot):
+    now = datetime.now(UTC)
+    data = many_tickets(3)
+    data["tickets"][0].update(status="new", sla_due_at=to_iso(now - timedelta(minutes=5)), subject="overdue")
+    data["tickets"][1].update(status="open", sla_due_at=to_iso(now + timedelta(minutes=20)), subject="soon")
+    data["tickets"][2].update(status="open", sla_due_at=to_iso(now + timedelta(hours=20)), subject="later")
+    import_dataset(store, data)
+    m = QueueModel(store, user="alex")
+    m.start()
+    by_subject = {m.row_data(r).subject: r for r in range(m.rowCount())}
+    sla = [c for c, (k, _) in enumerate(COLUMNS) if k == "sla"][0]
+
+    def colour(subject):
+        brush = m.data(m.index(by_subject[subject], sla), Qt.ItemDataRole.ForegroundRole)
+        return brush.color() if brush is not None else None
+
+    assert colour("overdue") == SLA_RED
+    assert m.data(m.index(by_subject["overdue"], sla)).startswith("overdue")
+    assert colour("soon") == SLA_AMBER
+    assert colour("later") is None
