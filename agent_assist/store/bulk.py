@@ -87,4 +87,5 @@ def import_dataset(store: Store, data: Mapping[str, Any], *, actor: str = "syste
         counts = {"customers": len(customer_rows), "tickets": len(ticket_rows),
                   "messages": len(message_rows), "articles": len(article_rows)}
         audit.record(db, actor=actor, action="data.imported", label=label, **counts)
+    store.analyze()
     return counts

@@ -73,6 +73,7 @@ class Store:
             self.close()
             raise
         self._watch = self._new_connection()
+        self._ensure_statistics()
 
     # -- connections -----------------------------------------------------------------
     def _new_connection(self, timeout: float = BUSY_TIMEOUT_MS / 1000) -> sqlite3.Connection:
@@ -127,6 +128,19 @@ class Store:
             else:
                 db.conn.execute("COMMIT")
 
+    def _ensure_statistics(self) -> None:
+        """Give the query planner table statistics once (~150 ms for 100k tickets)."""
+        conn = self.db.conn
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+            return
+        self.analyze()
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics (after large imports)."""
+        with contextlib.suppress(sqlite3.OperationalError):  # a reader elsewhere may hold a lock; it can wait
+            with self._write_lock:
+                self.db.conn.execute("ANALYZE")
+
     def data_version(self) -> int:
         """A number that changes whenever any connection other than the watcher commits."""
         return self._watch.execute("PRAGMA data_version").fetchone()[0]
@@ -140,6 +154,11 @@ class Store:
 
     def close(self) -> None:
         """Close every connection; safe to call twice."""
+        if not self._closed:
+            db = getattr(self._local, "db", None)
+            if db is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    db.conn.execute("PRAGMA optimize")
         self._closed = True
         with self._conns_lock:
             conns, self._conns = self._conns, []

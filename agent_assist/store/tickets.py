@@ -4,6 +4,7 @@ state change (each writes its audit row in the same transaction)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,8 +15,10 @@ from agent_assist.sanitize import html_to_text, sanitize_html
 from agent_assist.store import audit
 from agent_assist.store.database import Store
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError
+from agent_assist.store.migrations import STATUS_RANK_SQL
 from agent_assist.timefmt import now_iso, parse_iso, to_iso
 
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 PRIORITIES = ("urgent", "high", "normal", "low")
 STATUSES = ("new", "open", "pending", "solved", "closed")
 ACTIVE_STATUSES = ("new", "open", "pending")
@@ -62,8 +65,7 @@ SORT_KEYS: dict[str, str] = {
     "subject": "t.subject COLLATE NOCASE",
     "customer": "c.name COLLATE NOCASE",
     "language": "t.language",
-    "status": "CASE t.status WHEN 'new' THEN 0 WHEN 'open' THEN 1 WHEN 'pending' THEN 2 "
-              "WHEN 'solved' THEN 3 ELSE 4 END",
+    "status": STATUS_RANK_SQL.replace("status", "t.status"),
     "assignee": "t.assignee COLLATE NOCASE",
     "updated": "t.updated_at",
 }
@@ -71,6 +73,11 @@ _QUEUE_COLUMNS = (
     "t.id, t.priority, t.sla_due_at, t.subject, COALESCE(c.name, ''), t.language, t.status, "
     "t.assignee, t.updated_at, t.tags"
 )
+
+
+def _prefix_match(text: str) -> str:
+    """Every word of the text as a quoted prefix term: ``anna lin`` -> ``"anna"* "lin"*``."""
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in _WORDS.findall(text))
 
 
 def _escape_like(text: str) -> str:
@@ -93,14 +100,19 @@ def _where(flt: QueueFilter) -> tuple[str, list[object]]:
         params.append(flt.language)
     text = flt.text.strip()
     if text:
-        like = f"%{_escape_like(text)}%"
-        text_clause = "(t.subject LIKE ? ESCAPE '\\' OR c.name LIKE ? ESCAPE '\\' OR c.email LIKE ? ESCAPE '\\'"
-        params.extend([like, like, like])
         digits = text.lstrip("#")
-        if digits.isdigit():
-            text_clause += " OR t.id = ?"
-            params.append(int(digits))
-        clauses.append(text_clause + ")")
+        if digits.isdigit() and (text.startswith("#") or len(digits) < 9):
+            clauses.append("(t.id = ? OR t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?))")
+            params.extend([int(digits), _prefix_match(text)])
+        else:
+            match = _prefix_match(text)
+            if match:
+                clauses.append("t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?)")
+                params.append(match)
+            else:  # punctuation only: match it literally
+                like = f"%{_escape_like(text)}%"
+                clauses.append("t.subject LIKE ? ESCAPE '\\'")
+                params.append(like)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -111,13 +123,17 @@ def _order(sort: str, descending: bool) -> str:
     direction = "DESC" if descending else "ASC"
     if sort == "priority":  # ties broken by the most urgent SLA, as an agent expects
         return f" ORDER BY t.priority {direction}, t.sla_due_at ASC, t.id ASC"
+    if sort == "customer":
+        return f" ORDER BY c.name COLLATE NOCASE {direction}, t.id {direction}"
     return f" ORDER BY {key} {direction}, t.id {direction}"
 
 
 def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "priority",
                descending: bool = False, offset: int = 0, limit: int = 200) -> list[QueueRow]:
     where, params = _where(flt)
-    sql = (f"SELECT {_QUEUE_COLUMNS} FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id"
+    # an inner join lets SQLite walk the customer-name index when sorting by customer;
+    # every ticket has a customer (create_ticket and bulk import always set one)
+    sql = (f"SELECT {_QUEUE_COLUMNS} FROM tickets t JOIN customers c ON c.id = t.customer_id"
            f"{where}{_order(sort, descending)} LIMIT ? OFFSET ?")
     rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
     return [QueueRow(*r[:9], tuple(json.loads(r[9] or "[]"))) for r in rows]
@@ -125,8 +141,7 @@ def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "prio
 
 def queue_count(db: sqlite_utils.Database, flt: QueueFilter) -> int:
     where, params = _where(flt)
-    join = " LEFT JOIN customers c ON c.id = t.customer_id" if flt.text.strip() else ""
-    return db.conn.execute(f"SELECT COUNT(*) FROM tickets t{join}{where}", params).fetchone()[0]
+    return db.conn.execute(f"SELECT COUNT(*) FROM tickets t{where}", params).fetchone()[0]
 
 
 def languages(db: sqlite_utils.Database) -> list[str]:

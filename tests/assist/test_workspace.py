@@ -1,0 +1,141 @@
+"""Opening a ticket: thread, knowledge suggestions and exactly one working draft."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent_assist.assist import workspace
+from agent_assist.knowledge.articles import add_articles
+from agent_assist.store import Store, audit, drafts
+from agent_assist.store.tickets import create_ticket, set_status
+
+KB = [
+    {"key": "late-fees", "locale": "en", "section": "Payments", "title": "How late fees work",
+     "body": "A late fee applies only after the retry fails.\n\nPay early to avoid it."},
+    {"key": "refund-status", "locale": "en", "section": "Refunds", "title": "When will I get my refund?",
+     "body": "Refunds show within 5 business days."},
+    {"key": "refund-status", "locale": "sv", "section": "Refunds", "title": "När får jag min återbetalning?",
+     "body": "Återbetalningen syns inom 5 bankdagar."},
+    {"key": "tracking", "locale": "en", "section": "Shipping", "title": "Tracking a parcel",
+     "body": "Use the tracking number."},
+]
+
+
+@pytest.fixture
+def kb(store: Store) -> Store:
+    add_articles(store, KB)
+    return store
+
+
+@pytest.fixture
+def ticket_id(kb: Store) -> int:
+    return create_ticket(kb, actor="email", customer_name="Tom Baker", customer_email="tom@example.com",
+                         subject="Late fee charged twice", body_text="Please remove the late fee.", language="en")
+
+
+def drafts_of(store: Store, ticket_id: int) -> list[tuple[int, str]]:
+    return store.db.conn.execute("SELECT id, state FROM drafts WHERE ticket_id = ? ORDER BY id",
+                                 (ticket_id,)).fetchall()
+
+
+def test_open_ticket_gathers_thread_suggestions_and_a_draft(kb: Store, ticket_id: int) -> None:
+    ws = workspace.open_ticket(kb, ticket_id, agent="alex")
+    assert ws.ticket.id == ticket_id
+    assert [m.body_text for m in ws.ticket.messages] == ["Please remove the late fee."]
+    assert ws.suggestions and ws.suggestions[0].article_id == 1
+    assert isinstance(ws.suggestions, tuple)
+    d = ws.draft
+    assert d is not None
+    assert (d.ticket_id, d.state, d.source, d.prompt_version, d.created_by) == \
+        (ticket_id, "suggested", "offline", "offline-1", "alex")
+    assert d.citations == (1,)
+    assert d.body.startswith("Hi Tom,")
+    assert "A late fee applies only after the retry fails. [KB-1]" in d.body
+    assert drafts_of(kb, ticket_id) == [(d.id, "suggested")]
+    suggested = [e for e in audit.for_ticket(kb.db, ticket_id) if e.action == "draft.suggested"]
+    assert len(suggested) == 1
+    assert suggested[0].details["citations"] == [1]
+    assert suggested[0].details["source"] == "offline"
+
+
+def test_open_ticket_twice_reuses_the_draft(kb: Store, ticket_id: int) -> None:
+    first = workspace.open_ticket(kb, ticket_id, agent="alex")
+    second = workspace.open_ticket(kb, ticket_id, agent="sam")
+    assert second.draft == first.draft
+    assert len(drafts_of(kb, ticket_id)) == 1
+    assert sum(e.action == "draft.suggested" for e in audit.for_ticket(kb.db, ticket_id)) == 1
+
+
+def test_open_ticket_keeps_the_agents_edit(kb: Store, ticket_id: int) -> None:
+    d = workspace.open_ticket(kb, ticket_id, agent="alex").draft
+    drafts.save_edit(kb, d.id, "My own words", actor="alex")
+    again = workspace.open_ticket(kb, ticket_id, agent="alex").draft
+    assert (again.id, again.state, again.body) == (d.id, "edited", "My own words")
+    assert len(drafts_of(kb, ticket_id)) == 1
+
+
+def test_open_ticket_makes_no_draft_for_a_closed_ticket(kb: Store, ticket_id: int) -> None:
+    set_status(kb, ticket_id, "closed", actor="alex")
+    ws = workspace.open_ticket(kb, ticket_id, agent="alex")
+    assert ws.draft is None
+    assert ws.ticket.status == "closed"
+    assert drafts_of(kb, ticket_id) == []
+    assert ws.suggestions  # knowledge is still shown
+
+
+def test_open_ticket_after_sending_suggests_afresh(kb: Store, ticket_id: int) -> None:
+    d = workspace.open_ticket(kb, ticket_id, agent="alex").draft
+    drafts.approve_and_send(kb, d.id, d.body, actor="alex")
+    new = workspace.open_ticket(kb, ticket_id, agent="alex").draft
+    assert new is not None and new.id != d.id and new.state == "suggested"
+
+
+def test_open_ticket_in_swedish(kb: Store) -> None:
+    tid = create_ticket(kb, actor="email", customer_name="Anna Lindqvist", customer_email="anna@example.se",
+                        subject="Var är min återbetalning?", body_text="Jag har inte fått min återbetalning.",
+                        language="sv")
+    ws = workspace.open_ticket(kb, tid, agent="alex")
+    assert ws.suggestions[0].locale == "sv"
+    assert ws.draft.citations == (3,)
+    assert ws.draft.body.startswith("Hej Anna,")
+
+
+def test_open_ticket_with_no_matching_article(kb: Store) -> None:
+    tid = create_ticket(kb, actor="email", customer_name="Tom Baker", customer_email="tom@example.com",
+                        subject="Opera", body_text="My parrot sings opera at midnight.")
+    ws = workspace.open_ticket(kb, tid, agent="alex")
+    assert ws.suggestions == ()
+    assert ws.draft is not None and ws.draft.citations == ()
+    assert "[KB-" not in ws.draft.body
+
+
+def test_regenerate_offline_discards_the_old_draft(kb: Store, ticket_id: int) -> None:
+    old = workspace.open_ticket(kb, ticket_id, agent="alex").draft
+    drafts.save_edit(kb, old.id, "half-written", actor="alex")
+    new = workspace.regenerate_offline(kb, ticket_id, agent="alex")
+    assert new.id != old.id
+    assert new.state == "suggested"
+    assert new.citations == (1,)
+    assert drafts.get(kb.db, old.id).state == "discarded"
+    assert drafts.active_for_ticket(kb.db, ticket_id) == new
+    assert drafts_of(kb, ticket_id) == [(old.id, "discarded"), (new.id, "suggested")]
+    actions = [e.action for e in audit.for_ticket(kb.db, ticket_id)]
+    assert actions[-2:] == ["draft.discarded", "draft.suggested"]
+    assert audit.verify(kb.db).ok
+    # opening the ticket now shows the new draft
+    assert workspace.open_ticket(kb, ticket_id, agent="alex").draft == new
+
+
+def test_regenerate_offline_without_a_draft(kb: Store, ticket_id: int) -> None:
+    new = workspace.regenerate_offline(kb, ticket_id, agent="alex")
+    assert drafts_of(kb, ticket_id) == [(new.id, "suggested")]
+
+
+def test_open_missing_ticket(kb: Store) -> None:
+    from agent_assist.store.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        workspace.open_ticket(kb, 999, agent="alex")
+    with pytest.raises(NotFoundError):
+        workspace.regenerate_offline(kb, 999, agent="alex")
+    assert kb.db.conn.execute("SELECT COUNT(*) FROM drafts").fetchone()[0] == 0

@@ -1,0 +1,304 @@
+"""Full-text search over the knowledge base: query parsing, ranking, filters, snippets, suggestions."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent_assist.knowledge.articles import add_articles, count, get_article
+from agent_assist.knowledge.search import (
+    ParsedQuery,
+    key_terms,
+    locales,
+    parse_query,
+    search,
+    sections,
+    suggest_for_text,
+)
+from agent_assist.knowledge.terms import content_words, fold
+from agent_assist.store import Store
+from agent_assist.store.errors import NotFoundError
+
+# ids follow the order of this list (a fresh store)
+ARTICLES = [
+    {"key": "refund-status", "locale": "en", "section": "Refunds", "title": "When will I get my refund?",
+     "body": "Refunds show within 5 business days after the merchant registers your return.\n\n"
+             "Check the purchase in the app to see the refund status."},  # 1
+    {"key": "refund-status", "locale": "sv", "section": "Refunds", "title": "När får jag min återbetalning?",
+     "body": "Återbetalningen syns inom 5 bankdagar efter att butiken har registrerat din retur.\n\n"
+             "Du ser status i appen."},  # 2
+    {"key": "late-fees", "locale": "en", "section": "Payments", "title": "How late fees work",
+     "body": "If a payment fails we retry after three days; a late fee applies only after the retry fails.\n\n"
+             "You can avoid the fee by paying early in the app."},  # 3
+    {"key": "pay-early", "locale": "en", "section": "Payments", "title": "Paying early",
+     "body": "You can pay any instalment early in the app at no extra cost."},  # 4
+    {"key": "fraud", "locale": "en", "section": "Security", "title": "I don't recognise a purchase",
+     "body": "Tell us right away; we pause the payments while we investigate an unauthorised purchase."},  # 5
+    {"key": "email", "locale": "en", "section": "Account", "title": "Changing your email address",
+     "body": "Open settings and choose Email to change the address we write to."},  # 6
+    {"key": "address", "locale": "de", "section": "Account", "title": "Adresse ändern",
+     "body": "Sie können Ihre Straße und Hausnummer jederzeit in der App ändern."},  # 7
+    {"key": "late-fees", "locale": "sv", "section": "Payments", "title": "Förseningsavgift",
+     "body": "En förseningsavgift tas ut om betalningen misslyckas två gånger."},  # 8
+    {"key": "tracking", "locale": "en", "section": "Shipping", "title": "Tracking a parcel",
+     "body": "Use the tracking number from the merchant. If your parcel is late, contact the merchant."},  # 9
+    {"key": "vouchers", "locale": "en", "section": "Security", "title": "Sharing voucher codes safely",
+     "body": "Never paste <script>alert('x')</script> into the chat & always check the <b>sender</b> "
+             "before you share a voucher code."},  # 10
+    {"key": "plain-sv", "locale": None, "section": "Test", "title": "Aterbetalning utan prickar",
+     "body": "Skriven aterbetalning utan diakritiska tecken."},  # 11
+    {"key": "closed-card", "locale": "en", "section": "Refunds", "title": "Refund to a closed card",
+     "body": "If the card is closed the refund goes to your bank account instead."},  # 12
+    {"key": "store-credit", "locale": "en", "section": "Payments", "title": "Store credit",
+     "body": "Store credit works like gift cards at checkout and it never expires."},  # 13
+    {"key": "gift-cards", "locale": "en", "section": "Payments", "title": "Gift cards",
+     "body": "Buy a card in the shop and send it to a friend; it never expires."},  # 14
+]
+
+
+@pytest.fixture
+def kb(store: Store) -> Store:
+    assert add_articles(store, ARTICLES) == len(ARTICLES)
+    assert count(store.db) == len(ARTICLES)
+    return store
+
+
+def ids(hits) -> list[int]:
+    return [h.article_id for h in hits]
+
+
+# -- parse_query ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text,match,fallback", [
+    ("refu", '"refu"*', None),
+    ("Late  FEE", '"late"* AND "fee"*', '"late"* OR "fee"*'),
+    ('late fee -waiver "credit limit"', '("late"* AND "fee"* AND "credit limit") NOT "waiver"',
+     '("late"* OR "fee"* OR "credit limit") NOT "waiver"'),
+    ('refund -"bank account"', '("refund"*) NOT "bank account"', None),
+    ('"exact phrase"', '"exact phrase"', None),
+    ("Återbetalning", '"aterbetalning"*', None),
+    ("col:term", '"col"* AND "term"*', '"col"* OR "term"*'),
+    ("-waiver", None, None),
+    ('-"late fee" -bank', None, None),
+    ("", None, None),
+    ("   \t\n", None, None),
+    ('""', None, None),
+    ("😀 ✓ —", None, None),
+    ('"unbalanced phrase', '"unbalanced phrase"', None),
+    ('say "hi" "', '"say"* AND "hi"', '"say"* OR "hi"'),
+])
+def test_parse_query(text: str, match: str | None, fallback: str | None) -> None:
+    assert parse_query(text) == ParsedQuery(match, fallback)
+
+
+HOSTILE = [
+    '"', '""', '"""', "'", "*", "**", "refund*", "*refund", "AND", "OR", "NOT", "AND OR NOT", "refund AND",
+    "OR(", "refund OR(", ")", "(", "NEAR", "NEAR(refund merchant)", "NEAR(refund merchant, 2)", ":", "title:",
+    "title:refund", "body:refund", "col:term", "{title body}:refund", "^", "^refund", "-", "--", "- -", "-refund",
+    '-"', '"refund', 'refund"', '"late fee', '-"late fee', "+", "refund + fee", "a.b", "\\", "\\\"", "%", "_",
+    "😀", "refund 😀", "ре́фанд", "退款", "\x00", "refund\x00fee", "‮refund", "ﬁnance", "1e9", "0", "-0",
+    "\"\" \"\" -\"\"", "'; DROP TABLE articles; --", "refund -refund", " ".join(["refund"] * 60),
+    " ".join(f"w{i}" for i in range(150)),
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_fts_syntax_in_user_input_is_just_text(kb: Store, text: str) -> None:
+    hits = search(kb.db, text)
+    assert isinstance(hits, list)
+    for h in hits:
+        assert isinstance(h.article_id, int) and isinstance(h.snippet, str)
+    # the filters go through the same path
+    assert isinstance(search(kb.db, text, locale="en", section="Refunds", prefer_locale="sv"), list)
+    assert count(kb.db) == len(ARTICLES)
+
+
+def test_fts_keywords_are_searched_as_words(kb: Store) -> None:
+    # "and"/"or"/"not" typed by a person are words, not operators; nothing contains "not" so nothing matches
+    assert search(kb.db, "refund NOT") == search(kb.db, "refund not")
+    assert ids(search(kb.db, "title:refund")) == ids(search(kb.db, "title refund"))
+    assert set(ids(search(kb.db, "refund*"))) == set(ids(search(kb.db, "refund")))
+
+
+# -- matching ------------------------------------------------------------------------------------------
+def test_search_as_you_type_prefix(kb: Store) -> None:
+    for typed in ("r", "re", "ref", "refu", "refun", "refund", "Refu"):
+        assert {1, 12} <= set(ids(search(kb.db, typed))), typed
+    assert set(ids(search(kb.db, "refu"))) == {1, 12}
+    assert ids(search(kb.db, "refundx")) == []
+
+
+def test_diacritics_are_folded_both_ways(kb: Store) -> None:
+    plain = set(ids(search(kb.db, "aterbetalning")))
+    accented = set(ids(search(kb.db, "återbetalning")))
+    upper = set(ids(search(kb.db, "ÅTERBETALNING")))
+    assert plain == accented == upper == {2, 11}
+    assert ids(search(kb.db, "forseningsavgift")) == [8]
+    assert 7 in ids(search(kb.db, "andern"))
+
+
+def test_german_sharp_s_is_found_as_typed(kb: Store) -> None:
+    # the index keeps "straße" (unicode61 does not turn ß into ss); the query must be folded the same way
+    assert ids(search(kb.db, "Straße")) == [7]
+    assert ids(search(kb.db, "straße")) == [7]
+
+
+def test_strict_and_then_fallback_to_or(kb: Store) -> None:
+    assert set(ids(search(kb.db, "late"))) == {3, 9}
+    assert ids(search(kb.db, "late fee")) == [3]  # AND: the parcel article has "late" but no fee
+    # nothing has both words: the looser OR form answers
+    assert set(ids(search(kb.db, "refund zebra"))) == {1, 12}
+    assert set(ids(search(kb.db, "gift parcel"))) == {9, 13, 14}
+    assert search(kb.db, "zebra giraffe") == []
+
+
+def test_exclusions_and_phrases(kb: Store) -> None:
+    assert set(ids(search(kb.db, "refund"))) == {1, 12}
+    assert ids(search(kb.db, "refund -merchant")) == [12]
+    assert ids(search(kb.db, 'refund -"bank account"')) == [1]
+    assert ids(search(kb.db, 'refund -"account bank"')) != [1]  # a phrase is ordered; this one is in no article
+    assert ids(search(kb.db, '"business days"')) == [1]
+    assert ids(search(kb.db, '"days business"')) == []
+    assert ids(search(kb.db, "-refund")) == []  # only exclusions: nothing to search for
+
+
+def test_title_match_outranks_body_only_match(kb: Store) -> None:
+    hits = search(kb.db, "gift")
+    assert ids(hits) == [14, 13]  # 14 has it in the title; 13 (added first) only in its body
+    assert hits[0].score < hits[1].score  # bm25: lower is better
+
+
+def test_locale_and_section_filters(kb: Store) -> None:
+    assert set(ids(search(kb.db, "app"))) >= {1, 3, 4, 7}
+    assert ids(search(kb.db, "app", locale="de")) == [7]
+    assert set(ids(search(kb.db, "app", section="Payments"))) == {3, 4}
+    assert set(ids(search(kb.db, "app", locale="en", section="Payments"))) == {3, 4}
+    assert search(kb.db, "app", locale="de", section="Payments") == []
+    assert search(kb.db, "app", locale="xx") == []
+    assert all(h.locale == "en" for h in search(kb.db, "the", locale="en"))
+
+
+def test_prefer_locale_puts_that_locale_first(kb: Store) -> None:
+    for prefer in ("de", "sv", "en"):
+        hits = search(kb.db, "app", prefer_locale=prefer)
+        locs = [h.locale for h in hits]
+        n = locs.count(prefer)
+        assert n > 0
+        assert locs[:n] == [prefer] * n, (prefer, locs)
+        assert set(ids(hits)) == set(ids(search(kb.db, "app")))  # same hits, different order
+
+
+def test_limit(kb: Store) -> None:
+    assert len(search(kb.db, "a", limit=3)) == 3
+    assert len(search(kb.db, "a", limit=100)) <= len(ARTICLES)
+
+
+def test_hit_fields(kb: Store) -> None:
+    (hit,) = search(kb.db, "tracking")
+    assert (hit.article_id, hit.title, hit.section, hit.locale) == (9, "Tracking a parcel", "Shipping", "en")
+    assert hit.citation == "[KB-9]"
+    assert isinstance(hit.score, float)
+
+
+def test_snippet_html_escapes_article_text_and_bolds_matches(kb: Store) -> None:
+    (hit,) = search(kb.db, "voucher")
+    html = hit.snippet_html()
+    assert "<b>voucher</b>" in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "&lt;b&gt;sender&lt;/b&gt;" in html  # the article's own markup is text, not formatting
+    assert "&amp;" in html
+    assert "\x02" not in html and "\x03" not in html
+    term = hit.snippet_terminal(bold="[", reset="]")
+    assert "[voucher]" in term and "\x02" not in term
+
+
+def test_snippet_highlights_prefix_matches(kb: Store) -> None:
+    (hit,) = search(kb.db, "merch", section="Refunds")
+    assert "<b>merchant</b>" in hit.snippet_html()
+
+
+# -- key terms and suggestions ----------------------------------------------------------------------------
+def test_key_terms_ignore_stop_words_and_unknown_terms(kb: Store) -> None:
+    text = ("Hello, I really want my refund. The refund is late and I need the refund now, please. "
+            "My xylophone and my xylophone again.")
+    terms = key_terms(kb.db, text)
+    assert terms[0] == "refund"
+    assert "late" in terms
+    for word in ("hello", "really", "want", "the", "need", "please", "now", "and", "my", "xylophone", "again"):
+        assert word not in terms
+    vocab = {r[0] for r in kb.db.conn.execute("SELECT term FROM articles_fts_vocab")}
+    assert set(terms) <= vocab
+
+
+def test_key_terms_subject_counts_and_max_terms(kb: Store) -> None:
+    assert key_terms(kb.db, "parcel", subject="voucher voucher")[0] == "voucher"
+    text = "refund late voucher parcel tracking merchant gift credit instalment settings"
+    assert len(key_terms(kb.db, text, max_terms=3)) == 3
+    assert key_terms(kb.db, "") == []
+    assert key_terms(kb.db, "the and or of") == []
+
+
+def test_key_terms_drop_words_most_articles_share(store: Store) -> None:
+    add_articles(store, [{"title": f"Common {i}", "body": "common words here"} for i in range(4)]
+                 + [{"title": "Special", "body": "special words"}])
+    assert key_terms(store.db, "common special") == ["special"]
+
+
+def test_suggest_for_english_text(kb: Store) -> None:
+    hits = suggest_for_text(kb.db, "Hi, I was charged a late fee although my payment failed only because of the "
+                                   "bank. Please remove the late fee.", subject="Late fee charged twice",
+                            language="en")
+    assert hits[0].article_id == 3
+
+
+def test_suggest_for_swedish_text(kb: Store) -> None:
+    hits = suggest_for_text(kb.db, "Hej! Jag returnerade skorna för två veckor sedan men har inte fått min "
+                                   "återbetalning.", subject="Var är min återbetalning?", language="sv")
+    assert hits[0].article_id == 2
+    assert hits[0].locale == "sv"
+
+
+def test_suggest_prefers_the_ticket_language(kb: Store) -> None:
+    text = "Where is my refund? The merchant has my return. Återbetalning?"
+    sv_first = suggest_for_text(kb.db, text, language="sv")
+    en_first = suggest_for_text(kb.db, text, language="en")
+    assert sv_first[0].locale == "sv"
+    assert en_first[0].locale == "en"
+    assert set(ids(sv_first)) == set(ids(en_first))
+
+
+def test_suggest_with_nothing_in_common(kb: Store) -> None:
+    assert suggest_for_text(kb.db, "My parrot sings opera at midnight", language="en") == []
+
+
+def test_empty_kb(store: Store) -> None:
+    assert search(store.db, "refund") == []
+    assert search(store.db, "refund zebra") == []
+    assert suggest_for_text(store.db, "I want my refund", subject="refund", language="en") == []
+    assert key_terms(store.db, "I want my refund") == []
+    assert sections(store.db) == [] and locales(store.db) == []
+
+
+# -- articles and helpers ------------------------------------------------------------------------------------
+def test_sections_and_locales(kb: Store) -> None:
+    assert sections(kb.db) == ["Account", "Payments", "Refunds", "Security", "Shipping", "Test"]
+    assert locales(kb.db) == ["de", "en", "sv"]
+
+
+def test_article_answer_and_citation(kb: Store) -> None:
+    a = get_article(kb.db, 1)
+    assert a.answer() == "Refunds show within 5 business days after the merchant registers your return."
+    assert a.citation == "[KB-1]"
+    with pytest.raises(NotFoundError):
+        get_article(kb.db, 999)
+
+
+def test_new_articles_are_searchable_at_once(kb: Store) -> None:
+    assert search(kb.db, "chargeback") == []
+    add_articles(kb, [{"title": "Chargebacks", "body": "How a chargeback works.", "locale": "en"}])
+    assert ids(search(kb.db, "chargeback")) == [len(ARTICLES) + 1]
+
+
+def test_fold_and_content_words() -> None:
+    assert fold("Återbetalning") == "aterbetalning"
+    assert fold("naïve CAFÉ") == "naive cafe"
+    assert content_words("Hej, jag vill ha min återbetalning 55123 nu!") == ["aterbetalning"]
