@@ -31,6 +31,8 @@ _LOCAL_IMAGE = re.compile(r"^(data:image/(png|gif|jpe?g|webp);base64,|cid:)", re
 def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     if tag == "img" and attr == "src" and not _LOCAL_IMAGE.match(value.strip()):
         return None  # remote image: never loaded
+    if attr == "href" and value.strip().lower().startswith(("data:", "cid:")):
+        return None  # a link must not carry a document of its own
     return value
 
 
@@ -60,8 +62,11 @@ def text_to_html(text: str) -> str:
 def html_to_text(raw: str) -> str:
     """A readable plain-text rendering of (untrusted) HTML, for search and prompts."""
     cleaned = nh3.clean(raw, tags={"p", "br", "div", "li", "tr", "h1", "h2", "h3"}, attributes={})
-    cleaned = re.sub(r"<(br|/p|/div|/li|/tr|/h[1-3])\s*/?>", "\n", cleaned, flags=re.I)
+    cleaned = re.sub(r"\s*\n\s*", " ", cleaned)  # source line breaks are just spaces in HTML
+    cleaned = re.sub(r"</(p|div|h[1-3])\s*>", "\n\n", cleaned, flags=re.I)
+    cleaned = re.sub(r"<(br\s*/?|/li|/tr)\s*>", "\n", cleaned, flags=re.I)
     cleaned = re.sub(r"<[^>]+>", "", cleaned)
     text = html.unescape(cleaned)
     text = re.sub(r"[ \t]+", " ", text)
-    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    text = re.sub(r" *\n *", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

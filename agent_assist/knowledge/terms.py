@@ -37,7 +37,8 @@ STOP_WORDS = frozenset(_STOP.split())
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics: ``"Återbetalning"`` -> ``"aterbetalning"``."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # lower(), not casefold(): FTS5's unicode61 keeps "ß" (casefold would make it "ss")
+    decomposed = unicodedata.normalize("NFD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

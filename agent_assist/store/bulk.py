@@ -28,11 +28,22 @@ def import_dataset(store: Store, data: Mapping[str, Any], *, actor: str = "syste
     with store.transaction() as db:
         first_customer = (db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM customers").fetchone()[0]) + 1
         customer_ids: dict[int, int] = {}
+        by_email: dict[str, int] = {}  # a customer we already know (or saw above) is reused, by e-mail
         customer_rows = []
-        for offset, c in enumerate(data.get("customers", ())):
-            cid = first_customer + offset
+        for c in data.get("customers", ()):
+            email = (c.get("email") or "").strip() or None
+            if email is not None and email not in by_email:
+                found = db.conn.execute("SELECT id FROM customers WHERE email = ?", (email,)).fetchone()
+                if found:
+                    by_email[email] = found[0]
+            if email is not None and email in by_email:
+                customer_ids[c["ref"]] = by_email[email]
+                continue
+            cid = first_customer + len(customer_rows)
             customer_ids[c["ref"]] = cid
-            customer_rows.append({"id": cid, "name": c["name"], "email": c.get("email"),
+            if email is not None:
+                by_email[email] = cid
+            customer_rows.append({"id": cid, "name": (c.get("name") or "").strip(), "email": c.get("email"),
                                   "language": c.get("language"), "created_at": c.get("created_at") or now})
         db["customers"].insert_all(customer_rows, batch_size=BATCH)
 

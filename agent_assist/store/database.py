@@ -24,7 +24,7 @@ from agent_assist.store.errors import (
     NewerSchemaError,
     NotADatabaseError,
 )
-from agent_assist.store.migrations import MIGRATIONS, Migration
+from agent_assist.store.migrations import APPLICATION_ID, MIGRATIONS, Migration
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 OPEN_TIMEOUT_S = 3.0
@@ -179,19 +179,20 @@ class Store:
         self._local.db = db
         try:
             current = conn.execute("PRAGMA user_version").fetchone()[0]
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             tables = db.table_names()
         except sqlite3.DatabaseError as exc:
             self._raise_open_error(exc)
         latest = len(self._migrations)
+        if (current == 0 and tables) or (current > 0 and app_id != APPLICATION_ID):
+            raise ForeignDatabaseError(
+                f"{self.path} is an SQLite database of another program. Agent Assist will not "
+                "write into it; choose a new or empty file with --db."
+            )
         if current > latest:
             raise NewerSchemaError(
                 f"{self.path} was written by a newer Agent Assist (schema {current}; this version "
                 f"knows up to {latest}). Update Agent Assist to open it; the file was not changed."
-            )
-        if current == 0 and tables:
-            raise ForeignDatabaseError(
-                f"{self.path} is an SQLite database of another program. Agent Assist will not "
-                "write into it; choose a new or empty file with --db."
             )
         if current < latest:
             try:

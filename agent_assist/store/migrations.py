@@ -12,7 +12,11 @@ from collections.abc import Callable
 import sqlite_utils
 
 
+APPLICATION_ID = 0x41415354  # "AAST": marks the file as Agent Assist's (PRAGMA application_id)
+
+
 def _v1_initial(db: sqlite_utils.Database) -> None:
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     db["customers"].create(
         {"id": int, "name": str, "email": str, "language": str, "created_at": str},
         pk="id",

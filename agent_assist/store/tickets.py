@@ -98,10 +98,10 @@ def _where(flt: QueueFilter) -> tuple[str, list[object]]:
     if flt.language:
         clauses.append("t.language = ?")
         params.append(flt.language)
-    text = flt.text.strip()
+    text = flt.text.replace("\x00", "").strip()
     if text:
         digits = text.lstrip("#")
-        if digits.isdigit() and (text.startswith("#") or len(digits) < 9):
+        if digits.isascii() and digits.isdigit() and int(digits) < 2**63 and (text.startswith("#") or len(digits) < 9):
             clauses.append("(t.id = ? OR t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?))")
             params.extend([int(digits), _prefix_match(text)])
         else:
@@ -185,7 +185,9 @@ class Ticket:
 
     @property
     def first_name(self) -> str:
-        return self.customer_name.split()[0] if self.customer_name.strip() else ""
+        """The customer's first name, or "" when we only know an address."""
+        words = self.customer_name.split()
+        return words[0] if words and "@" not in words[0] else ""
 
     def inbound_text(self) -> str:
         """Everything the customer wrote, oldest first (the text triage and search read)."""
@@ -224,7 +226,7 @@ def upsert_customer(db: sqlite_utils.Database, *, name: str, email: str | None, 
             return found[0]
     cur = db.conn.execute(
         "INSERT INTO customers (name, email, language, created_at) VALUES (?, ?, ?, ?)",
-        (name or (email or "Unknown"), email, language, now_iso()),
+        ((name or "").strip(), email, language, now_iso()),
     )
     return cur.lastrowid
 

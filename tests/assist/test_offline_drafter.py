@@ -143,3 +143,14 @@ def test_a_customer_without_a_name_gets_the_nameless_greeting(kb: Store, name: s
     body = offline_drafter.draft_reply(kb.db, get_ticket(kb.db, tid), agent_name="alex").body
     assert body.splitlines()[0] == "Hi,"
     assert "@" not in body.splitlines()[0]
+
+
+def test_compose_picks_the_hit_in_the_ticket_language_even_when_it_is_not_first(kb: Store) -> None:
+    from agent_assist.knowledge.search import search
+
+    tid = make_ticket(kb, name="Anna Lindqvist", language="sv", subject="refund", text="refund")
+    hits = search(kb.db, "refund", prefer_locale="en")
+    assert [h.locale for h in hits][:2] == ["en", "sv"]
+    draft = offline_drafter.compose(get_ticket(kb.db, tid), hits, kb.db, agent_name="alex")
+    assert draft.citations == (2,)
+    assert "[KB-2]" in draft.body and "[KB-1]" not in draft.body

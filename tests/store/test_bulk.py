@@ -145,3 +145,13 @@ def test_a_failing_import_changes_nothing(store: Store) -> None:
 def test_import_an_empty_dataset(store: Store) -> None:
     assert import_dataset(store, {}) == {"customers": 0, "tickets": 0, "messages": 0, "articles": 0}
     assert _count(store, "audit") == 1
+
+
+def test_import_refreshes_planner_statistics(store: Store) -> None:
+    data = dataset("a")
+    data["tickets"] = data["tickets"] * 20
+    import_dataset(store, data)
+    stat = store.db.conn.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'tickets' AND idx IS NOT NULL"
+                                 ).fetchone()
+    assert stat is not None
+    assert int(stat[0].split()[0]) == 60  # the statistics know the imported rows

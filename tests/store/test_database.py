@@ -176,13 +176,18 @@ def test_an_sqlite_file_of_another_program_is_refused_and_left_untouched(db_path
     assert raw_tables(db_path) == {"moz_places"}
 
 
-def test_an_sqlite_file_of_another_program_with_a_user_version_is_refused(db_path: Path) -> None:
+@pytest.mark.parametrize("user_version", [1, len(MIGRATIONS)], ids=["older", "latest"])
+def test_an_sqlite_file_of_another_program_with_a_user_version_is_refused(db_path: Path, user_version: int) -> None:
     # Plenty of programs set user_version (1 is common). That alone must not make a file "ours":
-    # `agent-assist demo --force` relies on Store() refusing foreign files before deleting them.
-    before = _foreign_db(db_path, user_version=1)
+    # we must neither migrate it (switching it to WAL and adding our tables) nor open it as ours
+    # (`agent-assist demo --force` relies on Store() refusing foreign files before deleting them).
+    before = _foreign_db(db_path, user_version=user_version)
+    listing = folder_listing(db_path)
     with pytest.raises(ForeignDatabaseError):
         Store(db_path).close()
     assert db_path.read_bytes() == before
+    assert folder_listing(db_path) == listing
+    assert raw_scalar(db_path, "PRAGMA journal_mode") == "delete"
     assert raw_tables(db_path) == {"moz_places"}
 
 
@@ -261,7 +266,7 @@ def test_a_failing_migration_rolls_back_and_names_the_version(db_path: Path, bad
     tables = raw_tables(db_path)
     assert "half_made" not in tables
     assert {"tickets", "audit"} <= tables
-    with Store(db_path) as store:  # the file is still a good schema-1 file
+    with Store(db_path, migrations=[MIGRATIONS[0]]) as store:  # the file is still a good schema-1 file
         assert store.schema_version() == 1
 
 
@@ -309,6 +314,25 @@ def test_ordered_migrations_apply_in_order_on_an_old_file(db_path: Path) -> None
     with Store(db_path, migrations=[v1, v2, v3]) as store:  # nothing left to do
         assert store.schema_version() == 3
     assert calls == ["v1", "v2", "v3"]
+
+
+def test_the_real_migrations_upgrade_a_schema_1_file_with_data(db_path: Path) -> None:
+    from agent_assist.store.tickets import QueueFilter, queue_count, queue_page
+
+    with Store(db_path, migrations=MIGRATIONS[:1]) as store:
+        assert store.schema_version() == 1
+        old = create_ticket(store, actor="ana", customer_name="Anna Lindqvist", customer_email="anna@example.se",
+                            subject="Återbetalning saknas", body_text="x")
+    with Store(db_path) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        # rows that existed before the upgrade are in the queue's word index too
+        assert [r.id for r in queue_page(store.db, QueueFilter(text="lindq", statuses=()))] == [old]
+        assert [r.id for r in queue_page(store.db, QueueFilter(text="aterbet", statuses=()))] == [old]
+        new = create_ticket(store, actor="ana", customer_name="Tom Baker", customer_email="tom@example.com",
+                            subject="Late fee", body_text="x")
+        assert queue_count(store.db, QueueFilter(text="baker", statuses=())) == 1
+        assert [r.id for r in queue_page(store.db, QueueFilter(statuses=()), sort="id")] == [old, new]
+        assert audit.verify(store.db).ok
 
 
 # -- connections --------------------------------------------------------------------------------

@@ -1,0 +1,552 @@
+"""Talking to an OpenAI-compatible model server: presets, settings, streaming and plain-language errors.
+
+One :class:`Provider` wraps the official ``openai`` client for one configuration
+(OpenAI, Azure OpenAI, or a local server such as Ollama, llama.cpp, vLLM or
+LM Studio). It streams reply text as it arrives, honours a cancel flag between
+chunks (closing the HTTP connection), retries ``429`` itself so ``Retry-After``
+is waited out visibly, and turns every failure into a :class:`ProviderError`
+whose text a support agent understands and which never contains the API key.
+
+Qt-free: the UI runs :meth:`Provider.stream_chat` in a worker and turns each
+yielded delta into a signal.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import openai
+
+log = logging.getLogger(__name__)
+
+SETTINGS_HINT = "Settings → AI provider"
+DEFAULT_AZURE_API_VERSION = "2024-10-21"
+MAX_RETRY_WAIT_S = 30.0  # the longest we wait for one Retry-After
+BACKOFF_BASE_S = 0.5  # first wait when a 429 carries no Retry-After; doubles each time
+BACKOFF_MAX_S = 8.0
+_SLEEP_SLICE_S = 0.05  # how often a retry wait looks at the cancel flag
+NO_KEY_PLACEHOLDER = "not-needed"  # local servers ignore the key, the client insists on one
+
+KINDS = frozenset({"timeout", "connection", "auth", "model_not_found", "rate_limited", "server", "stream_cut",
+                   "bad_response", "cancelled", "no_key", "config"})
+
+Messages = Sequence[Mapping[str, Any]]
+CancelFn = Callable[[], bool]
+RetryFn = Callable[[int, float], None]  # (retry number starting at 1, seconds we wait before it)
+
+
+# -- presets --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Preset:
+    id: str
+    label: str
+    base_url: str  # the default; for Azure a pattern to fill in
+    needs_key: bool
+    default_model: str  # a suggestion; "" where the model must be picked from the server's list
+    redact: bool  # redact personal data before sending, by default (cloud: yes, local: no)
+    local: bool
+    note: str = ""
+
+
+PRESETS: dict[str, Preset] = {p.id: p for p in (
+    Preset("openai", "OpenAI", "https://api.openai.com/v1", True, "gpt-4o-mini", True, False,
+           "Needs an API key from platform.openai.com."),
+    Preset("azure", "Azure OpenAI", "https://YOUR-RESOURCE.openai.azure.com", True, "", True, False,
+           "Base URL is the resource endpoint (https://<resource>.openai.azure.com); the model is your "
+           f"deployment name; the API version defaults to {DEFAULT_AZURE_API_VERSION}. For the newer "
+           "…/openai/v1 endpoint choose “Custom” instead."),
+    Preset("ollama", "Ollama", "http://localhost:11434/v1", False, "llama3.2", False, True,
+           "Runs on this computer; no key needed. Pull a model first: ollama pull llama3.2"),
+    Preset("llamacpp", "llama.cpp server", "http://localhost:8080/v1", False, "", False, True,
+           "Serves the one model it was started with; any model name works."),
+    Preset("vllm", "vLLM", "http://localhost:8000/v1", False, "", False, True,
+           "The model name is the one vLLM serves (see Refresh models)."),
+    Preset("lmstudio", "LM Studio", "http://localhost:1234/v1", False, "", False, True,
+           "Start the local server in LM Studio and load a model."),
+    Preset("custom", "Custom (OpenAI-compatible)", "", False, "", True, False,
+           "Any server that speaks the OpenAI chat completions API; the base URL usually ends in /v1."),
+)}
+
+
+def get_preset(preset_id: str) -> Preset:
+    try:
+        return PRESETS[preset_id]
+    except KeyError:
+        raise ProviderError("config", f"Unknown AI provider preset {preset_id!r}.") from None
+
+
+# -- settings -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """What is stored in settings about a provider. The API key is never part of it (see ``secrets``)."""
+
+    preset: str = "ollama"
+    base_url: str = PRESETS["ollama"].base_url
+    model: str = PRESETS["ollama"].default_model
+    temperature: float | None = 0.3  # None: not sent (some models accept only their default)
+    timeout_s: float = 30.0
+    max_retries: int = 3  # for 429 only
+    redact: bool = False
+    api_version: str | None = None  # Azure only
+
+    @classmethod
+    def for_preset(cls, preset_id: str, **changes: Any) -> ProviderConfig:
+        """A configuration with the preset's defaults, then ``changes``."""
+        p = get_preset(preset_id)
+        base = cls(preset=p.id, base_url=p.base_url, model=p.default_model, redact=p.redact,
+                   api_version=DEFAULT_AZURE_API_VERSION if p.id == "azure" else None)
+        return replace(base, **changes)
+
+    @property
+    def preset_info(self) -> Preset:
+        return PRESETS.get(self.preset, PRESETS["custom"])
+
+    @property
+    def needs_key(self) -> bool:
+        return self.preset_info.needs_key
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProviderConfig:
+        """Read settings back, tolerating missing and unknown entries (a stray key entry is dropped)."""
+        preset = str(data.get("preset") or "custom")
+        if preset not in PRESETS:
+            preset = "custom"
+        p = PRESETS[preset]
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        temperature = values.get("temperature", 0.3)
+        api_version = values.get("api_version")
+        return cls(
+            preset=preset,
+            base_url=str(values.get("base_url") or p.base_url),
+            model=str(values.get("model") if values.get("model") is not None else p.default_model),
+            temperature=None if temperature is None else float(temperature),
+            timeout_s=float(values.get("timeout_s", 30.0)),
+            max_retries=max(0, int(values.get("max_retries", 3))),
+            redact=bool(values.get("redact", p.redact)),
+            api_version=str(api_version) if api_version else None,
+        )
+
+
+# -- errors ---------------------------------------------------------------------------------------------------
+
+class ProviderError(Exception):
+    """A failure talking to the model server, explained for the person at the desk.
+
+    ``kind`` is one of :data:`KINDS`; ``str(err)`` is the plain-language sentence.
+    ``partial`` holds the text that arrived before a stream broke or was stopped.
+    ``detail`` is a scrubbed technical note for logs (never the key).
+    """
+
+    def __init__(self, kind: str, message: str, *, partial: str = "", status: int | None = None,
+                 detail: str = "") -> None:
+        if kind not in KINDS:
+            raise ValueError(f"Unknown ProviderError kind {kind!r}")
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.partial = partial
+        self.status = status
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"ProviderError(kind={self.kind!r}, message={self.message!r}, status={self.status!r})"
+
+
+def display_url(url: str) -> str:
+    """The URL without credentials, query or fragment, for messages and logs."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(invalid URL)"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date); None if absent."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    ms = lowered.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = (lowered.get("retry-after") or "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _field(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds:g}"
+
+
+def _has_cause(err: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    cur: BaseException | None = err
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, kind):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+# -- the provider ---------------------------------------------------------------------------------------------
+
+class Provider:
+    """One configured model server. Thread-safe for sequential use from a worker; close it when done."""
+
+    def __init__(self, config: ProviderConfig, api_key: str | None = None) -> None:
+        url = (config.base_url or "").strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ProviderError("config", f"The base URL {display_url(url) or '(empty)'} is not a web address; "
+                                          f"it should look like http://localhost:11434/v1. Check {SETTINGS_HINT}.")
+        if config.timeout_s <= 0:
+            raise ProviderError("config", f"The timeout must be more than 0 s. Check {SETTINGS_HINT}.")
+        self.config = replace(config, base_url=url)
+        self._key = (api_key or "").strip() or None
+        self._client: openai.OpenAI | None = None
+        self._url = display_url(url)
+
+    def __repr__(self) -> str:
+        return (f"Provider(preset={self.config.preset!r}, base_url={self._url!r}, model={self.config.model!r}, "
+                f"key={'set' if self._key else 'none'})")
+
+    # -- lifecycle --
+
+    def close(self) -> None:
+        """Close the HTTP connections. Idempotent."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def __enter__(self) -> Provider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self) -> dict[str, Any]:
+        """What the audit trail records about the model used (never the key)."""
+        return {"provider": self.config.preset, "host": urlsplit(self.config.base_url).hostname or "",
+                "model": self.config.model, "redact": self.config.redact}
+
+    # -- the public calls --
+
+    def stream_chat(self, messages: Messages, *, cancel: CancelFn | None = None, temperature: float | None = None,
+                    on_retry: RetryFn | None = None) -> Iterator[str]:
+        """Yield reply text deltas as they arrive.
+
+        ``cancel`` is looked at before the request, during retry waits, and between chunks;
+        when it returns True the stream is closed (the connection with it) and
+        ``ProviderError("cancelled")`` is raised with the text so far in ``partial``.
+        Closing the generator early closes the stream too.
+        """
+        self._need_model()
+        stream = self._with_retries(lambda client: client.chat.completions.create(
+            **self._chat_args(messages, temperature), stream=True), cancel, on_retry)
+        parts: list[str] = []
+        finished = False
+        try:
+            if not self._is_event_stream(stream):
+                raise self._bad_response("the reply was not an event stream")
+            for chunk in stream:
+                if cancel is not None and cancel():
+                    raise self._cancelled("".join(parts))
+                choices = _field(chunk, "choices")
+                if not isinstance(choices, list):
+                    raise self._bad_response("a chunk had no choices", partial="".join(parts))
+                if not choices:
+                    continue  # e.g. a usage-only chunk
+                choice = choices[0]
+                content = _field(_field(choice, "delta"), "content")
+                if _field(choice, "finish_reason") is not None:
+                    finished = True
+                if content:
+                    if not isinstance(content, str):
+                        raise self._bad_response("a chunk's content was not text", partial="".join(parts))
+                    parts.append(content)
+                    yield content
+                    if cancel is not None and cancel():
+                        raise self._cancelled("".join(parts))
+        except ProviderError:
+            raise
+        except openai.APIError as err:
+            raise self._map_stream_error(err, "".join(parts)) from None
+        except ValueError as err:  # json.JSONDecodeError from a junk data line
+            raise self._bad_response(f"{type(err).__name__} while reading the stream",
+                                     partial="".join(parts)) from None
+        finally:
+            stream.close()
+        if not finished:
+            text = "".join(parts)
+            log.warning("Stream from %s ended without a finish reason after %d characters", self._url, len(text))
+            raise ProviderError("stream_cut", "The connection dropped in the middle of the reply; "
+                                              "what arrived so far is kept.", partial=text,
+                                detail="stream ended without finish_reason/[DONE]")
+
+    def complete(self, messages: Messages, *, cancel: CancelFn | None = None, temperature: float | None = None,
+                 on_retry: RetryFn | None = None) -> str:
+        """The whole reply at once (for short tasks). Same errors as :meth:`stream_chat`."""
+        self._need_model()
+        result = self._with_retries(lambda client: client.chat.completions.create(
+            **self._chat_args(messages, temperature)), cancel, on_retry)
+        choices = _field(result, "choices") if not isinstance(result, str) else None
+        if not isinstance(choices, list) or not choices:
+            raise self._bad_response("no choices in the reply")
+        message = _field(choices[0], "message")
+        content = _field(message, "content")
+        if content is None:
+            content = ""
+        if not isinstance(content, str):
+            raise self._bad_response("the message content was not text")
+        return content
+
+    def list_models(self) -> list[str]:
+        """Model ids the server offers; [] when it has no model list (404/405/501)."""
+        try:
+            page = self._openai().models.list()
+            data = _field(page, "data")
+        except openai.APIStatusError as err:
+            if err.status_code in (404, 405, 501):
+                log.info("%s has no model list (%d)", self._url, err.status_code)
+                return []
+            raise self._map_error(err) from None
+        except openai.APIError as err:
+            raise self._map_error(err) from None
+        except ValueError as err:
+            raise self._bad_response(f"{type(err).__name__} in the model list") from None
+        if not isinstance(data, list):
+            raise self._bad_response("the model list was not a list")
+        ids: list[str] = []
+        for item in data:
+            model_id = _field(item, "id")
+            if isinstance(model_id, str) and model_id and model_id not in ids:
+                ids.append(model_id)
+        return ids
+
+    def test_connection(self) -> str:
+        """One line saying it works, or a ProviderError saying exactly what does not."""
+        if not self.config.model.strip():
+            models = self.list_models()
+            if not models:
+                raise ProviderError("config", f"Connected to {self._url}, but no model is chosen and the server "
+                                              f"lists none. Enter a model name in {SETTINGS_HINT}.")
+            shown = ", ".join(models[:3]) + (" …" if len(models) > 3 else "")
+            return f"Connected to {self._url} — {len(models)} models available ({shown}); choose one."
+        started = time.monotonic()
+        self.complete([{"role": "user", "content": "Reply with the single word: OK"}])
+        elapsed = time.monotonic() - started
+        return f"Connected to {self._url} — model {self.config.model} answered in {elapsed:.1f} s"
+
+    # -- internals --
+
+    def _openai(self) -> openai.OpenAI:
+        if self._client is not None:
+            return self._client
+        cfg = self.config
+        if cfg.needs_key and not self._key:
+            raise ProviderError("no_key", f"No API key is set for {cfg.preset_info.label}. "
+                                          f"Add it in {SETTINGS_HINT}.")
+        common: dict[str, Any] = {"api_key": self._key or NO_KEY_PLACEHOLDER, "timeout": cfg.timeout_s,
+                                  "max_retries": 0}
+        try:
+            if cfg.preset == "azure":
+                client: openai.OpenAI = openai.AzureOpenAI(
+                    azure_endpoint=cfg.base_url, api_version=cfg.api_version or DEFAULT_AZURE_API_VERSION, **common)
+            else:
+                client = openai.OpenAI(base_url=cfg.base_url, **common)
+        except (openai.OpenAIError, ValueError) as err:
+            raise ProviderError("config", f"The AI provider settings are incomplete. Check {SETTINGS_HINT}.",
+                                detail=self._scrub(f"{type(err).__name__}: {err}")) from None
+        self._client = client
+        return client
+
+    def _need_model(self) -> None:
+        if not self.config.model.strip():
+            raise ProviderError("config", f"No model is chosen. Pick one in {SETTINGS_HINT}.")
+
+    def _chat_args(self, messages: Messages, temperature: float | None) -> dict[str, Any]:
+        args: dict[str, Any] = {"model": self.config.model, "messages": [dict(m) for m in messages]}
+        temp = temperature if temperature is not None else self.config.temperature
+        if temp is not None:
+            args["temperature"] = temp
+        return args
+
+    def _with_retries(self, call: Callable[[openai.OpenAI], Any], cancel: CancelFn | None,
+                      on_retry: RetryFn | None) -> Any:
+        client = self._openai()
+        retries = max(0, self.config.max_retries)
+        attempt = 0
+        while True:
+            if cancel is not None and cancel():
+                raise self._cancelled("")
+            log.debug("Request to %s, model %s (attempt %d)", self._url, self.config.model, attempt + 1)
+            try:
+                return call(client)
+            except openai.RateLimitError as err:
+                if err.code == "insufficient_quota" or attempt >= retries:
+                    raise self._rate_limited(err, attempt + 1) from None
+                wait = parse_retry_after(err.response.headers)
+                if wait is None:
+                    wait = min(BACKOFF_BASE_S * (2 ** attempt), BACKOFF_MAX_S)
+                wait = min(wait, MAX_RETRY_WAIT_S)
+                attempt += 1
+                log.info("The server at %s is busy (429); retrying in %.1f s (%d of %d)",
+                         self._url, wait, attempt, retries)
+                if on_retry is not None:
+                    on_retry(attempt, wait)
+                self._sleep(wait, cancel)
+            except openai.APIError as err:
+                raise self._map_error(err) from None
+            except ValueError as err:  # a body that is not JSON although it says so
+                raise self._bad_response(f"{type(err).__name__} in the reply") from None
+
+    def _sleep(self, seconds: float, cancel: CancelFn | None) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            if cancel is not None and cancel():
+                raise self._cancelled("")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, _SLEEP_SLICE_S))
+
+    @staticmethod
+    def _is_event_stream(stream: Any) -> bool:
+        response = getattr(stream, "response", None)
+        if response is None:
+            return True
+        content_type = response.headers.get("content-type", "")
+        return not content_type or "event-stream" in content_type
+
+    def _scrub(self, text: str) -> str:
+        if self._key and self._key in text:
+            text = text.replace(self._key, "***")
+        return text
+
+    def _error(self, kind: str, message: str, *, partial: str = "", status: int | None = None,
+               detail: str = "") -> ProviderError:
+        err = ProviderError(kind, self._scrub(message), partial=partial, status=status, detail=self._scrub(detail))
+        log.warning("AI provider %s (%s): %s [%s]", kind, self._url, err.message, err.detail)
+        return err
+
+    def _cancelled(self, partial: str) -> ProviderError:
+        log.info("Generation from %s stopped by the user after %d characters", self._url, len(partial))
+        return ProviderError("cancelled", "Stopped; the reply so far is kept." if partial else "Stopped.",
+                             partial=partial)
+
+    def _bad_response(self, detail: str, *, partial: str = "") -> ProviderError:
+        return self._error("bad_response", f"The server at {self._url} sent a reply that is not in the OpenAI "
+                                           "format. Check that the base URL points at an OpenAI-compatible API "
+                                           "(it usually ends in /v1).", partial=partial, detail=detail)
+
+    def _rate_limited(self, err: openai.RateLimitError, tries: int) -> ProviderError:
+        detail = self._server_message(err)
+        if err.code == "insufficient_quota":
+            return self._error("rate_limited", "The account has used up its quota (429). Check the plan and "
+                                               "billing with the provider.", status=429, detail=detail)
+        times = "once" if tries == 1 else f"{tries} times"
+        return self._error("rate_limited", f"The server is busy (429); tried {times}. Try again in a minute.",
+                           status=429, detail=detail)
+
+    def _server_message(self, err: openai.APIError) -> str:
+        message = _field(err.body, "message") if err.body is not None else None
+        if not isinstance(message, str):
+            message = err.body if isinstance(err.body, str) else ""
+        message = " ".join(message.split())
+        if "<html" in message.lower():
+            message = "(an HTML page)"
+        return self._scrub(message[:300])
+
+    def _map_error(self, err: openai.APIError) -> ProviderError:
+        """Map an error raised before any reply text arrived."""
+        url, model = self._url, self.config.model
+        if isinstance(err, openai.APITimeoutError):
+            return self._error("timeout", f"The model server did not answer within {_fmt_s(self.config.timeout_s)} s.",
+                               detail="timeout")
+        if isinstance(err, openai.APIConnectionError):
+            if _has_cause(err, ConnectionRefusedError) or "refused" in repr(err.__cause__).lower():
+                msg = f"Could not connect to {url}: the connection was refused. Is the model server running?"
+            else:
+                msg = f"Could not reach the model server at {url}. Check the address and the network."
+            return self._error("connection", msg, detail=type(err.__cause__).__name__)
+        if isinstance(err, openai.APIStatusError):
+            status = err.status_code
+            detail = f"{status} {self._server_message(err)}".strip()
+            if status == 401:
+                if self._key:
+                    msg = f"The API key was refused (401). Check it in {SETTINGS_HINT}."
+                else:
+                    msg = f"The server at {url} asks for an API key (401). Add one in {SETTINGS_HINT}."
+                return self._error("auth", msg, status=status, detail=detail)
+            if status == 403:
+                return self._error("auth", f"The API key may not use this model or server (403). Check it in "
+                                           f"{SETTINGS_HINT}.", status=status, detail=detail)
+            if status == 404:
+                return self._error("model_not_found", f"Model '{model}' was not found on {url}. Check the model "
+                                                      f"name and the base URL in {SETTINGS_HINT}.",
+                                   status=status, detail=detail)
+            if status == 408:
+                return self._error("timeout", "The model server gave up waiting (408). Try again.",
+                                   status=status, detail=detail)
+            if status >= 500:
+                return self._error("server", f"The model server had a problem ({status}). Try again in a moment.",
+                                   status=status, detail=detail)
+            server_says = self._server_message(err)
+            return self._error("config", f"The server refused the request ({status})"
+                                         + (f": {server_says}" if server_says else "")
+                                         + f". Check {SETTINGS_HINT}.", status=status, detail=detail)
+        # An error event inside a 200 stream, or another client-side API error.
+        return self._error("server", f"The model server reported an error: {self._server_message(err) or 'unknown'}",
+                           detail=type(err).__name__)
+
+    def _map_stream_error(self, err: openai.APIError, partial: str) -> ProviderError:
+        """Map an error raised while the stream was being read."""
+        if isinstance(err, openai.APITimeoutError) and not partial:
+            mapped = self._map_error(err)
+            mapped.partial = partial
+            return mapped
+        if isinstance(err, openai.APIConnectionError):
+            return self._error("stream_cut", "The connection dropped in the middle of the reply; what arrived so "
+                                             "far is kept.", partial=partial,
+                               detail=f"{type(err).__name__}/{type(err.__cause__).__name__}")
+        mapped = self._map_error(err)
+        mapped.partial = partial
+        return mapped

@@ -1,0 +1,232 @@
+"""Importing knowledge sources into the store, and re-importing them as they change.
+
+Each imported path (a file or a folder) is a *source*, named by its absolute path.
+An article is known within its source by ``(key, locale)``: re-importing a source
+adds new articles, updates the ones whose content changed (same id), removes the
+ones that are gone, and does not write the rest at all.
+
+Files are read first, outside any transaction (reading can be slow; the store
+stays free for others meanwhile); then every change goes in through ONE write
+transaction with one ``kb.imported`` audit row. Cancelling, or any error, rolls
+it all back: the articles and their index are exactly as before.
+
+What could not be read never deletes anything: an article whose file or row was
+skipped is kept, and a source with an unreadable CSV/JSON file (or that is not
+there at all) loses no article in that import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent_assist.knowledge.articles import content_hash
+from agent_assist.knowledge.importers import (
+    ArticleRecord,
+    ImportCancelled,
+    Skipped,
+    list_files,
+    read_file,
+)
+from agent_assist.store import audit
+from agent_assist.store.database import Store
+from agent_assist.timefmt import now_iso
+
+__all__ = ["ImportCancelled", "ImportReport", "import_sources"]
+
+Progress = Callable[[int, int, str], None]
+Cancel = Callable[[], bool]
+KeyTitle = tuple[str, str]
+
+OPTIMIZE_AFTER = 2000  # merge the FTS index after an import that wrote at least this many articles
+
+
+@dataclass
+class ImportReport:
+    """What an import did. Article entries are ``(key, title)``; skipped ones ``(where, reason)``."""
+
+    sources: list[str] = field(default_factory=list)
+    added: list[KeyTitle] = field(default_factory=list)
+    changed: list[KeyTitle] = field(default_factory=list)
+    removed: list[KeyTitle] = field(default_factory=list)
+    unchanged: list[KeyTitle] = field(default_factory=list)
+    kept: list[KeyTitle] = field(default_factory=list)  # gone from view but kept: their file could not be read
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # repairs (encodings) and removals held back
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.changed)} changed", f"{len(self.removed)} removed",
+                 f"{len(self.unchanged)} unchanged"]
+        if self.kept:
+            parts.append(f"{len(self.kept)} kept")
+        parts.append(f"{len(self.skipped)} skipped")
+        n = len(self.sources)
+        return f"Imported {n} source{'s' if n != 1 else ''}: " + ", ".join(parts) + "."
+
+    def lines(self) -> list[str]:
+        """The summary, then one line per added, changed, removed, kept and skipped thing, then notes."""
+        out = [self.summary()]
+        for sign, label, entries in (("+", "added", self.added), ("~", "changed", self.changed),
+                                     ("-", "removed", self.removed), ("=", "kept", self.kept)):
+            out.extend(f"{sign} {label}: {title} [{key}]" for key, title in entries)
+        out.extend(f"! skipped: {where}: {reason}" for where, reason in self.skipped)
+        out.extend(f"note: {note}" for note in self.notes)
+        return out
+
+
+@dataclass
+class _SourceRead:
+    root: str
+    records: list[ArticleRecord] = field(default_factory=list)
+    protected: set[str] = field(default_factory=set)  # keys whose file/row could not be read
+    seen: dict[tuple[str, str | None], str] = field(default_factory=dict)  # (key, locale) -> file
+    incomplete: list[str] = field(default_factory=list)  # why no removal may happen in this source
+
+
+def import_sources(store: Store, paths: Iterable[str | Path], *, actor: str = "system",
+                   progress: Progress | None = None, cancel: Cancel | None = None) -> ImportReport:
+    """Import (or re-import) files and folders; returns what changed.
+
+    ``progress(done, total, what)`` is called once per file while reading (``total`` = files) and
+    once per article while saving (``total`` = articles): two passes of one bar, ``what`` says which.
+    ``cancel()`` is asked before each file and each article; when it returns true the import stops
+    with :class:`ImportCancelled` and nothing is changed. Any other exception (including one raised
+    by these callbacks) also leaves the store untouched, and propagates.
+    """
+    report = ImportReport()
+    reads = _read_all(paths, report, progress, cancel)
+    _save(store, reads, report, actor=actor, progress=progress, cancel=cancel)
+    if len(report.added) + len(report.changed) + len(report.removed) >= OPTIMIZE_AFTER:
+        _tidy_index(store)
+    return report
+
+
+def _check(cancel: Cancel | None) -> None:
+    if cancel is not None and cancel():
+        raise ImportCancelled()
+
+
+# -- reading ----------------------------------------------------------------------------------------
+def _read_all(paths: Iterable[str | Path], report: ImportReport, progress: Progress | None,
+              cancel: Cancel | None) -> list[_SourceRead]:
+    roots: list[Path] = []
+    for p in paths:
+        root = Path(p).expanduser().resolve()
+        if root not in roots:
+            roots.append(root)
+    report.sources = [str(r) for r in roots]
+    files = [(root, f) for root in roots if root.exists() for f in list_files(root)]
+    reads = {str(root): _SourceRead(str(root)) for root in roots}
+    for root in roots:
+        if not root.exists():
+            reads[str(root)].incomplete.append("not found")
+            report.skipped.append((str(root), "not found"))
+    for done, (root, file) in enumerate(files):
+        _check(cancel)
+        if progress is not None:
+            progress(done, len(files), f"Reading {file.name}")
+        read = reads[str(root)]
+        for item in read_file(file, root=root, cancel=cancel):
+            if isinstance(item, Skipped):
+                report.skipped.append((item.where, item.reason))
+                if item.key is not None:
+                    read.protected.add(item.key)
+                if item.incomplete:
+                    read.incomplete.append(f"{item.where}: {item.reason}")
+                continue
+            ident = (item.key, item.locale)
+            if ident in read.seen:
+                locale = f" ({item.locale})" if item.locale else ""
+                report.skipped.append((str(file), f"duplicate key {item.key!r}{locale}, "
+                                                  f"first in {read.seen[ident]}"))
+                continue
+            read.seen[ident] = str(file)
+            read.records.append(item)
+            report.notes.extend(item.notes)
+    if progress is not None and files:
+        progress(len(files), len(files), "Read all files")
+    return list(reads.values())
+
+
+# -- saving -----------------------------------------------------------------------------------------
+_EXISTING_SQL = ("SELECT id, key, locale, title, content_hash, section, url FROM articles "
+                 "WHERE source = ? ORDER BY id")
+
+
+def _save(store: Store, reads: list[_SourceRead], report: ImportReport, *, actor: str,
+          progress: Progress | None, cancel: Cancel | None) -> None:
+    total = sum(len(r.records) for r in reads)
+    done = 0
+    now = now_iso()
+    with store.transaction() as db:
+        conn = db.conn
+        has_html = "body_html" in {c[1] for c in conn.execute("PRAGMA table_info(articles)")}
+        for read in reads:
+            existing: dict[tuple[str | None, str | None], tuple] = {}
+            duplicates: list[tuple] = []
+            for row in conn.execute(_EXISTING_SQL, (read.root,)):
+                if (row[1], row[2]) in existing:
+                    duplicates.append(row)  # only add_articles could have written these; the first one stays
+                else:
+                    existing[(row[1], row[2])] = row
+            new_rows: list[dict] = []
+            for rec in read.records:
+                _check(cancel)
+                if progress is not None:
+                    progress(done, total, f"Saving {rec.title}")
+                done += 1
+                digest = content_hash(rec.title, rec.body)
+                old = existing.pop((rec.key, rec.locale), None)
+                if old is None:
+                    new_rows.append(_row(rec, digest, now, has_html))
+                    report.added.append((rec.key, rec.title))
+                elif _same(conn, old, rec, digest, has_html):
+                    report.unchanged.append((rec.key, rec.title))
+                else:
+                    row = _row(rec, digest, now, has_html)
+                    sets = ", ".join(f"{col} = :{col}" for col in row)
+                    conn.execute(f"UPDATE articles SET {sets} WHERE id = :id", {**row, "id": old[0]})
+                    report.changed.append((rec.key, rec.title))
+            if new_rows:
+                db["articles"].insert_all(new_rows, batch_size=500)
+            gone = list(existing.values()) + duplicates
+            if read.incomplete and gone:
+                report.notes.append(f"{read.root}: no article removed, because part of it could not be read "
+                                    f"({read.incomplete[0]})")
+            for row in gone:
+                key, title = row[1], row[3]
+                if read.incomplete or key in read.protected:
+                    report.kept.append((key, title))
+                else:
+                    conn.execute("DELETE FROM articles WHERE id = ?", (row[0],))
+                    report.removed.append((key, title))
+        if progress is not None:
+            progress(total, total, "Saved")
+        audit.record(db, actor=actor, action="kb.imported", sources=report.sources,
+                     added=len(report.added), changed=len(report.changed), removed=len(report.removed),
+                     unchanged=len(report.unchanged), kept=len(report.kept), skipped=len(report.skipped))
+
+
+def _row(rec: ArticleRecord, digest: str, now: str, has_html: bool) -> dict:
+    row = {"key": rec.key, "title": rec.title, "body": rec.body, "section": rec.section, "locale": rec.locale,
+           "source": rec.source, "url": rec.url, "content_hash": digest, "updated_at": rec.updated_at or now}
+    if has_html:
+        row["body_html"] = rec.body_html
+    return row
+
+
+def _same(conn, old: tuple, rec: ArticleRecord, digest: str, has_html: bool) -> bool:
+    _, _, _, title, old_digest, section, url = old
+    if (old_digest, section, url) != (digest, rec.section, rec.url) or title != rec.title:
+        return False
+    if not has_html:
+        return True
+    return conn.execute("SELECT body_html IS ? FROM articles WHERE id = ?", (rec.body_html, old[0])).fetchone()[0] == 1
+
+
+def _tidy_index(store: Store) -> None:
+    """After a large import: merge the FTS index's segments (faster searches) and refresh statistics."""
+    with store.transaction() as db:
+        db.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+    store.analyze()
