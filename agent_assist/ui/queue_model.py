@@ -230,12 +230,20 @@ class QueueModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "sla" and row.sla_due_at:
-                return f"SLA due {row.sla_due_at.replace('T', ' ').replace('Z', ' UTC')}"
+                due = row.sla_due_at.replace("T", " ").replace("Z", " UTC")
+                secs = _sla_seconds(row, self._now)
+                if secs is not None and secs < 0:
+                    return f"Overdue by {humanize_delta(-secs)} (SLA was due {due})"
+                return f"SLA due {due}"
             if key == "subject":
                 tags = ", ".join(row.tags)
                 return f"#{row.id} {row.subject}" + (f"\nTags: {tags}" if tags else "")
             return None
         if role == Qt.ItemDataRole.AccessibleTextRole:
+            if key == "sla":
+                secs = _sla_seconds(row, self._now)
+                if secs is not None and secs < 0:
+                    return f"SLA: overdue by {humanize_delta(-secs)}"
             return f"{COLUMNS[index.column()][1]}: {self._display(row, key)}"
         return None
 
@@ -246,7 +254,7 @@ class QueueModel(QAbstractTableModel):
             secs = _sla_seconds(row, self._now)
             if secs is None:
                 return "—"
-            return f"overdue {humanize_delta(-secs)}" if secs < 0 else humanize_delta(secs)
+            return f"−{humanize_delta(-secs)}" if secs < 0 else humanize_delta(secs)
         if key == "subject":
             return row.subject
         if key == "customer":

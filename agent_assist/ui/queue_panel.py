@@ -66,7 +66,7 @@ class QueuePanel(QWidget):
         self.text.setMinimumWidth(90)
         for combo in (self.scope, self.status, self.language):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(5)
+            combo.setMinimumContentsLength(7)
         self.count = QLabel()
         self.count.setObjectName("queueCount")
         self.count.setAccessibleName("Ticket count")

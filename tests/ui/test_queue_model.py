@@ -113,6 +113,7 @@ def test_sla_countdown_colours(store: Store, qtbot):
         return brush.color() if brush is not None else None
 
     assert colour("overdue") == SLA_RED
-    assert m.data(m.index(by_subject["overdue"], sla)).startswith("overdue")
+    assert m.data(m.index(by_subject["overdue"], sla)).startswith("−")
+    assert "Overdue by" in m.data(m.index(by_subject["overdue"], sla), Qt.ItemDataRole.ToolTipRole)
     assert colour("soon") == SLA_AMBER
     assert colour("later") is None
