@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
@@ -34,8 +35,21 @@ BACKOFF_MAX_S = 8.0
 _SLEEP_SLICE_S = 0.05  # how often a retry wait looks at the cancel flag
 NO_KEY_PLACEHOLDER = "not-needed"  # local servers ignore the key, the client insists on one
 
-KINDS = frozenset({"timeout", "connection", "auth", "model_not_found", "rate_limited", "server", "stream_cut",
-                   "bad_response", "cancelled", "no_key", "config"})
+# Every kind, with the sentence used when no more specific one is given.
+DEFAULT_MESSAGES: dict[str, str] = {
+    "timeout": "The model server did not answer in time.",
+    "connection": "Could not reach the model server. Is it running?",
+    "auth": f"The API key was refused. Check it in {SETTINGS_HINT}.",
+    "model_not_found": f"The model was not found on the server. Check the model name in {SETTINGS_HINT}.",
+    "rate_limited": "The server is busy (429). Try again in a minute.",
+    "server": "The model server had a problem. Try again in a moment.",
+    "stream_cut": "The connection dropped in the middle of the reply; what arrived so far is kept.",
+    "bad_response": "The server sent a reply that is not in the OpenAI format.",
+    "cancelled": "Stopped.",
+    "no_key": f"No API key is set. Add it in {SETTINGS_HINT}.",
+    "config": f"The AI provider settings are incomplete. Check {SETTINGS_HINT}.",
+}
+KINDS = frozenset(DEFAULT_MESSAGES)
 
 Messages = Sequence[Mapping[str, Any]]
 CancelFn = Callable[[], bool]
@@ -150,10 +164,11 @@ class ProviderError(Exception):
     ``detail`` is a scrubbed technical note for logs (never the key).
     """
 
-    def __init__(self, kind: str, message: str, *, partial: str = "", status: int | None = None,
+    def __init__(self, kind: str, message: str | None = None, *, partial: str = "", status: int | None = None,
                  detail: str = "") -> None:
         if kind not in KINDS:
             raise ValueError(f"Unknown ProviderError kind {kind!r}")
+        message = message or DEFAULT_MESSAGES[kind]
         super().__init__(message)
         self.kind = kind
         self.message = message
@@ -166,6 +181,10 @@ class ProviderError(Exception):
 
     def __repr__(self) -> str:
         return f"ProviderError(kind={self.kind!r}, message={self.message!r}, status={self.status!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:  # survives pickling (e.g. across a process pool)
+        return (self.__class__, (self.kind, self.message),
+                {"partial": self.partial, "status": self.status, "detail": self.detail})
 
 
 def display_url(url: str) -> str:
@@ -242,6 +261,7 @@ class Provider:
         self.config = replace(config, base_url=url)
         self._key = (api_key or "").strip() or None
         self._client: openai.OpenAI | None = None
+        self._client_lock = threading.Lock()
         self._url = display_url(url)
 
     def __repr__(self) -> str:
@@ -252,11 +272,12 @@ class Provider:
 
     def close(self) -> None:
         """Close the HTTP connections. Idempotent."""
-        client, self._client = self._client, None
+        with self._client_lock:
+            client, self._client = self._client, None
         if client is not None:
             client.close()
 
-    def __enter__(self) -> Provider:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -276,7 +297,8 @@ class Provider:
         ``cancel`` is looked at before the request, during retry waits, and between chunks;
         when it returns True the stream is closed (the connection with it) and
         ``ProviderError("cancelled")`` is raised with the text so far in ``partial``.
-        Closing the generator early closes the stream too.
+        Closing the generator early closes the stream too. While the server is silent
+        (before the first token) the flag is seen when the next chunk or the timeout comes.
         """
         self._need_model()
         stream = self._with_retries(lambda client: client.chat.completions.create(
@@ -378,8 +400,12 @@ class Provider:
     # -- internals --
 
     def _openai(self) -> openai.OpenAI:
-        if self._client is not None:
+        with self._client_lock:
+            if self._client is None:
+                self._client = self._make_client()
             return self._client
+
+    def _make_client(self) -> openai.OpenAI:
         cfg = self.config
         if cfg.needs_key and not self._key:
             raise ProviderError("no_key", f"No API key is set for {cfg.preset_info.label}. "
@@ -393,9 +419,7 @@ class Provider:
             else:
                 client = openai.OpenAI(base_url=cfg.base_url, **common)
         except (openai.OpenAIError, ValueError) as err:
-            raise ProviderError("config", f"The AI provider settings are incomplete. Check {SETTINGS_HINT}.",
-                                detail=self._scrub(f"{type(err).__name__}: {err}")) from None
-        self._client = client
+            raise ProviderError("config", detail=self._scrub(f"{type(err).__name__}: {err}")) from None
         return client
 
     def _need_model(self) -> None:
@@ -469,7 +493,7 @@ class Provider:
 
     def _cancelled(self, partial: str) -> ProviderError:
         log.info("Generation from %s stopped by the user after %d characters", self._url, len(partial))
-        return ProviderError("cancelled", "Stopped; the reply so far is kept." if partial else "Stopped.",
+        return ProviderError("cancelled", "Stopped; the reply so far is kept." if partial else None,
                              partial=partial)
 
     def _bad_response(self, detail: str, *, partial: str = "") -> ProviderError:

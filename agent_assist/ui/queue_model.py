@@ -141,7 +141,8 @@ class QueueModel(QAbstractTableModel):
     # -- live --------------------------------------------------------------------------
     def refresh(self) -> None:
         """Merge the database's current state into the loaded rows, keeping selection."""
-        limit = max(len(self._rows), self.PAGE)
+        # everything was loaded: stay that way, so newcomers anywhere in the order show up
+        limit = max(len(self._rows) + (self.PAGE if self._exhausted else 0), self.PAGE)
         fresh = self._page(0, limit)
         fresh_ids = {r.id for r in fresh}
         # 1. rows that left the filter go, in contiguous runs from the bottom up
