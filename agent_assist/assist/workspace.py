@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent_assist.assist import offline_drafter
+from agent_assist.assist import injection, offline_drafter
+from agent_assist.assist.injection import Flag
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
 from agent_assist.store import Store, drafts
 from agent_assist.store.drafts import Draft
@@ -23,6 +24,7 @@ class TicketWorkspace:
     ticket: Ticket
     suggestions: tuple[SearchHit, ...]
     draft: Draft | None
+    flags: tuple[Flag, ...] = ()  # customer text that tries to steer the AI
 
 
 def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
@@ -36,7 +38,7 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
         draft_id = drafts.suggest(store, ticket_id, suggestion.body, actor=agent, source=suggestion.source,
                                   citations=suggestion.citations, prompt_version=suggestion.prompt_version)
         draft = drafts.get(db, draft_id)
-    return TicketWorkspace(ticket, hits, draft)
+    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())))
 
 
 def regenerate_offline(store: Store, ticket_id: int, *, agent: str) -> Draft:

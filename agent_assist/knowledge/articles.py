@@ -76,5 +76,10 @@ def get_article(db: sqlite_utils.Database, article_id: int) -> Article:
     return Article(*row)
 
 
+def all_ids(db: sqlite_utils.Database) -> set[int]:
+    """Every article id (to check a draft's citations as it is typed)."""
+    return {r[0] for r in db.conn.execute("SELECT id FROM articles")}
+
+
 def count(db: sqlite_utils.Database) -> int:
     return db.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]

@@ -49,7 +49,21 @@ class ConversationView(QWidget):
         self.browser.setAccessibleName("Conversation")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.flags = QLabel()
+        self.flags.setObjectName("ticketFlags")
+        self.flags.setAccessibleName("Flags")
+        self.flags.setWordWrap(True)
+        self.flags.setTextFormat(Qt.TextFormat.RichText)
+        self.flags.hide()
+        self.summary = QLabel()
+        self.summary.setObjectName("threadSummary")
+        self.summary.setAccessibleName("Thread summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.hide()
         layout.addWidget(self.header)
+        layout.addWidget(self.flags)
+        layout.addWidget(self.summary)
         layout.addWidget(self.browser, 1)
         self.ticket: Ticket | None = None
         self.clear()
@@ -78,6 +92,24 @@ class ConversationView(QWidget):
             bar.setValue(bar.maximum())
         else:
             bar.setValue(scroll)
+
+    def set_flags(self, reasons: list[str]) -> None:
+        if reasons:
+            items = "".join(f"<li>{html.escape(r)}</li>" for r in reasons)
+            self.flags.setText(f"<span style='color:#b71c1c'><b>⚠ Flagged</b></span><ul>{items}</ul>")
+            self.flags.show()
+        else:
+            self.flags.hide()
+            self.flags.clear()
+
+    def set_summary(self, text: str) -> None:
+        self._summary_text = text
+        self.summary.setText(f"Summary: {text}" if text else "")
+        self.summary.setVisible(bool(text))
+
+    def append_summary(self, delta: str) -> None:
+        current = getattr(self, "_summary_text", "")
+        self.set_summary((current if current != "…" else "") + delta)
 
     def text(self) -> str:
         return self.browser.toPlainText()

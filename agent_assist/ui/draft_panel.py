@@ -1,16 +1,27 @@
-"""The reply being prepared: an editable draft, its citations, and Approve & send."""
+"""The reply being prepared: an editable draft, AI drafting and rewrites, citations, Approve & send.
+
+Model output never lands on text the agent typed: it streams into the *preview*
+box above the editor, and moves into the editor only when the editor still holds
+an untouched suggestion, or when the agent presses **Use this draft**. Rewrites
+replace the editor text as one undoable edit (Ctrl+Z brings the old text back).
+"""
 
 from __future__ import annotations
 
+import html
 import re
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QTextCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -18,20 +29,98 @@ from PySide6.QtWidgets import (
 from agent_assist.store.drafts import Draft
 
 _CITATION = re.compile(r"\[KB-(\d+)\]")
+REWRITES = (("shorter", "Shorter"), ("warmer", "Warmer, more empathetic"), ("formal", "More formal"),
+            ("grammar", "Fix grammar and spelling"))
+TRANSLATE_TO = (("en", "English"), ("sv", "Swedish"), ("de", "German"), ("es", "Spanish"), ("fr", "French"),
+                ("nl", "Dutch"))
 
 
 class DraftPanel(QWidget):
     approveRequested = Signal()
     regenerateRequested = Signal()
+    aiDraftRequested = Signal()
+    stopRequested = Signal()
+    rewriteRequested = Signal(str, object)  # action, target language (translate) or None
+    translateRequested = Signal()
     citationActivated = Signal(int)
+    previewUsed = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.draft: Draft | None = None
+        self.busy = False
+        self._ai_available = False
+        self._ai_why = ""
+        self.known_articles: set[int] | None = None  # None: not checked
+        self.flag_reasons: list[str] = []
         self.title = QLabel("<b>Reply</b>")
         self.source = QLabel()
         self.source.setObjectName("draftSource")
         self.source.setAccessibleName("Draft source")
+
+        self.ai_button = QPushButton("AI draft")
+        self.ai_button.setObjectName("aiDraftButton")
+        self.ai_button.setAccessibleName("Draft with AI")
+        self.ai_button.setToolTip("Stream a reply from the AI model, grounded in the knowledge base (Ctrl+D)")
+        self.ai_button.clicked.connect(self.aiDraftRequested)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setAccessibleName("Stop the AI")
+        self.stop_button.setToolTip("Stop the model (Esc)")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stopRequested)
+        self.rewrite_button = QToolButton()
+        self.rewrite_button.setText("Rewrite")
+        self.rewrite_button.setObjectName("rewriteButton")
+        self.rewrite_button.setAccessibleName("Rewrite the draft")
+        self.rewrite_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.rewrite_button)
+        self.rewrite_actions: dict[str, QAction] = {}
+        for action, label in REWRITES:
+            act = menu.addAction(label)
+            act.triggered.connect(lambda _c=False, a=action: self.rewriteRequested.emit(a, None))
+            self.rewrite_actions[action] = act
+        translate_menu = menu.addMenu("Translate to")
+        for code, label in TRANSLATE_TO:
+            act = translate_menu.addAction(label)
+            act.triggered.connect(lambda _c=False, c=code: self.rewriteRequested.emit("translate", c))
+            self.rewrite_actions[f"translate:{code}"] = act
+        self.rewrite_button.setMenu(menu)
+        self.translate_button = QPushButton("Translate for me")
+        self.translate_button.setAccessibleName("Translate the draft into my language")
+        self.translate_button.setToolTip("Show the draft in your language, for reading only (Ctrl+T)")
+        self.translate_button.clicked.connect(self.translateRequested)
+
+        self.banner = QLabel()
+        self.banner.setObjectName("draftBanner")
+        self.banner.setAccessibleName("Draft message")
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.hide()
+
+        self.preview_label = QLabel()
+        self.preview_label.setObjectName("previewLabel")
+        self.preview = QPlainTextEdit()
+        self.preview.setObjectName("draftPreview")
+        self.preview.setAccessibleName("AI output")
+        self.preview.setReadOnly(True)
+        self.use_button = QPushButton("Use this draft")
+        self.use_button.setAccessibleName("Use the AI draft")
+        self.use_button.clicked.connect(self.previewUsed)
+        self.dismiss_button = QPushButton("Dismiss")
+        self.dismiss_button.setAccessibleName("Dismiss the AI output")
+        self.dismiss_button.clicked.connect(self.hide_preview)
+        self.preview_box = QWidget()
+        pv = QVBoxLayout(self.preview_box)
+        pv.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(self.preview_label, 1)
+        row.addWidget(self.use_button)
+        row.addWidget(self.dismiss_button)
+        pv.addLayout(row)
+        pv.addWidget(self.preview, 1)
+        self.preview_box.hide()
+
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("draftEditor")
         self.editor.setAccessibleName("Reply text")
@@ -42,6 +131,11 @@ class DraftPanel(QWidget):
         self.citations.setAccessibleName("Citations")
         self.citations.setTextFormat(Qt.TextFormat.RichText)
         self.citations.linkActivated.connect(lambda href: self.citationActivated.emit(int(href.split(":")[1])))
+        self.confirm_flagged = QCheckBox()
+        self.confirm_flagged.setObjectName("confirmFlagged")
+        self.confirm_flagged.setAccessibleName("Confirm the flagged reply")
+        self.confirm_flagged.hide()
+        self.confirm_flagged.toggled.connect(self._update_state)
         self.after = QComboBox()
         self.after.setAccessibleName("Ticket status after sending")
         self.after.addItem("→ Pending", "pending")
@@ -55,14 +149,16 @@ class DraftPanel(QWidget):
         self.approve.setObjectName("approveButton")
         self.approve.setAccessibleName("Approve and send")
         self.approve.setToolTip("Send this reply to the customer as it is written (Ctrl+Enter)")
-        self.approve.setDefault(False)
         self.approve.clicked.connect(self.approveRequested)
         self.editor.textChanged.connect(self._update_state)
 
         header = QHBoxLayout()
         header.addWidget(self.title)
-        header.addStretch(1)
-        header.addWidget(self.source)
+        header.addWidget(self.source, 1)
+        header.addWidget(self.ai_button)
+        header.addWidget(self.stop_button)
+        header.addWidget(self.rewrite_button)
+        header.addWidget(self.translate_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.regenerate)
         buttons.addStretch(1)
@@ -71,11 +167,16 @@ class DraftPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
-        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.preview_box, 2)
+        layout.addWidget(self.editor, 3)
         layout.addWidget(self.citations)
+        layout.addWidget(self.confirm_flagged)
         layout.addLayout(buttons)
+        self.set_ai_available(False, "Turn on an AI model in Preferences (Ctrl+,)")
         self.set_draft(None)
 
+    # -- the draft ------------------------------------------------------------------------
     def set_draft(self, draft: Draft | None, *, keep_text: bool = False) -> None:
         """Show a draft. With ``keep_text`` the editor keeps what the agent typed."""
         self.draft = draft
@@ -86,12 +187,22 @@ class DraftPanel(QWidget):
         else:
             origin = {"offline": "Offline suggestion", "ai": f"AI draft · {draft.model or ''}"}.get(
                 draft.source, draft.source)
-            state = draft.state.replace("_", " ")
-            self.source.setText(f"<i>{origin} · {state}</i>")
+            self.source.setText(f"<i>{html.escape(origin)} · {draft.state.replace('_', ' ')}</i>")
         self._update_state()
 
     def set_enabled_for_ticket(self, enabled: bool) -> None:
         self.editor.setReadOnly(not enabled)
+        self._update_state()
+
+    def set_flags(self, reasons: list[str]) -> None:
+        """A flagged ticket's reply needs a deliberate extra confirmation before it can be sent."""
+        self.flag_reasons = list(reasons)
+        self.confirm_flagged.setChecked(False)
+        if reasons:
+            self.confirm_flagged.setText("I have checked this reply: the customer's message tries to steer the AI")
+            self.confirm_flagged.show()
+        else:
+            self.confirm_flagged.hide()
         self._update_state()
 
     def text(self) -> str:
@@ -108,14 +219,84 @@ class DraftPanel(QWidget):
         self.editor.setTextCursor(cursor)
         self.editor.setFocus()
 
+    def replace_text(self, text: str) -> None:
+        """Replace the whole reply as one undoable edit."""
+        cursor = self.editor.textCursor()
+        cursor.beginEditBlock()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        self.editor.setTextCursor(cursor)
+
     def status_after(self) -> str:
         return self.after.currentData()
 
     def cited_ids(self) -> list[int]:
         return [int(n) for n in dict.fromkeys(_CITATION.findall(self.text()))]
 
+    def unknown_citations(self) -> list[int]:
+        if self.known_articles is None:
+            return []
+        return [i for i in self.cited_ids() if i not in self.known_articles]
+
+    # -- AI output ------------------------------------------------------------------------------
+    def set_ai_available(self, available: bool, why: str = "") -> None:
+        self._ai_available = available
+        self._ai_why = why
+        self.set_busy(False)
+
+    def set_busy(self, busy: bool) -> None:
+        """While the model works: Stop on, the other AI actions off."""
+        self.busy = busy
+        self.stop_button.setEnabled(busy)
+        self.regenerate.setEnabled(not busy)
+        for w in (self.ai_button, self.rewrite_button, self.translate_button):
+            w.setEnabled(self._ai_available and not busy)
+        self.ai_button.setToolTip("Stream a reply from the AI model, grounded in the knowledge base (Ctrl+D)"
+                                  if self._ai_available else self._ai_why)
+
+    def start_preview(self, label: str) -> None:
+        self.preview_label.setText(f"<b>{html.escape(label)}</b>")
+        self.preview.clear()
+        self.use_button.hide()
+        self.preview_box.show()
+        self.hide_banner()
+
+    def append_preview(self, text: str) -> None:
+        cursor = self.preview.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+
+    def preview_text(self) -> str:
+        return self.preview.toPlainText()
+
+    def offer_preview(self, label: str) -> None:
+        """The output is complete but the agent has typed: let them choose."""
+        self.preview_label.setText(f"<b>{html.escape(label)}</b>")
+        self.use_button.show()
+
+    def hide_preview(self) -> None:
+        self.preview_box.hide()
+        self.preview.clear()
+
+    def show_banner(self, text: str, *, error: bool = True) -> None:
+        color = "#b71c1c" if error else "#5d4037"
+        self.banner.setText(f"<span style='color:{color}'>{html.escape(text)}</span>")
+        self.banner.show()
+
+    def hide_banner(self) -> None:
+        self.banner.hide()
+        self.banner.clear()
+
+    # -- state ------------------------------------------------------------------------------------
     def _update_state(self) -> None:
         ids = self.cited_ids()
-        self.citations.setText(
-            "Cites: " + ", ".join(f'<a href="kb:{i}">KB-{i}</a>' for i in ids) if ids else "")
-        self.approve.setEnabled(self.draft is not None and bool(self.text().strip()) and not self.editor.isReadOnly())
+        unknown = set(self.unknown_citations())
+        parts = [f'<span style="color:#b71c1c">KB-{i} (not found)</span>' if i in unknown
+                 else f'<a href="kb:{i}">KB-{i}</a>' for i in ids]
+        self.citations.setText("Cites: " + ", ".join(parts) if parts else "")
+        if unknown:
+            self.citations.setToolTip("Citations marked red point at no article; check or remove them.")
+        confirmed = not self.flag_reasons or self.confirm_flagged.isChecked()
+        self.approve.setEnabled(self.draft is not None and bool(self.text().strip()) and not self.editor.isReadOnly()
+                                and confirmed)

@@ -17,17 +17,22 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist import APP_NAME, __version__
-from agent_assist.assist import workspace
+from agent_assist.assist import drafting, secrets, workspace
+from agent_assist.assist.provider import Provider, ProviderConfig, ProviderError
 from agent_assist.assist.workspace import TicketWorkspace
 from agent_assist.knowledge import search as kb_search
+from agent_assist.knowledge.articles import all_ids as all_article_ids
 from agent_assist.knowledge.articles import get_article
 from agent_assist.store import Store, StoreError, drafts, tickets
+from agent_assist.settings import Settings
 from agent_assist.store.tickets import get_ticket
 from agent_assist.ui.conversation_view import ConversationView
 from agent_assist.ui.draft_panel import DraftPanel
 from agent_assist.ui.knowledge_panel import KnowledgePanel
 from agent_assist.ui.queue_model import QueueModel
 from agent_assist.ui.queue_panel import QueuePanel
+from agent_assist.ui.settings_dialog import SettingsDialog
+from agent_assist.ui.streaming import StreamJob
 from agent_assist.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -42,12 +47,18 @@ class MainWindow(QMainWindow):
     """ticket id, message id: a reply was approved and sent."""
     searchShown = Signal(str)
     """Knowledge results for this query are on screen."""
+    aiFinished = Signal(str, bool)
+    """kind ("draft", "rewrite", "translation", "summary"), success: a model job ended."""
 
-    def __init__(self, store: Store, *, user: str, settings: QSettings | None = None):
+    def __init__(self, store: Store, *, user: str, settings: QSettings | None = None,
+                 app_settings: Settings | None = None):
         super().__init__()
         self.store = store
         self.user = user
         self.settings = settings or QSettings()
+        self.app_settings = app_settings or Settings()
+        self.ai_job: StreamJob | None = None
+        self._ai_kind = ""
         self.tasks = TaskManager(self)
         self.workspace: TicketWorkspace | None = None
         self._loading_ticket: int | None = None
@@ -93,6 +104,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self.model.start()
         self._restore_layout()
+        self.refresh_ai_state()
+        self._pending_ai = None
+        self.draft.known_articles = all_article_ids(store.db)
 
         self._live = QTimer(self)
         self._live.setInterval(LIVE_POLL_MS)
@@ -121,6 +135,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self._action("&Preferences…", "Ctrl+,", self.show_preferences, file_menu)
+        file_menu.addSeparator()
         self._action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
 
         ticket = bar.addMenu("&Ticket")
@@ -139,6 +155,17 @@ class MainWindow(QMainWindow):
         self.act_regen = self._action("Re&generate draft", "Ctrl+Shift+G", self.regenerate_draft, ticket)
         self.act_assign = self._action("Assign to &me", "Ctrl+Shift+M", self.assign_to_me, ticket)
         self.act_solve = self._action("Mark &solved", "Ctrl+Shift+S", lambda: self.set_status("solved"), ticket)
+
+        ai = bar.addMenu("&AI")
+        self.act_ai_draft = self._action("&Draft with AI", "Ctrl+D", self.start_ai_draft, ai)
+        self.act_ai_stop = self._action("&Stop", "Esc", self.stop_ai, ai)
+        self.act_translate = self._action("&Translate draft for me", "Ctrl+T", self.translate_draft, ai)
+        self.act_summarize = self._action("Su&mmarize thread", "Ctrl+Shift+U", self.summarize_thread, ai)
+        rewrite = ai.addMenu("&Rewrite draft")
+        for action, label in (("shorter", "Shorter"), ("warmer", "Warmer"), ("formal", "More formal"),
+                              ("grammar", "Fix grammar")):
+            act = rewrite.addAction(label)
+            act.triggered.connect(lambda _c=False, a=action: self.rewrite_draft(a, None))
 
         kb = bar.addMenu("&Knowledge")
         self.act_search = self._action("&Search knowledge", "Ctrl+K", self.knowledge.focus_search, kb)
@@ -160,6 +187,11 @@ class MainWindow(QMainWindow):
         self.draft.approveRequested.connect(self.approve_and_send)
         self.draft.regenerateRequested.connect(self.regenerate_draft)
         self.draft.citationActivated.connect(self.load_article)
+        self.draft.aiDraftRequested.connect(self.start_ai_draft)
+        self.draft.stopRequested.connect(self.stop_ai)
+        self.draft.rewriteRequested.connect(self.rewrite_draft)
+        self.draft.translateRequested.connect(self.translate_draft)
+        self.draft.previewUsed.connect(self.use_preview)
         self.conversation.browser.linkActivated.connect(self._confirm_link)
 
     # -- tickets -----------------------------------------------------------------------
@@ -172,6 +204,10 @@ class MainWindow(QMainWindow):
         if self.workspace and ticket_id == self.workspace.ticket.id:
             return
         self.save_draft_edits()
+        self.stop_ai()
+        self.draft.hide_preview()
+        self.draft.hide_banner()
+        self.conversation.set_summary("")
         self._loading_ticket = ticket_id
         if ticket_id is None:
             self.workspace = None
@@ -192,6 +228,11 @@ class MainWindow(QMainWindow):
         self.knowledge.set_suggestions(list(ws.suggestions))
         self.draft.set_draft(ws.draft)
         self.draft.set_enabled_for_ticket(ws.draft is not None)
+        self.draft.set_flags([f.reason for f in ws.flags])
+        self.conversation.set_flags([f.reason for f in ws.flags])
+        if self.app_settings.get("ai.enabled") and self.app_settings.get("ai.auto_draft") and ws.draft is not None \
+                and ws.draft.source != "ai":
+            self.start_ai_draft()
         self.statusBar().showMessage(f"#{ws.ticket.id} · {ws.ticket.subject}", 4000)
         self.ticketLoaded.emit(ws.ticket.id)
 
@@ -221,6 +262,12 @@ class MainWindow(QMainWindow):
         if not text.strip():
             self.statusBar().showMessage("The reply is empty; nothing was sent.", 4000)
             return
+        if self.draft.flag_reasons and not self.draft.confirm_flagged.isChecked():
+            self.draft.show_banner("This ticket is flagged: tick the confirmation under the reply before sending.")
+            return
+        if self.draft.busy:
+            self.draft.show_banner("The AI is still writing; stop it or wait before sending.")
+            return
         status_after = self.draft.status_after()
         try:
             message_id = drafts.approve_and_send(self.store, ws.draft.id, text, actor=self.user,
@@ -229,7 +276,7 @@ class MainWindow(QMainWindow):
             self._show_error(exc)
             return
         ticket = get_ticket(self.store.db, ws.ticket.id)
-        self.workspace = TicketWorkspace(ticket, ws.suggestions, None)
+        self.workspace = TicketWorkspace(ticket, ws.suggestions, None, ws.flags)
         self.conversation.set_ticket(ticket)
         self.draft.set_draft(None)
         self.draft.set_enabled_for_ticket(False)
@@ -252,7 +299,7 @@ class MainWindow(QMainWindow):
 
     def _show_new_draft(self, ticket_id: int, draft: drafts.Draft) -> None:
         if self.workspace and self.workspace.ticket.id == ticket_id:
-            self.workspace = TicketWorkspace(self.workspace.ticket, self.workspace.suggestions, draft)
+            self.workspace = TicketWorkspace(self.workspace.ticket, self.workspace.suggestions, draft, self.workspace.flags)
             self.draft.set_draft(draft)
             self.draft.set_enabled_for_ticket(True)
 
@@ -274,6 +321,197 @@ class MainWindow(QMainWindow):
         self.reload_thread()
         self.queue.refresh_keeping_scroll()
 
+    # -- AI ---------------------------------------------------------------------------------
+    def refresh_ai_state(self) -> None:
+        provider_ok, why = self._provider_status()
+        self.draft.set_ai_available(provider_ok, why)
+
+    def _provider_status(self) -> tuple[bool, str]:
+        if not self.app_settings.get("ai.enabled"):
+            return False, "Turn on an AI model in Preferences (Ctrl+,); the offline drafter works meanwhile."
+        config = ProviderConfig.from_dict(self.app_settings.get("ai.provider"))
+        if not config.model.strip():
+            return False, "Choose a model in Preferences (Ctrl+,)."
+        return True, ""
+
+    def _provider(self) -> Provider | None:
+        ok, why = self._provider_status()
+        if not ok:
+            self.draft.show_banner(why, error=False)
+            return None
+        config = ProviderConfig.from_dict(self.app_settings.get("ai.provider"))
+        key = secrets.get_api_key(config)
+        if config.needs_key and not key:
+            self.draft.show_banner(f"No API key for {config.preset_info.label}: add it in Preferences (Ctrl+,).")
+            return None
+        return Provider(config, key)
+
+    def _run_ai(self, kind: str, label: str, make, on_done) -> None:
+        """Start one model job streaming into the preview; only one runs at a time."""
+        provider = self._provider()
+        if provider is None:
+            return
+        self.stop_ai()
+        job = StreamJob(lambda cancelled: make(provider, cancelled), self)
+        self.ai_job = job
+        self._ai_kind = kind
+        self.draft.start_preview(label)
+        self.draft.set_busy(True)
+        job.delta.connect(self.draft.append_preview if kind != "summary" else self.conversation.append_summary)
+
+        def finished(result) -> None:
+            if self.ai_job is job:
+                on_done(result)
+                self.aiFinished.emit(kind, True)
+
+        def failed(exc: BaseException) -> None:
+            if self.ai_job is not job:
+                return
+            partial = getattr(exc, "partial", "") or job.text
+            message = str(exc) if isinstance(exc, (ProviderError, StoreError)) else f"Unexpected problem: {exc}"
+            if kind == "summary":
+                self.conversation.set_summary("")
+            if partial and kind != "summary":
+                self.draft.offer_preview("What arrived before the problem (incomplete)")
+            else:
+                self.draft.hide_preview()
+            self.draft.show_banner(message + (" Your reply is unchanged." if kind != "summary" else ""))
+            self.aiFinished.emit(kind, False)
+
+        def stopped() -> None:
+            provider.close()
+            if self.ai_job is job:
+                self.ai_job = None
+                self.draft.set_busy(False)
+            job.deleteLater()
+
+        job.finished.connect(finished)
+        job.failed.connect(failed)
+        job.stopped.connect(stopped)
+        job.start()
+
+    def stop_ai(self) -> None:
+        job = self.ai_job
+        if job is None:
+            return
+        job.cancel()
+        self.ai_job = None
+        self.draft.set_busy(False)
+        if self._ai_kind == "summary":
+            self.conversation.set_summary("")
+        elif self.draft.preview_text():
+            self.draft.offer_preview("Stopped — what arrived so far")
+        else:
+            self.draft.hide_preview()
+        self.statusBar().showMessage("Stopped.", 3000)
+
+    def start_ai_draft(self) -> None:
+        ws = self.workspace
+        if ws is None or ws.ticket.status == "closed":
+            return
+        tid = ws.ticket.id
+        policy = self.app_settings.get("ai.policy")
+
+        def make(provider, cancelled):
+            return drafting.stream_draft(self.store, tid, provider, agent_name=self.user, policy=policy,
+                                         cancel=cancelled)
+
+        self._run_ai("draft", "AI draft — writing…", make, self._ai_draft_done)
+
+    def _ai_draft_done(self, result: drafting.AiDraft) -> None:
+        ws = self.workspace
+        if ws is None or ws.ticket.id != result.ticket_id:
+            return
+        self._pending_ai = result
+        note = ""
+        if result.unknown_citations:
+            note = "Cites articles that do not exist: " + ", ".join(f"KB-{i}" for i in result.unknown_citations)
+            self.draft.show_banner(note)
+        if self.draft.is_modified():
+            self.draft.offer_preview("AI draft ready — your text is untouched")
+            return
+        self.use_preview()
+
+    def use_preview(self) -> None:
+        """Put the finished AI draft (or its rewrite) into the editor, as one undoable edit."""
+        ws = self.workspace
+        text = self.draft.preview_text()
+        if ws is None or not text.strip():
+            return
+        result = getattr(self, "_pending_ai", None)
+        if self._ai_kind == "draft" and result is not None and result.ticket_id == ws.ticket.id:
+            try:
+                new = drafting.record_ai_draft(self.store, result, actor=self.user, body=text)
+            except StoreError as exc:
+                self._show_error(exc)
+                return
+            self.workspace = TicketWorkspace(ws.ticket, ws.suggestions, new, ws.flags)
+            self.draft.draft = new
+            self.draft.replace_text(text)
+            self.draft.set_draft(new, keep_text=True)
+            self.draft.set_enabled_for_ticket(True)
+        else:
+            self.draft.replace_text(text)
+        self._pending_ai = None
+        self.draft.hide_preview()
+
+    def rewrite_draft(self, action: str, target: str | None) -> None:
+        ws = self.workspace
+        text = self.draft.text()
+        if ws is None or not text.strip():
+            return
+        language = ws.ticket.language
+
+        def make(provider, cancelled):
+            return drafting.stream_rewrite(provider, text, action, language=language, target_language=target,
+                                           cancel=cancelled)
+
+        def done(result: str) -> None:
+            if self.draft.text() == text:  # the agent did not type meanwhile: apply, undoable
+                self.draft.replace_text(result)
+                self.draft.hide_preview()
+            else:
+                self.draft.offer_preview("Rewrite ready — your text changed meanwhile")
+
+        label = f"Rewrite: {action}" + (f" → {target}" if target else "")
+        self._run_ai("rewrite", label, make, done)
+
+    def translate_draft(self) -> None:
+        text = self.draft.text()
+        if self.workspace is None or not text.strip():
+            return
+        target = self.app_settings.get("agent.language")
+
+        def make(provider, cancelled):
+            return drafting.stream_translation(provider, text, target, cancel=cancelled)
+
+        def done(_result: str) -> None:
+            self.draft.preview_label.setText(f"<b>Translation ({target}) — for you to read, not sent</b>")
+
+        self._run_ai("translation", f"Translation ({target}) — writing…", make, done)
+
+    def summarize_thread(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        tid = ws.ticket.id
+        self.conversation.set_summary("…")
+
+        def make(provider, cancelled):
+            return drafting.stream_summary(self.store, tid, provider, cancel=cancelled)
+
+        def done(result: str) -> None:
+            self.conversation.set_summary(result)
+            self.draft.hide_preview()
+
+        self._run_ai("summary", "Summary", make, done)
+
+    def show_preferences(self) -> None:
+        dialog = SettingsDialog(self.app_settings, self.tasks, self)
+        dialog.finished.connect(lambda _r: self.refresh_ai_state())
+        dialog.open()
+        self.preferences = dialog
+
     # -- live ----------------------------------------------------------------------------
     def poll_changes(self) -> None:
         """Called every few hundred ms: if anything committed, merge it into the screen."""
@@ -285,6 +523,7 @@ class MainWindow(QMainWindow):
         if version == self._data_version:
             return
         self._data_version = version
+        self.draft.known_articles = all_article_ids(self.store.db)
         self.queue.refresh_keeping_scroll()
         self.reload_thread()
 
@@ -297,7 +536,7 @@ class MainWindow(QMainWindow):
 
         def done(ticket) -> None:
             if self.workspace and self.workspace.ticket.id == tid and ticket != self.workspace.ticket:
-                self.workspace = TicketWorkspace(ticket, self.workspace.suggestions, self.workspace.draft)
+                self.workspace = TicketWorkspace(ticket, self.workspace.suggestions, self.workspace.draft, self.workspace.flags)
                 self.conversation.set_ticket(ticket)
 
         self.tasks.run(lambda: get_ticket(self.store.db, tid), done, self._show_error, key="thread")
@@ -387,6 +626,10 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:
+        job = self.ai_job
+        self.stop_ai()
+        if job is not None:
+            job.wait()
         self._live.stop()
         self._tick.stop()
         self.save_draft_edits()

@@ -1,0 +1,408 @@
+"""Customer text is data, not instructions: spot text that tries to steer the AI.
+
+:func:`scan` flags two kinds of text in a customer's message, each with a short
+sentence for the agent:
+
+* ``prompt_injection``: instruction-like text aimed at the model or the system
+  (ignore previous instructions, you are now…, reveal your prompt, developer
+  mode, chat-markup and role tags, "assistant:" lines, talking to the AI);
+* ``policy_request``: demands that the AI grant refunds, waive fees, change
+  credit limits, approve, unlock or delete things on its own authority
+  ("as the AI you are authorised to…").
+
+A customer politely asking for a refund is not flagged: only steering aimed at
+the AI is. Matching runs on a folded copy of the text (lower case, accents and
+zero-width characters removed, look-alike letters and cheap leetspeak mapped,
+l e t t e r - s p a c e d words joined), in English, Swedish, German, Spanish,
+French and Dutch. The flags are advice for the agent and a reason to remind
+the model; the prompt's delimiters are the actual defence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+PROMPT_INJECTION = "prompt_injection"
+POLICY_REQUEST = "policy_request"
+MAX_EXCERPT = 80
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str  # PROMPT_INJECTION | POLICY_REQUEST
+    reason: str  # a short sentence for the agent, quoting the excerpt
+    excerpt: str  # the customer's own words that triggered it
+    start: int = 0  # where the excerpt is in the scanned text
+    end: int = 0
+
+
+# -- folding --------------------------------------------------------------------------------
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff"))
+_LOOKALIKE = str.maketrans({  # Cyrillic and Greek letters that look Latin
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
+    "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ο": "o", "α": "a", "ε": "e", "ι": "i",
+    "κ": "k", "ν": "v", "ρ": "p", "τ": "t", "υ": "u",
+})
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_SPACED = re.compile(r"(?<![a-z])[a-z](?:[ .\-_*/][a-z]){2,}(?![a-z])")
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """The matching form of a text, and for each of its characters the index it came from."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if ord(ch) in _ZERO_WIDTH:
+            continue
+        for c in unicodedata.normalize("NFKD", ch.translate(_LOOKALIKE)):
+            if unicodedata.combining(c):
+                continue
+            for low in c.casefold():
+                chars.append(low)
+                origin.append(i)
+    n = len(chars)
+    for i, c in enumerate(chars):  # 1gn0re -> ignore, where a digit sits against a letter
+        if c in _LEET and ((i > 0 and chars[i - 1].isascii() and chars[i - 1].isalpha())
+                           or (i + 1 < n and chars[i + 1].isascii() and chars[i + 1].isalpha())):
+            chars[i] = _LEET[c]
+    folded = "".join(chars)
+    # i g n o r e -> ignore (a double space still separates words)
+    out: list[str] = []
+    out_origin: list[int] = []
+    pos = 0
+    for m in _SPACED.finditer(folded):
+        out.append(folded[pos:m.start()])
+        out_origin += origin[pos:m.start()]
+        for j in range(m.start(), m.end(), 2):
+            out.append(folded[j])
+            out_origin.append(origin[j])
+        pos = m.end()
+    out.append(folded[pos:])
+    out_origin += origin[pos:]
+    return "".join(out), out_origin
+
+
+# -- the rules ------------------------------------------------------------------------------
+def _rx(pattern: str) -> re.Pattern[str]:
+    """A pattern on folded text: a space stands for any run of non-letters, words end at word ends."""
+    body = pattern.replace(" ", r"[^a-z0-9]+")
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])", re.MULTILINE)
+
+
+def _any(*words: str) -> str:
+    return "(?:" + "|".join(words) + ")"
+
+
+# words that may stand between "ignore" and "instructions" ...
+_EN_Q = _any("all", "any", "every", "previous", "prior", "above", "earlier", "preceding", "initial", "original",
+             "system", "your", "those", "safety", "developer", "existing", "default", "old", "current", "hidden")
+_EN_DET = _any("the", "of", "these", "that", "this", "and")
+_EN_NOUN = _any("instructions?", "prompts?", "rules", "directions", "directives", "guidelines", "guardrails",
+                "guidance", "programming", "training", "polic(?:y|ies)", "restrictions", "constraints",
+                "system prompt", "commands", "context")
+
+_AI_EN = _any("ai", "a i", "ai assistant", "ai model", "virtual assistant", "assistant ai", "bot", "chatbot",
+              "chat bot", "chatgpt", "gpt(?:\\W?\\d)?", "llm", "language model", "model", "copilot")
+_AI_ROLE_EN = _any("ai", "assistant", "bot", "chatbot", "admin", "administrator", "developer", "dan", "system",
+                   "supervisor", "manager", "root", "superuser", "different (?:ai|assistant|bot|model)",
+                   "new (?:ai|assistant|bot|model)", "unrestricted", "unfiltered", "jailbroken", "evil", "rogue",
+                   "chatgpt", "gpt(?:\\W?\\d)?", "model", "free (?:ai|assistant|model)", "human")
+_MODES = _any("developer", "dev", "dan", "god", "admin", "sudo", "root", "unrestricted", "unfiltered", "jailbreak",
+              "debug")
+
+Rule = tuple[str, str, re.Pattern[str]]
+_SPEAKS_TO_AI = "Speaks to the AI directly"
+
+_INJECTION_RULES: list[Rule] = [
+    # -- override the instructions
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(
+        rf"{_any('ignore', 'disregard', 'forget', 'override', 'overrule', 'bypass', 'skip', 'discard', 'drop')}"
+        rf"(?: {_EN_DET})* {_EN_Q}(?: (?:{_EN_DET}|{_EN_Q}))* {_EN_NOUN}")),
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(
+        rf"{_any('ignore', 'disregard', 'forget', 'override', 'overrule', 'bypass', 'discard')}(?: {_EN_DET})* "
+        rf"{_EN_NOUN} (?:above|before this|you (?:were|have been|ve been) given|you received|so far)")),
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(
+        r"you (?:are|re) no longer (?:bound|restricted|limited|required|obliged) (?:by|to)")),
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(  # sv, de, es, fr, nl: after the noun
+        r"(?:ignorera|strunta i|bortse fran|glom) (?:alla |de )?(?:instruktionerna|reglerna|instruktioner|regler)"
+        r" (?:ovan|ovanfor|innan|tidigare|du har fatt)|(?:ignoriere|ignorieren sie|vergiss|vergessen sie) "
+        r"(?:alle |die )?(?:anweisungen|instruktionen|regeln) (?:oben|von oben|davor|zuvor)|(?:ignora|ignore|"
+        r"ignorad|olvida|olvidad) (?:todas |todos )?(?:las |los )?(?:instrucciones|reglas|indicaciones) (?:de arriba|"
+        r"anteriores|previas)|(?:ignore|ignorez|oublie|oubliez) (?:toutes )?(?:les )?(?:instructions|consignes|"
+        r"regles) (?:ci dessus|precedentes|anterieures)|(?:negeer|vergeet) (?:alle )?(?:de )?(?:instructies|"
+        r"regels|opdrachten) (?:hierboven|van hierboven|hiervoor|eerder)")),
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(
+        r"forget (?:everything|all) (?:you (?:were|have been|ve been) told|you know|above|before this)")),
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(  # sv
+        r"(?:ignorera|strunta i|bortse fran|glom|skit i)(?: (?:alla|allt|de|det|dina|tidigare|foregaende|"
+        r"ovanstaende|ursprungliga|nuvarande|dessa))+ (?:instruktioner(?:na)?|regler(?:na)?|direktiv(?:en)?|"
+        r"prompt(?:en)?|riktlinjer(?:na)?|systemprompt(?:en)?)")),
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(  # de
+        r"(?:ignorier(?:e|en|t)?|vergiss|vergessen sie|missacht(?:e|en)|uberschreib(?:e|en)?|umgeh(?:e|en)?)"
+        r"(?: (?:alle|alles|samtliche|die|deine|ihre|bisherigen|vorherigen|vorigen|obigen|fruheren|"
+        r"ursprunglichen|bisherige|vorherige|sie))+ (?:anweisungen|instruktionen|befehle|regeln|vorgaben|"
+        r"richtlinien|prompts?|systemprompt|systemanweisungen)")),
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(  # es
+        r"(?:ignora|ignore|ignorad|ignoren|olvida|olvide|olvidad|omite|omita|descarta|haz caso omiso de|"
+        r"no hagas caso (?:a|de))(?: (?:todas|todos|las|los|cualquier|de|tus|sus))* "
+        r"(?:instrucciones|indicaciones|reglas|ordenes|directrices|normas|prompt)"
+        r"(?: (?:anteriores|previas|de arriba|originales|iniciales|del sistema))?")),
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(  # fr
+        r"(?:ignore|ignorez|ignorer|oublie|oubliez|oublier|fais abstraction|ne tiens pas compte|"
+        r"ne tenez pas compte)(?: (?:de|des|toutes|tous|les|ces|d|tes|vos))* "
+        r"(?:instructions|consignes|regles|directives|ordres|prompt)"
+        r"(?: (?:precedentes|anterieures|ci dessus|initiales|originales|du systeme|systeme))?")),
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(  # nl
+        r"(?:negeer|negeren|vergeet|vergeten|omzeil|overschrijf|let niet op)(?: (?:alle|al|de|je|jouw|uw|"
+        r"eerdere|vorige|voorgaande|bovenstaande|oorspronkelijke|huidige))+ (?:instructies|opdrachten|regels|"
+        r"richtlijnen|prompt|systeemprompt|aanwijzingen)")),
+    # -- a new role or persona
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(
+        rf"(?:you are|you re|youre|u r) (?:now|no longer|from now on|hereby)(?: an?| the| my)? {_AI_ROLE_EN}")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(
+        rf"(?:from now on|starting now|henceforth)(?: you are| you ll be| you will be| act as| behave as)"
+        rf"(?: an?| the| my)? {_AI_ROLE_EN}")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(  # not "I act as the administrator"
+        rf"(?<!\bi\x20)(?<!we\x20)(?:act|behave|roleplay|role play|respond|answer) as(?: if you (?:were|are))?"
+        rf"(?:(?: an?| the)? {_AI_ROLE_EN}| my [a-z]+)")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(
+        r"(?:stop|quit) (?:being|acting as|acting like) (?:an? |the )?(?:support |customer service )?"
+        r"(?:bot|chatbot|assistant|ai|agent|language model)")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(
+        r"(?:pretend|imagine) (?:to be|(?:that )?you (?:are|re|were) (?:an?|the|my|no longer))")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(
+        r"(?:play|take on|assume) the (?:role|persona) of")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(  # "now you are" with the verb second
+        r"(?:(?:fran och med nu|nu|hadanefter) ar du|(?:ab sofort|ab jetzt|jetzt|nun|von nun an) bist du|"
+        r"(?:vanaf nu|voortaan|nu) ben je)(?: en| ett| ein| eine| een| de| mijn| min)? (?:ai|ki|assistent|bot|"
+        r"chatbot|admin|administrator|beheerder|utvecklare|entwickler|ontwikkelaar|dan|ny|neuer|neue|nieuwe|"
+        r"annan|anderer|andere|fri|freie|vrije|obegransad|uneingeschrankte?)")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(  # sv
+        r"(?:du ar (?:nu|inte langre|fran och med nu)(?: en| ett| min)? (?:ai|assistent|bot|admin|administrator|"
+        r"utvecklare|dan|ny|annan|fri|obegransad)|lats(?:as)? (?:att )?(?:du ar|vara) (?:en|ett|min)|"
+        r"agera som (?:en |ett |min )?(?:ai|assistent|admin|administrator|utvecklare|chef|system|obegransad)|"
+        r"spela rollen (?:som|av))")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(  # de
+        r"(?:du bist (?:jetzt|nun|ab sofort|ab jetzt|nicht mehr|kein)(?: ein| eine| der| die| mein)? (?:ki|ai|"
+        r"assistent|bot|admin|administrator|entwickler|dan|neuer|neue|anderer|freie|uneingeschrankte?)|"
+        r"tu so als (?:ob du|warst du|seist du)|(?:handle|agiere|verhalte dich|fungiere)(?: jetzt| ab sofort)? "
+        r"(?:als|wie) (?:ein |eine |der |die )?(?:ki|ai|admin|administrator|entwickler|assistent|system|"
+        r"uneingeschrankte)|spiel(?:e)? die rolle)")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(  # es
+        r"(?:(?:ahora|a partir de ahora|desde ahora) (?:eres|seras|actuas como|actua como)(?: un| una| el| la| mi)?"
+        r" (?:ia|ai|asistente|bot|admin|administrador|desarrollador|dan|sistema|otro|otra|nuevo|nueva)|"
+        r"(?:finge|finja|fingid|haz como si|haga como si) (?:que )?(?:eres|ser|fueras)|"
+        r"(?:actua|actue|actuad|comportate) como (?:un |una |el |la |mi )?(?:ia|ai|admin|administrador|"
+        r"desarrollador|asistente|sistema|otro)|ya no eres (?:un |una )?(?:ia|ai|asistente|bot)|"
+        r"(?:interpreta|juega|asume) el papel)")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(  # fr
+        r"(?:(?:tu es|vous etes) (?:maintenant|desormais|a present)(?: un| une| le| la| mon)? (?:ia|ai|assistant|"
+        r"bot|admin|administrateur|developpeur|dan|nouveau|nouvel|autre|libre)|"
+        r"a partir de maintenant (?:tu es|tu seras|vous etes|agis|agissez)|"
+        r"(?:fais|faites) semblant (?:d etre|que tu es|que vous etes)|"
+        r"(?:agis|agissez|comporte toi|comportez vous) (?:comme|en tant que) (?:un |une |le |la )?(?:ia|ai|admin|"
+        r"administrateur|developpeur|assistant|systeme|autre)|(?:joue|jouez) le role|"
+        r"tu n es plus (?:un |une )?(?:ia|ai|assistant|bot))")),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(  # nl
+        r"(?:je bent (?:nu|vanaf nu|voortaan|niet langer|geen)(?: een| de| mijn)? (?:ai|ki|assistent|bot|admin|"
+        r"beheerder|ontwikkelaar|dan|nieuwe|andere|vrije)|(?:doe|doet) alsof (?:je|jij|u) (?:een|de|mijn)|"
+        r"gedraag je als|speel de rol|(?:handel|treed op) als (?:een |de )?(?:ai|admin|beheerder|ontwikkelaar|"
+        r"systeem))")),
+    # -- the hidden prompt
+    (PROMPT_INJECTION, "Asks for the assistant's hidden instructions", _rx(
+        r"(?:system\W?prompt|system\W?message|system instructions|initial prompt|hidden prompt|your prompt|"
+        r"the prompt above|systemprompt(?:en)?|systemnachricht|systemanweisungen|prompt del sistema|"
+        r"mensaje del sistema|prompt systeme|prompt du systeme|message systeme|systeemprompt|systeembericht)")),
+    (PROMPT_INJECTION, "Asks for the assistant's hidden instructions", _rx(
+        r"(?:reveal|print|output|dump|leak|repeat|show me|tell me|what (?:are|were|is)) (?:me )?(?:your|the|all)"
+        r" (?:full |complete |exact |original |initial |hidden |secret |internal )*"
+        r"(?:instructions|prompt|guidelines|configuration|programming)(?: you (?:were|have been) given)?")),
+    (PROMPT_INJECTION, "Asks for the assistant's hidden instructions", _rx(
+        r"(?:repeat|print|output|show) (?:everything|all|the text|the words|all the text) (?:above|written above|"
+        r"before this)")),
+    (PROMPT_INJECTION, "Asks for the assistant's hidden instructions", _rx(
+        r"(?:avsloja|skriv ut|upprepa) (?:din|dina) (?:instruktioner|prompt|regler)|din prompt|"
+        r"(?:zeig|zeige|verrate|nenne|wiederhole|drucke)(?: mir)? (?:deine|deinen) (?:anweisungen|instruktionen|"
+        r"prompt)|(?:revela|muestra|muestrame|dime|repite|imprime)(?: me)? (?:tu prompt|tus instrucciones|las "
+        r"instrucciones (?:del sistema|iniciales|ocultas|originales))|(?:revele|montre|affiche|repete|donne)"
+        r"(?: moi)? (?:ton|tes|vos|votre) (?:prompt|instructions|consignes)|(?:toon|geef|herhaal|onthul)"
+        r"(?: me| mij)? (?:je|jouw) (?:prompt|instructies|systeeminstructies)")),
+    # -- unrestricted modes
+    (PROMPT_INJECTION, "Tries to switch the assistant into an unrestricted mode", _rx(
+        rf"(?:enter|activate|switch to|switch into|go into|you are now in|you re now in|you are in|"
+        rf"turn on|enable) {_MODES} mode(?! on my)")),
+    (PROMPT_INJECTION, "Tries to switch the assistant into an unrestricted mode", _rx(
+        r"(?:dan mode|do anything now|jailbreak (?:mode|prompt)|you are (?:now )?jailbroken|this is a jailbreak|"
+        r"(?:answer|respond|reply|speak|talk|write) without (?:any )?(?:restrictions|filters|limits|limitations|"
+        r"censorship|guidelines|rules))")),
+    (PROMPT_INJECTION, "Tries to switch the assistant into an unrestricted mode", _rx(
+        r"(?:(?:aktivera|ga in i|byt till) utvecklarlage|(?:aktiviere|wechsle in den|starte den|im) "
+        r"entwicklermodus|(?:activa|entra en|cambia a|en) (?:el )?modo (?:desarrollador|dios|sin restricciones)|"
+        r"(?:active|activez|passe en|passez en|entre en|en) mode (?:developpeur|sans restrictions?|dieu)|"
+        r"(?:activeer|ga naar|schakel over naar|in) (?:de )?ontwikkelaarsmodus|antworte ohne einschrankungen|"
+        r"svara utan begransningar|responde sin restricciones|reponds sans restrictions?|"
+        r"antwoord zonder beperkingen)")),
+    # -- new rules
+    (PROMPT_INJECTION, "Tries to give the assistant new rules", _rx(
+        r"(?:(?:here are|these are|follow|obey|apply) (?:your|the|my|these) (?:new|updated) "
+        r"(?:rules|instructions|guidelines)|(?:^|[.!?\n]\s*)new (?:rules|instructions?)\s*:|(?:new|updated) system "
+        r"(?:prompt|instructions|rules)|nya (?:regler|instruktioner)\s*:|(?:folj|lyd) (?:dessa |mina )?nya "
+        r"(?:regler|instruktioner)|neue (?:regeln|anweisungen|instruktionen)\s*:|(?:befolge|befolgen sie|folge)"
+        r" (?:diese |meine )?neuen (?:regeln|anweisungen)|nuevas (?:reglas|instrucciones)\s*:|(?:sigue|obedece)"
+        r" (?:estas |mis )?nuevas (?:reglas|instrucciones)|nouvelles (?:regles|instructions|consignes)\s*:|"
+        r"(?:suis|suivez|obeis|obeissez a) (?:ces |mes )?nouvelles (?:regles|instructions|consignes)|"
+        r"nieuwe (?:regels|instructies)\s*:|(?:volg|gehoorzaam) (?:deze |mijn )?nieuwe (?:regels|instructies))")),
+    (PROMPT_INJECTION, "Tries to give the assistant new rules", _rx(
+        r"(?:instructions?|rules|guidelines|orders|commands|note|message) (?:for|to) (?:the )?(?:assistant|ai|"
+        r"a i|model|language model|llm|bot|chatbot|gpt|chatgpt)")),
+    (PROMPT_INJECTION, "Claims an override of the system", _rx(
+        r"(?:system|admin|administrator|security|developer|manual|emergency|management|supervisor) override|"
+        r"(?:^|[.!?\n]\s*)override\s*:")),
+    # -- markup and role tags
+    (PROMPT_INJECTION, "Contains chat markup or role tags meant for the model", re.compile(
+        r"<\|?\s*/?\s*(?:im_start|im_end|im_sep|system|endoftext|start_header_id|end_header_id|eot_id|"
+        r"begin_of_text)\s*\|?>|\[/?inst\]|<</?sys>>|</?(?:start|end)_of_turn>|"
+        r"\{\s*\"role\"\s*:\s*\"(?:system|assistant|developer)\"|"
+        r"<\s*/?\s*(?:system|instructions?|assistant|developer|customer_thread|knowledge|admin)\s*>")),
+    (PROMPT_INJECTION, "Contains a heading or line that imitates the system or the assistant", re.compile(
+        r"(?m)^[ \t>*_]*#{2,}\s*(?:system|instructions?|new instructions|admin|developer|assistant)\b|"
+        r"^[ \t>*_]*(?:assistant|ai|chatgpt|gpt|bot|model)\s*:|"
+        r"^[ \t>*_]*system\s*:\s*(?:you|ignore|disregard|forget|new|from now|the assistant|assistant|override|"
+        r"act|always|never|respond|reply|answer)")),
+    # -- talking to the AI, hiding things from the agent, dictating the reply
+    (PROMPT_INJECTION, _SPEAKS_TO_AI, _rx(
+        rf"(?:(?:dear|attention|note to|message to|instructions? for|a message for) (?:the )?{_AI_EN}|"
+        r"(?:hey|hello|hi) (?:chatgpt|gpt(?:\W?\d)?|llm|language model|ai|a i|ai assistant|ai model)|"
+        rf"if you are an? (?:ai|language model|llm|bot|chatbot|assistant|ai assistant)|"
+        rf"(?:any|the) (?:ai|llm|language model|assistant|bot) (?:reading|processing|summari[sz]ing|answering) "
+        rf"this)")),
+    (PROMPT_INJECTION, _SPEAKS_TO_AI, _rx(
+        r"(?:(?:hej|kara|meddelande till) (?:ai|ai n|chatgpt|boten|chattboten|sprakmodellen|ai assistenten)|"
+        r"om du ar en (?:ai|sprakmodell|bot)|(?:liebe|lieber|hallo|hey|hinweis an) (?:die )?(?:ki|ai|chatgpt|"
+        r"bot|chatbot|sprachmodell|ki assistent)|(?:falls|wenn) du (?:eine ki|ein sprachmodell|ein bot) bist|"
+        r"(?:querida|querido|hola|oye|atencion|nota para|mensaje para) (?:la |el )?(?:ia|ai|chatgpt|bot|chatbot|"
+        r"modelo de lenguaje|asistente de ia|asistente virtual)|si eres una (?:ia|inteligencia artificial)|"
+        r"(?:chere|cher|bonjour|salut|note pour|message pour|a l attention de) (?:l |la |le )?(?:ia|ai|chatgpt|"
+        r"bot|chatbot|modele de langage|assistant virtuel)|si tu es une (?:ia|intelligence artificielle)|"
+        r"(?:beste|lieve|hallo|hoi|hey|bericht voor) (?:de )?(?:ai|ki|chatgpt|bot|chatbot|taalmodel|ai assistent)|"
+        r"als je een (?:ai|taalmodel|bot) bent)")),
+    (PROMPT_INJECTION, "Asks the assistant to hide something from the agent", _rx(
+        r"(?:(?:do not|don t|dont|never) (?:tell|inform|mention (?:this|it) to|alert|notify|show (?:this|it) to)"
+        r"(?: this to)? (?:the )?(?:agent|human|operator|staff|support agent|your (?:team|supervisor|boss|"
+        r"developers))|(?:without|before) (?:telling|informing|alerting|notifying) (?:the )?(?:agent|human|"
+        r"operator|staff)|hide (?:this|it) from (?:the )?(?:agent|human|operator|staff)|"
+        r"(?:beratta|saga|namn) inte (?:detta |det )?(?:for|till) (?:agenten|handlaggaren|manniskan)|"
+        r"(?:sag|erzahl|zeig) (?:es |das )?(?:nicht|niemandem) (?:dem|den) (?:agenten|mitarbeiter|menschen)|"
+        r"no (?:se lo )?(?:digas|menciones|cuentes)(?: nada)? (?:al|a los) (?:agente|humano|operador)|"
+        r"ne (?:le |leur )?(?:dis|dites|mentionne|mentionnez) (?:rien |pas )?(?:a l|au|aux) (?:agent|humain|"
+        r"operateur|conseiller)|(?:vertel|zeg|meld) (?:dit |het )?niet (?:aan )?(?:de )?(?:medewerker|agent|"
+        r"mens|operator))")),
+    (PROMPT_INJECTION, "Tries to dictate the reply", _rx(
+        r"(?:respond|reply|answer|output) (?:only )?with (?:exactly |only )?(?:the word|the text|yes|ok|approved|"
+        r"confirmed|refund approved)|(?:begin|start) your (?:reply|answer|response) with")),
+]
+
+# -- policy requests: an AI framing or a claim of authority, next to an account action --------------
+_FRAMING = _rx(
+    r"(?:as (?:the|an|a) (?:ai|a i|ai assistant|virtual assistant|bot|chatbot|language model|llm|"
+    r"automated system|system)|as the assistant|you (?:are|re) (?:now |hereby |fully )?(?:authori[sz]ed|allowed|"
+    r"permitted|empowered|cleared|instructed|required) to|you have (?:full |the )?(?:authori[sz]ation|permission|"
+    r"authority|clearance) to|i (?:hereby )?(?:authori[sz]e|instruct|order|command) you to|"
+    r"(?:ai|bot|chatbot|assistant|chatgpt|llm)\s*[,:]\s*"
+    r"(?:please )?(?=approve|refund|waive|grant|unlock|delete|raise|increase)|"
+    # sv
+    r"som (?:en |den )?(?:ai|ai assistent|bot|chattbot|sprakmodell|system)|du (?:ar|har) (?:nu |harmed )?"
+    r"(?:behorig|auktoriserad|befogenhet|tillstand|ratt) att|jag (?:beordrar|instruerar|ger dig (?:tillstand|"
+    r"befogenhet)) (?:dig )?att|"
+    # de
+    r"als (?:ki|ai|ki assistent|bot|chatbot|sprachmodell|system)|(?:du bist|sie sind) (?:jetzt |nun |hiermit |"
+    r"ab sofort )?(?:berechtigt|autorisiert|befugt|ermachtigt|angewiesen)|(?:du hast|sie haben) (?:die )?"
+    r"(?:berechtigung|erlaubnis|befugnis|vollmacht)|ich (?:autorisiere|ermachtige|befehle|weise) (?:dich|sie|"
+    r"ihnen)|"
+    # es
+    r"como (?:la |una |el |un )?(?:ia|ai|asistente virtual|asistente de ia|bot|chatbot|modelo de lenguaje|"
+    r"sistema)|(?:estas|esta|estais) (?:ahora )?autorizad[oa]s?|(?:tienes|tiene) (?:permiso|autorizacion|"
+    r"la autoridad)|te (?:autorizo|ordeno)|"
+    # fr
+    r"en tant qu(?:e|) ?(?:ia|ai|assistant virtuel|assistant ia|bot|chatbot|modele de langage|systeme)|"
+    r"(?:tu es|vous etes) (?:maintenant |desormais )?(?:autorise|habilite)e?s?|(?:tu as|vous avez) "
+    r"(?:l autorisation|la permission|le pouvoir)|je (?:t|vous) (?:ordonne)|"
+    # nl
+    r"als (?:ai|ki|chatbot|taalmodel|ai assistent|virtuele assistent|bot)|je bent (?:nu )?(?:bevoegd|"
+    r"gemachtigd|geautoriseerd)|(?:je hebt|u heeft) (?:toestemming|de bevoegdheid|volmacht)|ik (?:machtig|"
+    r"beveel|autoriseer) (?:je|u))")
+_ACTION = re.compile(
+    r"(?<![a-z])(?:refund|reimburs|waive|write[^a-z]+off|credit[^a-z]+limit|(?:raise|increase|double|lift)"
+    r"[^a-z]+(?:my[^a-z]+|the[^a-z]+)?(?:limit|credit)|approv|unlock|unblock|reactivat|delete|erase|"
+    r"remove[^a-z]+(?:the[^a-z]+|my[^a-z]+|all[^a-z]+)?(?:record|data|history|entry|entries|negative|late|fee|"
+    r"marking|debt|payment[^a-z]+remark)|grant|compensat|mark[^a-z]+(?:\w+[^a-z]+){0,3}as[^a-z]+"
+    r"(?:paid|resolved|approved|refunded|settled)|cancel[^a-z]+(?:the[^a-z]+|my[^a-z]+|all[^a-z]+)?"
+    r"(?:fee|fees|debt|invoice|charges?)|"
+    r"aterbetal|ersatt|efterskank|makulera|kreditgrans|hoj[^a-z]+(?:min[^a-z]+)?grans|godkann|godkand|"
+    r"las[^a-z]+upp|lasa[^a-z]+upp|avblockera|radera|ta[^a-z]+bort|nollstall|stryk|"
+    r"erstatt|ruckerstatt|gutschri|erlass|storn|kreditlimit|kreditrahmen|genehmig|freischalt|entsperr|losch|"
+    r"entfern|entschadig|"
+    r"reembols|devolu|devuelv|condon|anul|limite[^a-z]+de[^a-z]+credito|aprueb|aprob|desbloque|borr|elimin|"
+    r"compens|indemn|"
+    r"rembours|exoner|plafond|limite[^a-z]+de[^a-z]+credit|approuv|debloqu|supprim|effac|"
+    r"terugbetal|terugstort|restitu|kwijtschel|kwijt[^a-z]+te[^a-z]+schelden|kredietlimiet|goedkeur|keur[^a-z]+(?:\w+[^a-z]+){0,3}goed|"
+    r"ontgrendel|deblokk|verwijder|vergoed)")
+# the imperative verbs among them (English; other languages use the full list through their framings)
+_COMMAND = re.compile(
+    r"(?<![a-z])(?:approve|grant|waive|unlock|unblock|delete|erase|write[^a-z]+off|raise|increase|cancel|"
+    r"refund[^a-z]+(?:me|my|the|all|everything|\d)|mark[^a-z]+(?:\w+[^a-z]+){0,3}as)(?![a-z])")
+_ACTION_WINDOW = 160
+
+
+def _excerpt(text: str, start: int, end: int) -> str:
+    snippet = " ".join(text[start:end].split())
+    return snippet if len(snippet) <= MAX_EXCERPT else snippet[:MAX_EXCERPT - 1].rstrip() + "…"
+
+
+def scan(text: str) -> list[Flag]:
+    """Flags for the instruction-like parts of a customer's text, in text order (none for ordinary text)."""
+    if not text or not text.strip():
+        return []
+    folded, origin = fold(text)
+
+    flags: list[Flag] = []
+    taken: dict[str, list[tuple[int, int]]] = {PROMPT_INJECTION: [], POLICY_REQUEST: []}
+
+    def add(kind: str, reason: str, start: int, end: int) -> None:
+        s, e = origin[start], origin[end - 1] + 1
+        if any(s < te and ts < e for ts, te in taken[kind]):
+            return
+        taken[kind].append((s, e))
+        excerpt = _excerpt(text, s, e)
+        flags.append(Flag(kind, f"{reason}: \u201c{excerpt}\u201d", excerpt, s, e))
+
+    def policy(start: int, end: int, reason: str, action: re.Pattern[str] = _ACTION) -> None:
+        """An account action near an AI framing (or an injection) makes a policy request."""
+        lo = max(0, start - _ACTION_WINDOW)
+        actions = list(action.finditer(folded, lo, min(len(folded), end + _ACTION_WINDOW)))
+        if not actions:
+            return
+        nearest = min(actions, key=lambda a: abs(a.start() - start))
+        # the excerpt runs from the framing to the action (either order), to the end of the action's word
+        stop = max(end, nearest.end())
+        while stop < len(folded) and folded[stop].isalpha():
+            stop += 1
+        add(POLICY_REQUEST, reason, min(start, nearest.start()), stop)
+
+    for m in _FRAMING.finditer(folded):
+        policy(m.start(), m.end(), "Asks the AI to act on its own authority")
+    for kind, reason, pattern in _INJECTION_RULES:
+        for m in pattern.finditer(folded):
+            if m.end() > m.start():
+                add(kind, reason, m.start(), m.end())
+                # "Dear AI, where is my refund?" asks; "Dear AI, approve my refund" steers
+                policy(m.start(), m.end(), "Steers the AI towards an account action",
+                       _COMMAND if reason == _SPEAKS_TO_AI else _ACTION)
+    return sorted(flags, key=lambda f: (f.start, f.kind))
+
+
+def has_injection(text: str) -> bool:
+    """Whether the text contains anything :func:`scan` would flag."""
+    return bool(scan(text))

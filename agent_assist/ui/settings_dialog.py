@@ -1,0 +1,254 @@
+"""Preferences: the AI provider (with Test connection), drafting policy and your language."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent_assist.assist import secrets
+from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError
+from agent_assist.settings import SCHEMA, Settings
+from agent_assist.ui.tasks import TaskManager
+
+LANGUAGE_NAMES = {"en": "English", "sv": "Svenska", "de": "Deutsch", "es": "Español", "fr": "Français",
+                  "nl": "Nederlands", "da": "Dansk", "no": "Norsk", "fi": "Suomi", "it": "Italiano",
+                  "pt": "Português", "pl": "Polski"}
+
+
+class SettingsDialog(QDialog):
+    connectionTested = Signal(bool, str)
+    modelsLoaded = Signal(list)
+
+    def __init__(self, settings: Settings, tasks: TaskManager, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.setObjectName("settingsDialog")
+        self.settings = settings
+        self.tasks = tasks
+        self._key_dirty = False
+        descriptions = {s.key: s.description for s in SCHEMA}
+        config = ProviderConfig.from_dict(settings.get("ai.provider"))
+
+        # -- AI provider page
+        self.enabled = QCheckBox("Draft replies with an AI model")
+        self.enabled.setAccessibleName("Use an AI model")
+        self.enabled.setToolTip(descriptions["ai.enabled"])
+        self.enabled.setChecked(settings.get("ai.enabled"))
+        self.preset = QComboBox()
+        self.preset.setAccessibleName("Provider")
+        for p in PRESETS.values():
+            self.preset.addItem(p.label, p.id)
+        self.preset.setCurrentIndex(max(0, self.preset.findData(config.preset)))
+        self.preset_note = QLabel()
+        self.preset_note.setWordWrap(True)
+        self.preset_note.setObjectName("presetNote")
+        self.base_url = QLineEdit(config.base_url)
+        self.base_url.setAccessibleName("Base URL")
+        self.model = QComboBox()
+        self.model.setEditable(True)
+        self.model.setAccessibleName("Model")
+        self.model.setEditText(config.model)
+        self.refresh_models = QPushButton("Refresh models")
+        self.refresh_models.setAccessibleName("Refresh the model list")
+        self.refresh_models.clicked.connect(self.load_models)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.refresh_models)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setAccessibleName("Temperature")
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(config.temperature if config.temperature is not None else 0.3)
+        self.timeout = QDoubleSpinBox()
+        self.timeout.setAccessibleName("Timeout in seconds")
+        self.timeout.setRange(2, 600)
+        self.timeout.setSuffix(" s")
+        self.timeout.setValue(config.timeout_s)
+        self.redact = QCheckBox("Replace card numbers, IBANs, e-mails, phone and ID numbers with placeholders "
+                                "before sending")
+        self.redact.setAccessibleName("Redact personal data")
+        self.redact.setChecked(config.redact)
+        self.api_key = QLineEdit()
+        self.api_key.setAccessibleName("API key")
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setPlaceholderText("stored in your system keyring")
+        self.api_key.textEdited.connect(self._mark_key_dirty)
+        ok, message = secrets.keyring_status()
+        self.keyring_note = QLabel(message)
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setObjectName("keyringNote")
+        self.test_button = QPushButton("Test connection")
+        self.test_button.setAccessibleName("Test connection")
+        self.test_button.clicked.connect(self.test_connection)
+        self.test_result = QLabel()
+        self.test_result.setObjectName("testResult")
+        self.test_result.setWordWrap(True)
+        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.auto_draft = QCheckBox("Start an AI draft when a ticket opens")
+        self.auto_draft.setAccessibleName("Draft automatically")
+        self.auto_draft.setChecked(settings.get("ai.auto_draft"))
+
+        ai_page = QWidget()
+        form = QFormLayout(ai_page)
+        form.addRow(self.enabled)
+        form.addRow("Provider", self.preset)
+        form.addRow("", self.preset_note)
+        form.addRow("Base URL", self.base_url)
+        form.addRow("Model", model_row)
+        form.addRow("Temperature", self.temperature)
+        form.addRow("Timeout", self.timeout)
+        form.addRow("API key", self.api_key)
+        form.addRow("", self.keyring_note)
+        form.addRow(self.redact)
+        form.addRow(self.auto_draft)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_result, 1)
+        form.addRow(test_row)
+        self.preset.currentIndexChanged.connect(self._preset_changed)
+        self._show_preset_note()
+
+        # -- drafting page
+        from agent_assist.assist import prompts
+
+        self.policy = QPlainTextEdit(settings.get("ai.policy") or prompts.DEFAULT_POLICY)
+        self.policy.setAccessibleName("Tone and policy instructions")
+        self.language = QComboBox()
+        self.language.setAccessibleName("Your language")
+        for code in next(s for s in SCHEMA if s.key == "agent.language").choices:
+            self.language.addItem(LANGUAGE_NAMES.get(code, code), code)
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.get("agent.language"))))
+        draft_page = QWidget()
+        draft_form = QFormLayout(draft_page)
+        draft_form.addRow("Your language", self.language)
+        draft_form.addRow(QLabel("Instructions given to the model with every draft:"))
+        draft_form.addRow(self.policy)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(ai_page, "AI provider")
+        self.tabs.addTab(draft_page, "Drafting")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.error = QLabel()
+        self.error.setObjectName("settingsError")
+        self.error.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(640, 560)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _mark_key_dirty(self, _text: str) -> None:
+        self._key_dirty = True
+
+    def _show_preset_note(self) -> None:
+        self.preset_note.setText(PRESETS[self.preset.currentData()].note)
+
+    def _preset_changed(self) -> None:
+        p = PRESETS[self.preset.currentData()]
+        self.base_url.setText(p.base_url)
+        self.model.setEditText(p.default_model)
+        self.redact.setChecked(p.redact)
+        self._show_preset_note()
+
+    def config(self) -> ProviderConfig:
+        return ProviderConfig.for_preset(
+            self.preset.currentData(),
+            base_url=self.base_url.text().strip(),
+            model=self.model.currentText().strip(),
+            temperature=round(self.temperature.value(), 2),
+            timeout_s=self.timeout.value(),
+            redact=self.redact.isChecked(),
+        )
+
+    def _key_for(self, config: ProviderConfig) -> str | None:
+        typed = self.api_key.text().strip()
+        return typed if typed else secrets.get_api_key(config)
+
+    # -- actions ----------------------------------------------------------------------------
+    def test_connection(self) -> None:
+        config = self.config()
+        key = self._key_for(config)
+        self.test_button.setEnabled(False)
+        self.test_result.setText("Testing…")
+
+        def work() -> str:
+            with Provider(config, key) as provider:
+                return provider.test_connection()
+
+        def done(message: str) -> None:
+            self.test_button.setEnabled(True)
+            self.test_result.setText(f"✔ {message}")
+            self.connectionTested.emit(True, message)
+
+        def failed(exc: BaseException) -> None:
+            self.test_button.setEnabled(True)
+            text = str(exc) if isinstance(exc, ProviderError) else f"Unexpected problem: {exc}"
+            self.test_result.setText(f"✘ {text}")
+            self.connectionTested.emit(False, text)
+
+        self.tasks.run(work, done, failed, key="settings-test")
+
+    def load_models(self) -> None:
+        config = self.config()
+        key = self._key_for(config)
+
+        def work() -> list[str]:
+            with Provider(config, key) as provider:
+                return provider.list_models()
+
+        def done(models: list[str]) -> None:
+            current = self.model.currentText()
+            self.model.clear()
+            self.model.addItems(models)
+            self.model.setEditText(current or (models[0] if models else ""))
+            self.test_result.setText(f"{len(models)} models on the server." if models else
+                                     "The server offers no model list; type the model name.")
+            self.modelsLoaded.emit(models)
+
+        def failed(exc: BaseException) -> None:
+            self.test_result.setText(f"✘ {exc}")
+            self.modelsLoaded.emit([])
+
+        self.tasks.run(work, done, failed, key="settings-models")
+
+    def save(self) -> bool:
+        """Write settings (and the key to the keyring); False with a message when that fails."""
+        config = self.config()
+        if self._key_dirty and self.api_key.text().strip():
+            try:
+                secrets.set_api_key(config, self.api_key.text().strip())
+            except secrets.SecretStoreUnavailable as exc:
+                self.error.setText(str(exc))
+                return False
+        self.settings.set("ai.enabled", self.enabled.isChecked())
+        self.settings.set("ai.provider", config.to_dict())
+        self.settings.set("ai.auto_draft", self.auto_draft.isChecked())
+        from agent_assist.assist import prompts
+
+        policy = self.policy.toPlainText().strip()
+        self.settings.set("ai.policy", "" if policy == prompts.DEFAULT_POLICY.strip() else policy)
+        self.settings.set("agent.language", self.language.currentData())
+        self.settings.save()
+        return True
+
+    def accept(self) -> None:
+        if self.save():
+            super().accept()
