@@ -8,6 +8,13 @@ full round trip through the Qt model: SQL, reset, first page), and peak RSS.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# this folder holds a queue.py: keep it off the import path so the standard library's queue wins
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
 import argparse
 import multiprocessing
 import os

@@ -283,6 +283,10 @@ class Provider:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def connect(self) -> None:
+        """Build the HTTP client now (TLS set-up included), so the first request does not pay for it."""
+        self._openai()
+
     def describe(self) -> dict[str, Any]:
         """What the audit trail records about the model used (never the key)."""
         return {"provider": self.config.preset, "host": urlsplit(self.config.base_url).hostname or "",

@@ -510,13 +510,16 @@ _INLINE_RULES = (
     (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),
     (re.compile(r"~~(.+?)~~"), r"\1"),
     (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"), ""),  # inline HTML tags
-    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])"), r"\1"),  # backslash escapes
 )
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<])")
 
 
 def _inline_markdown(text: str) -> str:
+    # backslash-escaped characters are literal: park them in the private-use area while the rules run
+    text = _ESCAPED.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
     for pattern, repl in _INLINE_RULES:
         text = pattern.sub(repl, text)
+    text = re.sub("[\U000F0000-\U000F00FF]", lambda m: chr(ord(m.group(0)) - 0xF0000), text)
     return html.unescape(text).strip()
 
 
@@ -565,7 +568,7 @@ def _html_meta(text: str) -> dict[str, str]:
 
 
 _PRE = re.compile(r"(<pre\b.*?</pre\s*>)", re.I | re.S)
-_BLOCK_END = re.compile(r"</(p|h[1-6]|ul|ol|dl|table|blockquote|pre)\s*>", re.I)
+_BLOCK = re.compile(r"</?(?:p|h[1-6]|ul|ol|dl|table|blockquote|pre)(?:\s[^>]*)?>", re.I)
 _CELL_END = re.compile(r"</t[dh]\s*>", re.I)
 
 
@@ -582,13 +585,16 @@ def _html_body(raw: str) -> tuple[str, str]:
         parts[i] = re.sub(r"\s+", " ", parts[i])
     prepared = "".join(parts)
     prepared = re.sub(r"<(/?)h[4-6]\b", r"<\1h3", prepared, flags=re.I)  # html_to_text knows h1-h3
-    prepared = _BLOCK_END.sub(lambda m: m.group(0) + "<br><br>", prepared)
+    prepared = _BLOCK.sub(lambda m: "<br><br>" + m.group(0) + "<br><br>", prepared)  # a paragraph each
     prepared = _CELL_END.sub(" | ", prepared)
     prepared = re.sub(r"<li\b[^>]*>", lambda m: m.group(0) + "- ", prepared, flags=re.I)
     text = html_to_text(prepared)
     text = re.sub(r"[ \t]*\|[ \t]*(?=\n|$)", "", text)  # the separator after a row's last cell
     text = "\n".join(line.strip() for line in text.split("\n"))
-    return safe, re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = re.sub(r"(?m)^-[ ]*\n+(?=\S)", "- ", re.sub(r"\n{3,}", "\n\n", text))  # <li><p>item</p>
+    text = re.sub(r"(?m)^(- .*)\n\n(?=- )", "\\1\n", text)
+    text = re.sub(r"(?m)^(- .*)\n\n(?=- )", "\\1\n", text)  # twice: matches overlap
+    return safe, text.strip()
 
 
 def _drop_leading_title(body: str, title: str) -> str:
@@ -654,12 +660,11 @@ def _read_json(ctx: _Context, text: str, *, lines: bool, cancel: Cancel | None) 
     try:
         doc = None if lines else json.loads(text)
     except json.JSONDecodeError as exc:
-        first_two = [ln for ln in text.split("\n") if ln.strip()][:2]
-        if not (len(first_two) == 2 and all(ln.lstrip().startswith("{") for ln in first_two)):
+        if not _first_line_is_json(text):  # else: JSON Lines in a .json file
             yield Skipped(where, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                           incomplete=True)
             return
-        lines = True  # JSON Lines in a .json file
+        lines = True
     if lines:
         yield from _read_json_lines(ctx, text, cancel)
         return
@@ -682,6 +687,14 @@ def _read_json(ctx: _Context, text: str, *, lines: bool, cancel: Cancel | None) 
     for n, rec in enumerate(records, start=1):
         _check_cancel(cancel)
         yield _json_record(ctx, rec, f"record {n}", sections)
+
+
+def _first_line_is_json(text: str) -> bool:
+    first = next((ln for ln in text.split("\n") if ln.strip()), "")
+    try:
+        return isinstance(json.loads(first), dict)
+    except json.JSONDecodeError:
+        return False
 
 
 def _read_json_lines(ctx: _Context, text: str, cancel: Cancel | None) -> Iterator[Item]:

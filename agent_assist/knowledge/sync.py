@@ -17,7 +17,9 @@ there at all) loses no article in that import.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,7 @@ Progress = Callable[[int, int, str], None]
 Cancel = Callable[[], bool]
 KeyTitle = tuple[str, str]
 
+MAX_CACHE_KIB = 256 * 1024  # page cache for a large import, at most
 OPTIMIZE_AFTER = 2000  # merge the FTS index after an import that wrote at least this many articles
 
 
@@ -159,7 +162,7 @@ def _save(store: Store, reads: list[_SourceRead], report: ImportReport, *, actor
     total = sum(len(r.records) for r in reads)
     done = 0
     now = now_iso()
-    with store.transaction() as db:
+    with store.transaction() as db, _page_cache(db.conn, total):
         conn = db.conn
         has_html = "body_html" in {c[1] for c in conn.execute("PRAGMA table_info(articles)")}
         for read in reads:
@@ -206,6 +209,21 @@ def _save(store: Store, reads: list[_SourceRead], report: ImportReport, *, actor
         audit.record(db, actor=actor, action="kb.imported", sources=report.sources,
                      added=len(report.added), changed=len(report.changed), removed=len(report.removed),
                      unchanged=len(report.unchanged), kept=len(report.kept), skipped=len(report.skipped))
+
+
+@contextlib.contextmanager
+def _page_cache(conn: sqlite3.Connection, articles: int) -> Iterator[None]:
+    """A larger page cache while many articles go in: the FTS index's merges then stay in memory
+    (50k articles: 15 s instead of 35 s). Back to what it was afterwards."""
+    if articles < 1000:
+        yield
+        return
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = -{min(MAX_CACHE_KIB, articles * 8)}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _row(rec: ArticleRecord, digest: str, now: str, has_html: bool) -> dict:

@@ -239,13 +239,20 @@ def _clean_body(body_text: str | None, body_html: str | None) -> tuple[str, str 
 
 def create_ticket(store: Store, *, actor: str, customer_name: str, customer_email: str | None,
                   subject: str, body_text: str | None, body_html: str | None = None,
-                  language: str = "en", priority: str = "normal", channel: str = "email",
+                  language: str | None = None, priority: str = "normal", channel: str = "email",
                   tags: Iterable[str] = (), topic: str | None = None,
                   created_at: str | None = None) -> int:
-    """A new inbound ticket with its first message (how channels hand tickets in)."""
+    """A new inbound ticket with its first message (how channels hand tickets in).
+
+    Without a ``language`` it is detected offline from the subject and text (English when unsure).
+    """
     rank = priority_rank(priority)
     created = created_at or now_iso()
     text, safe_html = _clean_body(body_text, body_html)
+    if not language:
+        from agent_assist.assist.language import detect
+
+        language = detect(f"{subject}\n{text}") or "en"
     with store.transaction() as db:
         customer_id = upsert_customer(db, name=customer_name, email=customer_email, language=language)
         cur = db.conn.execute(

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.app_settings = app_settings or Settings()
         self.ai_job: StreamJob | None = None
+        self._provider_cache: tuple[tuple[ProviderConfig, str | None], Provider] | None = None
         self._ai_kind = ""
         self.tasks = TaskManager(self)
         self.workspace: TicketWorkspace | None = None
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self.model.start()
         self._restore_layout()
         self.refresh_ai_state()
+        self._warm_up_ai()
         self._pending_ai = None
         self.draft.known_articles = all_article_ids(store.db)
 
@@ -323,6 +325,7 @@ class MainWindow(QMainWindow):
 
     # -- AI ---------------------------------------------------------------------------------
     def refresh_ai_state(self) -> None:
+        self._close_provider()
         provider_ok, why = self._provider_status()
         self.draft.set_ai_available(provider_ok, why)
 
@@ -344,7 +347,30 @@ class MainWindow(QMainWindow):
         if config.needs_key and not key:
             self.draft.show_banner(f"No API key for {config.preset_info.label}: add it in Preferences (Ctrl+,).")
             return None
-        return Provider(config, key)
+        cached = self._provider_cache
+        if cached is not None and cached[0] == (config, key):
+            return cached[1]  # one client per configuration: its connections stay warm
+        self._close_provider()
+        provider = Provider(config, key)
+        self._provider_cache = ((config, key), provider)
+        return provider
+
+    def _close_provider(self) -> None:
+        if self._provider_cache is not None:
+            self._provider_cache[1].close()
+            self._provider_cache = None
+
+    def _warm_up_ai(self) -> None:
+        """Load the model client in the background, so the first draft does not pay for it."""
+        if not self._provider_status()[0]:
+            return
+        config = ProviderConfig.from_dict(self.app_settings.get("ai.provider"))
+        key = secrets.get_api_key(config)
+        if config.needs_key and not key:
+            return
+        provider = self._provider()
+        if provider is not None:
+            self.tasks.run(provider.connect, on_error=lambda exc: log.info("AI warm-up: %s", exc), key="ai-warm-up")
 
     def _run_ai(self, kind: str, label: str, make, on_done) -> None:
         """Start one model job streaming into the preview; only one runs at a time."""
@@ -379,7 +405,6 @@ class MainWindow(QMainWindow):
             self.aiFinished.emit(kind, False)
 
         def stopped() -> None:
-            provider.close()
             if self.ai_job is job:
                 self.ai_job = None
                 self.draft.set_busy(False)
@@ -630,6 +655,7 @@ class MainWindow(QMainWindow):
         self.stop_ai()
         if job is not None:
             job.wait()
+        self._close_provider()
         self._live.stop()
         self._tick.stop()
         self.save_draft_edits()

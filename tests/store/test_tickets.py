@@ -638,3 +638,12 @@ def test_text_filter_with_search_syntax_is_just_text(queue_store: Store, text: s
     rows = all_rows(queue_store.db, flt)
     assert {r.id for r in rows} == expected_ids(flt)
     assert queue_count(queue_store.db, flt) == len(rows)
+
+
+def test_create_ticket_detects_the_language_when_not_given(store):
+    from agent_assist.store.tickets import create_ticket, get_ticket
+
+    tid = create_ticket(store, actor="mail", customer_name="Lena Maier", customer_email="lena@example.de",
+                        subject="Rechnung doppelt bezahlt",
+                        body_text="Hallo, ich habe die Rechnung zweimal bezahlt und möchte mein Geld zurück.")
+    assert get_ticket(store.db, tid).language == "de"
