@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from agent_assist.assist import injection, offline_drafter
 from agent_assist.assist.injection import Flag
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
-from agent_assist.store import Store, drafts
+from agent_assist.store import Store, drafts, rules
 from agent_assist.store.drafts import Draft
+from agent_assist.store.errors import InvalidTransitionError
 from agent_assist.store.tickets import Ticket, get_ticket
 
 NO_DRAFT_STATUSES = ("closed",)
@@ -25,6 +26,15 @@ class TicketWorkspace:
     suggestions: tuple[SearchHit, ...]
     draft: Draft | None
     flags: tuple[Flag, ...] = ()  # customer text that tries to steer the AI
+    actions: frozenset[str] = frozenset()  # what the routing rules ask: "human_only", "four_eyes"
+
+    @property
+    def human_only(self) -> bool:
+        return "human_only" in self.actions
+
+    @property
+    def four_eyes(self) -> bool:
+        return "four_eyes" in self.actions
 
 
 def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
@@ -33,17 +43,23 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
     hits = tuple(suggest_for_text(db, ticket.inbound_text(), subject=ticket.subject,
                                   language=ticket.language, limit=8))
     draft = drafts.active_for_ticket(db, ticket_id)
+    actions = frozenset(rules.ticket_actions(db, ticket_id))
     if draft is None and ticket.status not in NO_DRAFT_STATUSES:
-        suggestion = offline_drafter.compose(ticket, list(hits), db, agent_name=agent)
-        draft_id = drafts.suggest(store, ticket_id, suggestion.body, actor=agent, source=suggestion.source,
-                                  citations=suggestion.citations, prompt_version=suggestion.prompt_version)
+        if "human_only" in actions:  # no machine text first: a person writes this one
+            draft_id = drafts.suggest(store, ticket_id, "", actor=agent, source="human")
+        else:
+            suggestion = offline_drafter.compose(ticket, list(hits), db, agent_name=agent)
+            draft_id = drafts.suggest(store, ticket_id, suggestion.body, actor=agent, source=suggestion.source,
+                                      citations=suggestion.citations, prompt_version=suggestion.prompt_version)
         draft = drafts.get(db, draft_id)
-    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())))
+    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())), actions)
 
 
 def regenerate_offline(store: Store, ticket_id: int, *, agent: str) -> Draft:
     """Discard the open draft (if any) and suggest a fresh offline one."""
     db = store.db
+    if "human_only" in rules.ticket_actions(db, ticket_id):
+        raise InvalidTransitionError("This ticket is human-only: a person writes its reply.")
     ticket = get_ticket(db, ticket_id)
     with store.transaction():
         current = drafts.active_for_ticket(db, ticket_id)

@@ -29,7 +29,8 @@ from typing import Any
 from agent_assist.sanitize import html_to_text, sanitize_html
 from agent_assist.timefmt import parse_iso, to_iso
 
-MAX_FILE_BYTES = 20 * 2**20  # 20 MB: larger files are skipped, not read
+MAX_FILE_BYTES = 20 * 2**20  # 20 MB: a larger document (one article) is skipped, not read
+MAX_EXPORT_BYTES = 200 * 2**20  # 200 MB: the same for a CSV or JSON file of many articles
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -83,13 +84,23 @@ Item = ArticleRecord | Skipped
 
 
 # -- walking ---------------------------------------------------------------------------------------
-def list_files(path: str | Path) -> list[Path]:
-    """The files :func:`read_path` would look at, in the order it reads them (hidden ones are left out)."""
+def list_files(path: str | Path, *, unreadable: list[Skipped] | None = None) -> list[Path]:
+    """The files :func:`read_path` would look at, in the order it reads them (hidden ones are left out).
+
+    A sub-folder that cannot be listed is added to ``unreadable`` (its articles are unknown, so a
+    sync must not take them for removed).
+    """
     root = Path(path)
     if not root.is_dir():
         return [root]
+
+    def failed(exc: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append(Skipped(str(exc.filename or root), f"folder cannot be read ({exc.strerror or exc})",
+                                      incomplete=True))
+
     found: list[Path] = []
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in os.walk(root, onerror=failed):
         dirs[:] = sorted(d for d in dirs if not _ignored_name(d))
         found.extend(Path(folder, f) for f in sorted(files) if not _ignored_name(f))
     return found
@@ -105,7 +116,10 @@ def read_path(path: str | Path, *, cancel: Cancel | None = None) -> Iterator[Ite
     if not root.exists():
         yield Skipped(str(root), "not found", incomplete=True)
         return
-    for file in list_files(root):
+    unreadable: list[Skipped] = []
+    files = list_files(root, unreadable=unreadable)
+    yield from unreadable
+    for file in files:
         _check_cancel(cancel)
         yield from read_file(file, root=root, cancel=cancel)
 
@@ -124,8 +138,9 @@ def read_file(file: Path, *, root: Path, cancel: Cancel | None = None) -> Iterat
     file_key = None if structured else rel
     try:
         size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            yield Skipped(where, _too_large(size), key=file_key,
+        cap = MAX_EXPORT_BYTES if structured else MAX_FILE_BYTES
+        if size > cap:
+            yield Skipped(where, _too_large(size, cap), key=file_key,
                           incomplete=structured)
             return
         data = file.read_bytes()
@@ -168,8 +183,8 @@ def _mb(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
 
 
-def _too_large(size: int) -> str:
-    return f"too large ({_mb(size)}; limit {MAX_FILE_BYTES / 2**20:g} MB)"
+def _too_large(size: int, cap: int) -> str:
+    return f"too large ({_mb(size)}; limit {cap / 2**20:g} MB)"
 
 
 def _mtime(file: Path) -> str | None:
@@ -246,27 +261,29 @@ def _guess_encoding(data: bytes) -> tuple[str, str] | None:
 
     Short Western European texts are ambiguous between code pages; when Windows-1252 reads them
     as well as the detector's best guess it wins (as in browsers: it is what most such files are).
+    The detector looks at the first 2 MB; the whole file is then decoded with what it found.
     """
     try:
         import charset_normalizer
     except ImportError:  # pragma: no cover - depends on the environment
         charset_normalizer = None
-    if charset_normalizer is not None:
-        matches = charset_normalizer.from_bytes(data[:MAX_FILE_BYTES])
-        best = matches.best()
-        if best is None:
-            return None
-        for m in matches:
-            if m.chaos <= best.chaos + 0.01 and "cp1252" in m.could_be_from_charset:
-                try:
-                    return data.decode("cp1252"), "windows-1252"
-                except UnicodeDecodeError:
-                    break
-        return str(best), _codec(best.encoding) or best.encoding
-    try:  # pragma: no cover - without charset-normalizer
-        return data.decode("cp1252"), "windows-1252"
-    except UnicodeDecodeError:  # pragma: no cover
-        return data.decode("latin-1"), "latin-1"
+    if charset_normalizer is None:  # pragma: no cover - without charset-normalizer
+        try:
+            return data.decode("cp1252"), "windows-1252"
+        except UnicodeDecodeError:
+            return data.decode("latin-1"), "latin-1"
+    matches = charset_normalizer.from_bytes(data[:2 * 2**20])
+    best = matches.best()
+    if best is None:
+        return None
+    encoding = _codec(best.encoding) or best.encoding
+    for m in matches:
+        if m.chaos <= best.chaos + 0.01 and "cp1252" in m.could_be_from_charset:
+            try:
+                return data.decode("cp1252"), "windows-1252"
+            except UnicodeDecodeError:
+                break
+    return data.decode(encoding, errors="replace"), encoding
 
 
 def _clean(text: str) -> str:

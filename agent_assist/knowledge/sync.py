@@ -41,6 +41,7 @@ Progress = Callable[[int, int, str], None]
 Cancel = Callable[[], bool]
 KeyTitle = tuple[str, str]
 
+LARGE_IMPORT = 1000  # articles: from here on the import gets a larger page cache
 MAX_CACHE_KIB = 256 * 1024  # page cache for a large import, at most
 OPTIMIZE_AFTER = 2000  # merge the FTS index after an import that wrote at least this many articles
 
@@ -119,12 +120,18 @@ def _read_all(paths: Iterable[str | Path], report: ImportReport, progress: Progr
         if root not in roots:
             roots.append(root)
     report.sources = [str(r) for r in roots]
-    files = [(root, f) for root in roots if root.exists() for f in list_files(root)]
     reads = {str(root): _SourceRead(str(root)) for root in roots}
+    files: list[tuple[Path, Path]] = []
     for root in roots:
         if not root.exists():
             reads[str(root)].incomplete.append("not found")
             report.skipped.append((str(root), "not found"))
+            continue
+        unreadable: list[Skipped] = []
+        files.extend((root, f) for f in list_files(root, unreadable=unreadable))
+        for skip in unreadable:
+            reads[str(root)].incomplete.append(f"{skip.where}: {skip.reason}")
+            report.skipped.append((skip.where, skip.reason))
     for done, (root, file) in enumerate(files):
         _check(cancel)
         if progress is not None:
@@ -215,7 +222,7 @@ def _save(store: Store, reads: list[_SourceRead], report: ImportReport, *, actor
 def _page_cache(conn: sqlite3.Connection, articles: int) -> Iterator[None]:
     """A larger page cache while many articles go in: the FTS index's merges then stay in memory
     (50k articles: 15 s instead of 35 s). Back to what it was afterwards."""
-    if articles < 1000:
+    if articles < LARGE_IMPORT:
         yield
         return
     before = conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -244,7 +251,11 @@ def _same(conn, old: tuple, rec: ArticleRecord, digest: str, has_html: bool) -> 
 
 
 def _tidy_index(store: Store) -> None:
-    """After a large import: merge the FTS index's segments (faster searches) and refresh statistics."""
-    with store.transaction() as db:
-        db.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+    """After a large import: merge the FTS index's segments (faster searches) and refresh statistics.
+
+    The import is already committed; if another writer holds the file now, this can wait for next time.
+    """
+    with contextlib.suppress(sqlite3.OperationalError):
+        with store.transaction() as db:
+            db.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
     store.analyze()

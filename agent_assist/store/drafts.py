@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from agent_assist.store import audit
+from agent_assist.store import audit, people, rules
 from agent_assist.store.database import Store
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError
 from agent_assist.store.tickets import STATUSES
@@ -48,10 +48,11 @@ class Draft:
     approved_by: str | None
     created_at: str
     updated_at: str
+    requested_by: str | None = None  # who asked a supervisor to approve (four eyes)
 
 
 _COLUMNS = ("id, ticket_id, state, source, original_body, body, citations, provider, model, "
-            "prompt_version, created_by, approved_by, created_at, updated_at")
+            "prompt_version, created_by, approved_by, created_at, updated_at, requested_by")
 
 
 def _row_to_draft(row: Sequence[object]) -> Draft:
@@ -116,21 +117,52 @@ def save_edit(store: Store, draft_id: int, body: str, *, actor: str) -> None:
                      chars=len(body))
 
 
-def approve(store: Store, draft_id: int, body: str, *, actor: str) -> None:
-    """A named person approves this exact text."""
+def needs_four_eyes(db: sqlite_utils.Database, ticket_id: int) -> bool:
+    return "four_eyes" in rules.ticket_actions(db, ticket_id)
+
+
+def _four_eyes_ok(db: sqlite_utils.Database, draft: Draft, approver: str | None) -> bool:
+    """A supervisor approved it, and not the person who wrote it."""
+    return (approver is not None and people.role_of(db, approver) == "supervisor"
+            and draft.requested_by is not None and draft.requested_by != approver)
+
+
+def approve(store: Store, draft_id: int, body: str, *, actor: str) -> str:
+    """A named person approves this exact text. Returns the draft's new state.
+
+    Where a rule asks for four eyes, the writer's approval sends it to a supervisor
+    (``awaiting_supervisor``); a supervisor other than the writer then approves it.
+    """
     if not actor.strip():
         raise InvalidTransitionError("A draft can only be approved by a named person.")
     if not body.strip():
         raise InvalidTransitionError("An empty reply cannot be approved.")
     with store.transaction() as db:
+        draft = get(db, draft_id)
+        if draft.state == "awaiting_supervisor" and draft.body != body:
+            # a supervisor's changes count as a new text: the writer's request stands for the old one
+            raise InvalidTransitionError("Return the draft to the agent to change it, or approve it as it is.")
         save_edit(store, draft_id, body, actor=actor)
         draft = get(db, draft_id)
+        if needs_four_eyes(db, draft.ticket_id) and not _four_eyes_ok(db, draft, actor):
+            if draft.state == "awaiting_supervisor" and draft.requested_by == actor:
+                raise InvalidTransitionError("Four eyes: a supervisor other than the writer approves this reply.")
+            if draft.state == "awaiting_supervisor" and people.role_of(db, actor) != "supervisor":
+                raise InvalidTransitionError("This reply waits for a supervisor's approval.")
+            _move(db, draft, "awaiting_supervisor")
+            db.conn.execute("UPDATE drafts SET state = 'awaiting_supervisor', requested_by = ?, approved_by = NULL, "
+                            "updated_at = ? WHERE id = ?", (actor, now_iso(), draft_id))
+            audit.record(db, actor=actor, action="draft.approval_requested", ticket_id=draft.ticket_id,
+                         draft_id=draft_id, source=draft.source, citations=list(draft.citations))
+            return "awaiting_supervisor"
         _move(db, draft, "approved")
         db.conn.execute("UPDATE drafts SET state = 'approved', approved_by = ?, updated_at = ? WHERE id = ?",
                         (actor, now_iso(), draft_id))
         audit.record(db, actor=actor, action="draft.approved", ticket_id=draft.ticket_id, draft_id=draft_id,
                      source=draft.source, model=draft.model, prompt_version=draft.prompt_version,
-                     citations=list(draft.citations), edited=draft.body != draft.original_body)
+                     citations=list(draft.citations), edited=draft.body != draft.original_body,
+                     requested_by=draft.requested_by)
+    return "approved"
 
 
 def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pending") -> int:
@@ -149,6 +181,9 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
             raise InvalidTransitionError(
                 f"Only an approved draft can be sent; this one is {draft.state.replace('_', ' ')}."
             )
+        if needs_four_eyes(db, draft.ticket_id) and not _four_eyes_ok(db, draft, draft.approved_by):
+            raise InvalidTransitionError("This ticket needs a supervisor's approval (four eyes) before a reply "
+                                         "is sent.")
         _move(db, draft, "sent")
         cur = db.conn.execute(
             "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at) "
@@ -166,10 +201,15 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
     return cur.lastrowid
 
 
-def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending") -> int:
-    """The agent's one explicit action: approve this text and send it, atomically."""
+def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str,
+                     status_after: str = "pending") -> int | None:
+    """The agent's one explicit action: approve this text and send it, atomically.
+
+    Returns the message id, or None when the reply went to a supervisor for approval instead.
+    """
     with store.transaction():
-        approve(store, draft_id, body, actor=actor)
+        if approve(store, draft_id, body, actor=actor) != "approved":
+            return None
         return send(store, draft_id, actor=actor, status_after=status_after)
 
 

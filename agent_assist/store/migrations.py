@@ -182,6 +182,39 @@ def _v2_queue_at_scale(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+FLAG_KINDS = ("financial_hardship", "fraud", "dispute", "complaint_legal", "vulnerability", "repeat_contact",
+              "prompt_injection", "angry")
+DEFAULT_RULES = {  # flag kind -> what happens to the ticket's replies
+    "vulnerability": "human_only",
+    "financial_hardship": "four_eyes",
+    "fraud": "four_eyes",
+    "dispute": "four_eyes",
+    "complaint_legal": "four_eyes",
+    "prompt_injection": "four_eyes",
+    "repeat_contact": "none",
+    "angry": "none",
+}
+
+
+def _v3_people_rules_flags(db: sqlite_utils.Database) -> None:
+    """Profiles with roles, editable routing rules, and triage flags on tickets."""
+    db["profiles"].create({"name": str, "role": str, "created_at": str}, pk="name", not_null={"role", "created_at"})
+    db["rules"].create({"flag": str, "action": str, "updated_by": str, "updated_at": str}, pk="flag",
+                       not_null={"action"})
+    for flag, action in DEFAULT_RULES.items():
+        db.execute("INSERT INTO rules (flag, action, updated_by, updated_at) VALUES (?, ?, 'system', "
+                   "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))", [flag, action])
+    db["ticket_flags"].create(
+        {"ticket_id": int, "kind": str, "reason": str, "source": str, "created_at": str},
+        pk=("ticket_id", "kind", "source"),
+        foreign_keys=[("ticket_id", "tickets", "id")],
+        not_null={"reason", "created_at"},
+    )
+    db.execute("ALTER TABLE tickets ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'")  # kinds, for chips and filters
+    db.execute("ALTER TABLE tickets ADD COLUMN sentiment TEXT")
+    db.execute("ALTER TABLE drafts ADD COLUMN requested_by TEXT")  # who asked a supervisor to approve
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_queue_at_scale]
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_queue_at_scale, _v3_people_rules_flags]

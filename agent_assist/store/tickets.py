@@ -42,6 +42,7 @@ class QueueFilter:
     statuses: tuple[str, ...] = ACTIVE_STATUSES  # empty means any status
     language: str | None = None
     text: str = ""
+    flag: str | None = None  # only tickets with this triage flag ("any" for any flag)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class QueueRow:
     assignee: str | None
     updated_at: str
     tags: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
 
 
 SORT_KEYS: dict[str, str] = {
@@ -68,10 +70,11 @@ SORT_KEYS: dict[str, str] = {
     "status": STATUS_RANK_SQL.replace("status", "t.status"),
     "assignee": "t.assignee COLLATE NOCASE",
     "updated": "t.updated_at",
+    "flags": "json_array_length(t.flags)",  # the most flagged first, when descending
 }
 _QUEUE_COLUMNS = (
     "t.id, t.priority, t.sla_due_at, t.subject, COALESCE(c.name, ''), t.language, t.status, "
-    "t.assignee, t.updated_at, t.tags"
+    "t.assignee, t.updated_at, t.tags, t.flags"
 )
 
 
@@ -98,6 +101,11 @@ def _where(flt: QueueFilter) -> tuple[str, list[object]]:
     if flt.language:
         clauses.append("t.language = ?")
         params.append(flt.language)
+    if flt.flag == "any":
+        clauses.append("t.flags != '[]'")
+    elif flt.flag:
+        clauses.append("EXISTS (SELECT 1 FROM ticket_flags f WHERE f.ticket_id = t.id AND f.kind = ?)")
+        params.append(flt.flag)
     text = flt.text.replace("\x00", "").strip()
     if text:
         digits = text.lstrip("#")
@@ -136,7 +144,7 @@ def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "prio
     sql = (f"SELECT {_QUEUE_COLUMNS} FROM tickets t JOIN customers c ON c.id = t.customer_id"
            f"{where}{_order(sort, descending)} LIMIT ? OFFSET ?")
     rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
-    return [QueueRow(*r[:9], tuple(json.loads(r[9] or "[]"))) for r in rows]
+    return [QueueRow(*r[:9], tuple(json.loads(r[9] or "[]")), tuple(json.loads(r[10] or "[]"))) for r in rows]
 
 
 def queue_count(db: sqlite_utils.Database, flt: QueueFilter) -> int:
@@ -161,6 +169,13 @@ class Message:
 
 
 @dataclass(frozen=True)
+class TicketFlag:
+    kind: str
+    reason: str
+    source: str  # "rules" (offline triage) or "model"
+
+
+@dataclass(frozen=True)
 class Ticket:
     id: int
     subject: str
@@ -178,6 +193,8 @@ class Ticket:
     customer_name: str
     customer_email: str | None
     messages: tuple[Message, ...] = field(default=())
+    flags: tuple[TicketFlag, ...] = ()
+    sentiment: str | None = None
 
     @property
     def priority_name(self) -> str:
@@ -215,7 +232,11 @@ def get_ticket(db: sqlite_utils.Database, ticket_id: int) -> Ticket:
             (ticket_id,),
         )
     )
-    return Ticket(*row[:8], tuple(json.loads(row[8] or "[]")), *row[9:], messages=msgs)
+    flags = tuple(TicketFlag(*f) for f in db.conn.execute(
+        "SELECT kind, reason, source FROM ticket_flags WHERE ticket_id = ? ORDER BY kind, source", (ticket_id,)))
+    sentiment = db.conn.execute("SELECT sentiment FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
+    return Ticket(*row[:8], tuple(json.loads(row[8] or "[]")), *row[9:], messages=msgs, flags=flags,
+                  sentiment=sentiment)
 
 
 # -- changes ---------------------------------------------------------------------------
@@ -325,3 +346,24 @@ def assign(store: Store, ticket_id: int, assignee: str | None, *, actor: str) ->
         audit.record(db, actor=actor, action="ticket.assigned", ticket_id=ticket_id, before=before, after=assignee)
 
 
+
+
+def set_triage(store: Store, ticket_id: int, flags: Iterable[tuple[str, str]], *, sentiment: str | None,
+               source: str = "rules", actor: str = "triage") -> None:
+    """Record what triage found (kind, reason) from one source, replacing that source's earlier findings."""
+    found = {kind: reason for kind, reason in flags}
+    now = now_iso()
+    with store.transaction() as db:
+        before = {k for (k,) in db.conn.execute(
+            "SELECT kind FROM ticket_flags WHERE ticket_id = ? AND source = ?", (ticket_id, source))}
+        db.conn.execute("DELETE FROM ticket_flags WHERE ticket_id = ? AND source = ?", (ticket_id, source))
+        db.conn.executemany(
+            "INSERT INTO ticket_flags (ticket_id, kind, reason, source, created_at) VALUES (?, ?, ?, ?, ?)",
+            [(ticket_id, kind, reason, source, now) for kind, reason in found.items()])
+        kinds = sorted({k for (k,) in db.conn.execute("SELECT kind FROM ticket_flags WHERE ticket_id = ?",
+                                                       (ticket_id,))})
+        db.conn.execute("UPDATE tickets SET flags = ?, sentiment = COALESCE(?, sentiment) WHERE id = ?",
+                        (json.dumps(kinds), sentiment, ticket_id))
+        if set(found) != before:
+            audit.record(db, actor=actor, action="ticket.triaged", ticket_id=ticket_id, source=source,
+                         flags=sorted(found), sentiment=sentiment)

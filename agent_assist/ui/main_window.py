@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+from dataclasses import replace
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
@@ -23,7 +24,7 @@ from agent_assist.assist.workspace import TicketWorkspace
 from agent_assist.knowledge import search as kb_search
 from agent_assist.knowledge.articles import all_ids as all_article_ids
 from agent_assist.knowledge.articles import get_article
-from agent_assist.store import Store, StoreError, drafts, tickets
+from agent_assist.store import Store, StoreError, drafts, people, tickets
 from agent_assist.settings import Settings
 from agent_assist.store.tickets import get_ticket
 from agent_assist.ui.conversation_view import ConversationView
@@ -47,6 +48,8 @@ class MainWindow(QMainWindow):
     """ticket id, message id: a reply was approved and sent."""
     searchShown = Signal(str)
     """Knowledge results for this query are on screen."""
+    approvalRequested = Signal(int, int)
+    """ticket id, draft id: a reply went to a supervisor (four eyes)."""
     aiFinished = Signal(str, bool)
     """kind ("draft", "rewrite", "translation", "summary"), success: a model job ended."""
 
@@ -65,7 +68,8 @@ class MainWindow(QMainWindow):
         self._loading_ticket: int | None = None
         self._data_version = store.data_version()
 
-        self.setWindowTitle(f"{APP_NAME} — {user}")
+        self.profile = people.ensure_profile(store, user)
+        self.setWindowTitle(f"{APP_NAME} — {user} ({self.profile.role})")
         self.setObjectName("mainWindow")
         self.model = QueueModel(store, user=user, parent=self)
         self.queue = QueuePanel(self.model, tickets.languages(store.db))
@@ -94,7 +98,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter)
         self.setCentralWidget(central)
 
-        self.status_user = QLabel(f"Signed in as <b>{html.escape(user)}</b>")
+        self.status_user = QLabel(f"Signed in as <b>{html.escape(user)}</b> · {self.profile.role}")
         self.status_live = QLabel("● live")
         self.status_live.setToolTip(f"The queue follows changes to {store.path} as they happen")
         self.statusBar().addPermanentWidget(self.status_user)
@@ -231,7 +235,17 @@ class MainWindow(QMainWindow):
         self.draft.set_draft(ws.draft)
         self.draft.set_enabled_for_ticket(ws.draft is not None)
         self.draft.set_flags([f.reason for f in ws.flags])
-        self.conversation.set_flags([f.reason for f in ws.flags])
+        self.conversation.set_flags([f.reason for f in ws.ticket.flags] + [f.reason for f in ws.flags
+                                                                            if f.reason not in
+                                                                            {t.reason for t in ws.ticket.flags}])
+        self.refresh_ai_state()
+        if ws.human_only:
+            self.draft.show_banner("Human-only ticket (routing rule): no machine draft is offered — write the "
+                                   "reply yourself.", error=False)
+        elif ws.four_eyes:
+            self.draft.show_banner("Four eyes: a supervisor approves this reply before it is sent.", error=False)
+        if ws.draft is not None and ws.draft.state == "awaiting_supervisor":
+            self.draft.set_enabled_for_ticket(False)
         if self.app_settings.get("ai.enabled") and self.app_settings.get("ai.auto_draft") and ws.draft is not None \
                 and ws.draft.source != "ai":
             self.start_ai_draft()
@@ -278,7 +292,17 @@ class MainWindow(QMainWindow):
             self._show_error(exc)
             return
         ticket = get_ticket(self.store.db, ws.ticket.id)
-        self.workspace = TicketWorkspace(ticket, ws.suggestions, None, ws.flags)
+        if message_id is None:  # four eyes: it waits for a supervisor
+            waiting = drafts.get(self.store.db, ws.draft.id)
+            self.workspace = replace(ws, ticket=ticket, draft=waiting)
+            self.draft.set_draft(waiting)
+            self.draft.set_enabled_for_ticket(False)
+            self.draft.show_banner("Sent to a supervisor for approval (four eyes). Nothing goes to the customer "
+                                   "until a supervisor approves it.", error=False)
+            self.statusBar().showMessage(f"#{ticket.id}: reply waits for a supervisor's approval.", 8000)
+            self.approvalRequested.emit(ticket.id, waiting.id)
+            return
+        self.workspace = replace(ws, ticket=ticket, draft=None)
         self.conversation.set_ticket(ticket)
         self.draft.set_draft(None)
         self.draft.set_enabled_for_ticket(False)
@@ -301,7 +325,7 @@ class MainWindow(QMainWindow):
 
     def _show_new_draft(self, ticket_id: int, draft: drafts.Draft) -> None:
         if self.workspace and self.workspace.ticket.id == ticket_id:
-            self.workspace = TicketWorkspace(self.workspace.ticket, self.workspace.suggestions, draft, self.workspace.flags)
+            self.workspace = replace(self.workspace, draft=draft)
             self.draft.set_draft(draft)
             self.draft.set_enabled_for_ticket(True)
 
@@ -325,9 +349,11 @@ class MainWindow(QMainWindow):
 
     # -- AI ---------------------------------------------------------------------------------
     def refresh_ai_state(self) -> None:
-        self._close_provider()
         provider_ok, why = self._provider_status()
+        if self.workspace is not None and self.workspace.human_only:
+            provider_ok, why = False, "Human-only ticket: a person writes this reply (routing rule)."
         self.draft.set_ai_available(provider_ok, why)
+        self.draft.regenerate.setEnabled(not (self.workspace and self.workspace.human_only))
 
     def _provider_status(self) -> tuple[bool, str]:
         if not self.app_settings.get("ai.enabled"):
@@ -470,7 +496,7 @@ class MainWindow(QMainWindow):
             except StoreError as exc:
                 self._show_error(exc)
                 return
-            self.workspace = TicketWorkspace(ws.ticket, ws.suggestions, new, ws.flags)
+            self.workspace = replace(ws, draft=new)
             self.draft.draft = new
             self.draft.replace_text(text)
             self.draft.set_draft(new, keep_text=True)
@@ -533,7 +559,7 @@ class MainWindow(QMainWindow):
 
     def show_preferences(self) -> None:
         dialog = SettingsDialog(self.app_settings, self.tasks, self)
-        dialog.finished.connect(lambda _r: self.refresh_ai_state())
+        dialog.finished.connect(lambda _r: (self._close_provider(), self.refresh_ai_state()))
         dialog.open()
         self.preferences = dialog
 
@@ -561,7 +587,7 @@ class MainWindow(QMainWindow):
 
         def done(ticket) -> None:
             if self.workspace and self.workspace.ticket.id == tid and ticket != self.workspace.ticket:
-                self.workspace = TicketWorkspace(ticket, self.workspace.suggestions, self.workspace.draft, self.workspace.flags)
+                self.workspace = replace(self.workspace, ticket=ticket)
                 self.conversation.set_ticket(ticket)
 
         self.tasks.run(lambda: get_ticket(self.store.db, tid), done, self._show_error, key="thread")

@@ -22,6 +22,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("priority", "Priority"),
     ("sla", "SLA"),
     ("subject", "Subject"),
+    ("flags", "Flags"),
     ("customer", "Customer"),
     ("language", "Lang"),
     ("status", "Status"),
@@ -29,6 +30,17 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("updated", "Updated"),
 )
 TICKET_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+FLAGS_ROLE = Qt.ItemDataRole.UserRole + 2
+FLAG_LABELS = {
+    "financial_hardship": ("Hardship", "#6a1b9a"),
+    "fraud": ("Fraud", "#c62828"),
+    "dispute": ("Dispute", "#ad1457"),
+    "complaint_legal": ("Complaint", "#e65100"),
+    "vulnerability": ("Vulnerable", "#4527a0"),
+    "repeat_contact": ("Repeat", "#37474f"),
+    "prompt_injection": ("Injection", "#b71c1c"),
+    "angry": ("Angry", "#bf360c"),
+}
 SLA_WARN_SECONDS = 3600
 
 PRIORITY_COLORS = {0: QColor("#c62828"), 1: QColor("#ef6c00"), 2: QColor("#546e7a"), 3: QColor("#90a4ae")}
@@ -215,6 +227,8 @@ class QueueModel(QAbstractTableModel):
             return self._display(row, key)
         if role == TICKET_ID_ROLE:
             return row.id
+        if role == FLAGS_ROLE:
+            return list(row.flags)
         if role == Qt.ItemDataRole.ForegroundRole:
             if key == "priority":
                 return QBrush(PRIORITY_COLORS[row.priority])
@@ -258,6 +272,8 @@ class QueueModel(QAbstractTableModel):
             return f"−{humanize_delta(-secs)}" if secs < 0 else humanize_delta(secs)
         if key == "subject":
             return row.subject
+        if key == "flags":
+            return ", ".join(FLAG_LABELS.get(f, (f, ""))[0] for f in row.flags)
         if key == "customer":
             return row.customer
         if key == "language":

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist.store.tickets import ACTIVE_STATUSES, STATUSES, QueueFilter
-from agent_assist.ui.queue_model import COLUMNS, QueueModel
+from agent_assist.ui.flag_chips import FlagChipDelegate
+from agent_assist.ui.queue_model import COLUMNS, FLAG_LABELS, QueueModel
 
 STATUS_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Active", ACTIVE_STATUSES),
@@ -58,13 +59,19 @@ class QueuePanel(QWidget):
         self.language.addItem("Any language", None)
         for code in languages:
             self.language.addItem(code.upper(), code)
+        self.flag = QComboBox()
+        self.flag.setAccessibleName("Flag filter")
+        self.flag.addItem("Any flags", None)
+        self.flag.addItem("Flagged", "any")
+        for kind, (label, _color) in FLAG_LABELS.items():
+            self.flag.addItem(label, kind)
         self.text = QLineEdit()
         self.text.setObjectName("queueFilter")
         self.text.setAccessibleName("Filter tickets")
         self.text.setPlaceholderText("Filter: subject, customer, #id  (Ctrl+F)")
         self.text.setClearButtonEnabled(True)
         self.text.setMinimumWidth(90)
-        for combo in (self.scope, self.status, self.language):
+        for combo in (self.scope, self.status, self.language, self.flag):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(7)
         self.count = QLabel()
@@ -87,18 +94,20 @@ class QueuePanel(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        widths = {"priority": 62, "sla": 84, "subject": 260, "customer": 120, "language": 40, "status": 64,
-                  "assignee": 62, "updated": 70}
+        widths = {"priority": 62, "sla": 70, "subject": 250, "flags": 110, "customer": 120, "language": 40,
+                  "status": 64, "assignee": 62, "updated": 70}
         for i, (key, _label) in enumerate(COLUMNS):
             header.resizeSection(i, widths[key])
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        flags_column = [k for k, _ in COLUMNS].index("flags")
+        self.view.setItemDelegateForColumn(flags_column, FlagChipDelegate(self.view))
 
         self._text_timer = QTimer(self)
         self._text_timer.setSingleShot(True)
         self._text_timer.setInterval(200)
         self._text_timer.timeout.connect(self.apply_filter)
         self.text.textChanged.connect(lambda _t: self._text_timer.start())
-        for combo in (self.scope, self.status, self.language):
+        for combo in (self.scope, self.status, self.language, self.flag):
             combo.currentIndexChanged.connect(self.apply_filter)
         self.view.selectionModel().currentRowChanged.connect(self._on_current_row)
         model.countChanged.connect(self._show_count)
@@ -108,6 +117,7 @@ class QueuePanel(QWidget):
         bar.addWidget(self.scope)
         bar.addWidget(self.status)
         bar.addWidget(self.language)
+        bar.addWidget(self.flag)
         bar.addWidget(self.text, 1)
         bar.addWidget(self.count)
         layout = QVBoxLayout(self)
@@ -121,6 +131,7 @@ class QueuePanel(QWidget):
             statuses=tuple(self.status.currentData()),
             language=self.language.currentData(),
             text=self.text.text().strip(),
+            flag=self.flag.currentData(),
         )
 
     def apply_filter(self) -> None:

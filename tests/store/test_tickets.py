@@ -330,13 +330,14 @@ def python_sorted(specs: list[Spec], sort: str, descending: bool) -> list[int]:
         "status": lambda s: STATUS_ORDER[s.status],
         "assignee": lambda s: _nullable(None if s.assignee is None else _ascii_lower(s.assignee)),
         "updated": lambda s: s.updated_at,
+        "flags": lambda s: 0,  # no triage flags in this data set: ties, broken by id
     }[sort]
     return [s.id for s in sorted(specs, key=lambda s: (value(s), s.id), reverse=descending)]
 
 
 def test_every_sort_key_is_covered() -> None:
     assert set(SORT_KEYS) == {"id", "priority", "sla", "subject", "customer", "language", "status", "assignee",
-                              "updated"}
+                              "updated", "flags"}
 
 
 @pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])

@@ -1,0 +1,60 @@
+"""Local profiles, each with a role. Every action is attributed to a profile's name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from agent_assist.store import audit
+from agent_assist.store.database import Store
+from agent_assist.store.errors import InvalidTransitionError
+from agent_assist.timefmt import now_iso
+
+ROLES = ("agent", "supervisor")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    role: str
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+
+def profiles(db: sqlite_utils.Database) -> list[Profile]:
+    return [Profile(*r) for r in db.conn.execute("SELECT name, role FROM profiles ORDER BY name COLLATE NOCASE")]
+
+
+def get_profile(db: sqlite_utils.Database, name: str) -> Profile | None:
+    row = db.conn.execute("SELECT name, role FROM profiles WHERE name = ?", (name,)).fetchone()
+    return Profile(*row) if row else None
+
+
+def role_of(db: sqlite_utils.Database, name: str | None) -> str | None:
+    profile = get_profile(db, name) if name else None
+    return profile.role if profile else None
+
+
+def save_profile(store: Store, name: str, role: str = "agent", *, actor: str = "system") -> Profile:
+    """Create a profile or change its role."""
+    name = name.strip()
+    if not name:
+        raise InvalidTransitionError("A profile needs a name.")
+    if role not in ROLES:
+        raise InvalidTransitionError(f"A role is one of {', '.join(ROLES)}, not {role!r}.")
+    with store.transaction() as db:
+        before = role_of(db, name)
+        if before == role:
+            return Profile(name, role)
+        db.conn.execute("INSERT INTO profiles (name, role, created_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET role = excluded.role", (name, role, now_iso()))
+        audit.record(db, actor=actor, action="profile.saved", profile=name, role=role, role_before=before)
+    return Profile(name, role)
+
+
+def ensure_profile(store: Store, name: str) -> Profile:
+    """The profile of this name, created as an agent when it is new."""
+    return get_profile(store.db, name) or save_profile(store, name, "agent", actor=name)

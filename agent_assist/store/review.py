@@ -1,0 +1,193 @@
+"""The supervisor's side of four-eyes replies: what waits for approval, what went out, and returning
+a draft to its agent with a comment.
+
+A draft in state ``awaiting_supervisor`` is in the approval queue. A supervisor
+either approves it (:func:`approve_and_send`, through :func:`drafts.approve` and
+:func:`drafts.send`, which write their own audit rows) or returns it
+(:func:`return_to_agent`): the draft goes back to ``edited``, the comment is kept in
+``review_comments`` for the agent to read, and a ``draft.returned`` audit row is
+written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from agent_assist.store import audit, drafts
+from agent_assist.store.database import Store
+from agent_assist.store.errors import InvalidTransitionError, NotFoundError
+from agent_assist.timefmt import now_iso
+
+AWAITING = "awaiting_supervisor"
+SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
+MAX_COMMENT_CHARS = 4000
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Review comments, and an index for the approval queue (append to ``MIGRATIONS``)."""
+    db.execute(
+        "CREATE TABLE review_comments ("
+        " id INTEGER PRIMARY KEY,"
+        " draft_id INTEGER NOT NULL REFERENCES drafts (id),"
+        " ticket_id INTEGER NOT NULL REFERENCES tickets (id),"
+        " author TEXT NOT NULL,"
+        " comment TEXT NOT NULL,"
+        " created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_review_comments_draft ON review_comments (draft_id, id)")
+    db.execute("CREATE INDEX idx_review_comments_ticket ON review_comments (ticket_id, id)")
+    db.execute(f"CREATE INDEX idx_drafts_awaiting ON drafts (updated_at) WHERE state = '{AWAITING}'")
+
+
+def is_supervisor(role: str | None) -> bool:
+    return (role or "").strip().lower() in SUPERVISOR_ROLES
+
+
+# -- reading ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewItem:
+    draft_id: int
+    ticket_id: int
+    subject: str
+    state: str
+    agent: str
+    language: str | None
+    topic: str | None
+    updated_at: str  # when it was submitted (awaiting) or sent
+
+
+@dataclass(frozen=True)
+class ReviewComment:
+    id: int
+    draft_id: int
+    ticket_id: int
+    author: str
+    comment: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ReviewDetail:
+    item: ReviewItem
+    original_body: str  # what the assistant suggested
+    body: str  # the current text (awaiting) or what was sent
+    approved_by: str | None
+    comments: tuple[ReviewComment, ...] = field(default=())
+
+
+def _agent_sql(db: sqlite_utils.Database) -> str:
+    cols = {r[1] for r in db.conn.execute("PRAGMA table_info(drafts)")}
+    who = ["d.approved_by", "t.assignee", "d.created_by"]
+    if "requested_by" in cols:
+        who.insert(0, "d.requested_by")
+    return f"COALESCE({', '.join(who)}, '')"
+
+
+def _items(db: sqlite_utils.Database, state: str, limit: int, newest_first: bool) -> list[ReviewItem]:
+    order = "DESC" if newest_first else "ASC"
+    rows = db.conn.execute(
+        f"SELECT d.id, d.ticket_id, t.subject, d.state, {_agent_sql(db)}, t.language, t.topic, d.updated_at "
+        f"FROM drafts d JOIN tickets t ON t.id = d.ticket_id WHERE d.state = ? "
+        f"ORDER BY d.updated_at {order}, d.id {order} LIMIT ?",
+        (state, limit),
+    ).fetchall()
+    return [ReviewItem(*r) for r in rows]
+
+
+def awaiting(db: sqlite_utils.Database, limit: int = 500) -> list[ReviewItem]:
+    """Drafts waiting for a supervisor, the longest-waiting first."""
+    return _items(db, AWAITING, limit, newest_first=False)
+
+
+def recently_sent(db: sqlite_utils.Database, limit: int = 200) -> list[ReviewItem]:
+    """The latest replies that went out, newest first."""
+    return _items(db, "sent", limit, newest_first=True)
+
+
+def comments(db: sqlite_utils.Database, draft_id: int) -> list[ReviewComment]:
+    rows = db.conn.execute(
+        "SELECT id, draft_id, ticket_id, author, comment, created_at FROM review_comments WHERE draft_id = ? "
+        "ORDER BY id", (draft_id,)).fetchall()
+    return [ReviewComment(*r) for r in rows]
+
+
+def latest_comment(db: sqlite_utils.Database, ticket_id: int) -> ReviewComment | None:
+    """The newest supervisor comment on any draft of this ticket (for the agent's reply panel)."""
+    row = db.conn.execute(
+        "SELECT id, draft_id, ticket_id, author, comment, created_at FROM review_comments WHERE ticket_id = ? "
+        "ORDER BY id DESC LIMIT 1", (ticket_id,)).fetchone()
+    return ReviewComment(*row) if row else None
+
+
+def detail(db: sqlite_utils.Database, draft_id: int) -> ReviewDetail:
+    row = db.conn.execute(
+        f"SELECT d.id, d.ticket_id, t.subject, d.state, {_agent_sql(db)}, t.language, t.topic, d.updated_at, "
+        "d.original_body, d.body, d.approved_by FROM drafts d JOIN tickets t ON t.id = d.ticket_id WHERE d.id = ?",
+        (draft_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"Draft {draft_id} does not exist.")
+    return ReviewDetail(ReviewItem(*row[:8]), row[8] or "", row[9], row[10], tuple(comments(db, draft_id)))
+
+
+# -- changes ---------------------------------------------------------------------------------
+def _require_supervisor(db: sqlite_utils.Database, actor: str) -> None:
+    """Where people have profiles, only a supervisor may decide on an awaiting draft."""
+    if not actor.strip():
+        raise InvalidTransitionError("Only a named supervisor can decide on a draft awaiting approval.")
+    if not db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'profiles'").fetchone():
+        return
+    row = db.conn.execute("SELECT role FROM profiles WHERE name = ?", (actor,)).fetchone()
+    if row is not None and not is_supervisor(row[0]):
+        raise InvalidTransitionError(f"{actor} is not a supervisor, so cannot decide on a draft awaiting approval.")
+
+
+def _awaiting_draft(db: sqlite_utils.Database, draft_id: int) -> drafts.Draft:
+    draft = drafts.get(db, draft_id)
+    if draft.state != AWAITING:
+        raise InvalidTransitionError(
+            f"Draft {draft_id} is no longer awaiting approval (it is {draft.state.replace('_', ' ')})."
+        )
+    return draft
+
+
+def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending") -> int:
+    """A supervisor approves exactly ``body`` (the text they reviewed) and sends it; returns the message id."""
+    with store.transaction() as db:
+        _require_supervisor(db, actor)
+        draft = _awaiting_draft(db, draft_id)
+        if draft.body != body:
+            raise InvalidTransitionError("The draft changed while you were reviewing it; look at it again.")
+        drafts.approve(store, draft_id, body, actor=actor)
+        return drafts.send(store, draft_id, actor=actor, status_after=status_after)
+
+
+def return_to_agent(store: Store, draft_id: int, comment: str, *, actor: str) -> int:
+    """Send an awaiting draft back to its agent (state ``edited``) with a comment; returns the comment id."""
+    text = comment.strip()
+    if not text:
+        raise InvalidTransitionError("Say what should change: a returned draft needs a comment.")
+    if len(text) > MAX_COMMENT_CHARS:
+        raise InvalidTransitionError(f"The comment is too long (at most {MAX_COMMENT_CHARS:,} characters).")
+    now = now_iso()
+    with store.transaction() as db:
+        _require_supervisor(db, actor)
+        draft = _awaiting_draft(db, draft_id)
+        if "edited" not in drafts.TRANSITIONS.get(draft.state, frozenset()):
+            raise InvalidTransitionError("A draft awaiting approval cannot be returned under the current rules.")
+        cols = {r[1] for r in db.conn.execute("PRAGMA table_info(drafts)")}
+        if "review_comment" in cols:  # the owner's column, shown in the agent's panel
+            db.conn.execute("UPDATE drafts SET state = 'edited', approved_by = NULL, review_comment = ?, "
+                            "updated_at = ? WHERE id = ?", (text, now, draft_id))
+        else:
+            db.conn.execute("UPDATE drafts SET state = 'edited', approved_by = NULL, updated_at = ? WHERE id = ?",
+                            (now, draft_id))
+        cur = db.conn.execute(
+            "INSERT INTO review_comments (draft_id, ticket_id, author, comment, created_at) VALUES (?, ?, ?, ?, ?)",
+            (draft_id, draft.ticket_id, actor, text, now),
+        )
+        audit.record(db, actor=actor, action="draft.returned", ticket_id=draft.ticket_id, draft_id=draft_id,
+                     comment=text, comment_id=cur.lastrowid)
+    return cur.lastrowid
