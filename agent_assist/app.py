@@ -54,7 +54,27 @@ def open_store_or_explain(path: Path) -> Store | None:
         return None
 
 
-def run(db_path: Path, *, user: str, qt_args: list[str] | None = None) -> int:
+def choose_profile(store: Store, suggested: str) -> str | None:
+    """Ask who is working when profiles exist and nobody said (--user); None when cancelled."""
+    from agent_assist.store import people
+    from agent_assist.ui.profile_dialog import ProfileDialog
+
+    existing = people.profiles(store.db)
+    if not existing or QApplication.platformName() in ("offscreen", "minimal"):
+        return suggested
+    dialog = ProfileDialog(existing, suggested)
+    if dialog.exec() != ProfileDialog.DialogCode.Accepted:
+        return None
+    name, role = dialog.choice()
+    if not name:
+        return None
+    if role is not None:
+        people.save_profile(store, name, role, actor=name)
+    return name
+
+
+def run(db_path: Path, *, user: str | None, default_user: str = "agent",
+        qt_args: list[str] | None = None) -> int:
     from agent_assist.ui.main_window import MainWindow
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -62,6 +82,11 @@ def run(db_path: Path, *, user: str, qt_args: list[str] | None = None) -> int:
     store = open_store_or_explain(db_path)
     if store is None:
         return 2
+    if user is None:
+        user = choose_profile(store, default_user)
+        if user is None:
+            store.close()
+            return 0
     window = MainWindow(store, user=user, settings=QSettings())
     window.show()
     try:

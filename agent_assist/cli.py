@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -44,8 +45,15 @@ def create_demo_database(path: Path, *, seed: int = 7, tickets: int = 360, force
             pass
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+    from agent_assist.assist.escalation import retriage_many
+    from agent_assist.store import people
+
     with Store(path) as store:
-        return import_dataset(store, demo.generate(seed=seed, tickets=tickets), label="demo data")
+        counts = import_dataset(store, demo.generate(seed=seed, tickets=tickets), label="demo data")
+        for name in demo.AGENTS:
+            people.save_profile(store, name, "supervisor" if name == demo.SUPERVISOR else "agent")
+        retriage_many(store)
+        return counts
 
 
 def ensure_demo_database(path: Path) -> None:
@@ -64,6 +72,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _arrivals(path: Path, count: int, interval: float, seed: int | None) -> int:
+    from agent_assist.assist.escalation import retriage
     from agent_assist.channels import demo
     from agent_assist.store import tickets
 
@@ -80,6 +89,7 @@ def _arrivals(path: Path, count: int, interval: float, seed: int | None) -> int:
                 body_html=first.get("body_html"), language=t["language"], priority=t["priority"],
                 channel=t["channel"], tags=t.get("tags", ()), topic=t.get("topic"),
             )
+            retriage(store, tid, actor="demo-channel")
             print(f"#{tid} [{t['priority']}] {t['subject']}", flush=True)
             if i + 1 < count:
                 time.sleep(interval)
@@ -118,13 +128,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.demo:
         path = _demo_db_path(args)
         ensure_demo_database(path)
-        user = args.user or "alex"
+        default_user = "alex"
     else:
         path = _db_path(args)
-        user = args.user
+        default_user = config.current_user()
+    user = args.user or os.environ.get(config.USER_ENV) or None
     from agent_assist.app import run  # Qt is only imported when a window is wanted
 
-    return run(path, user=config.current_user(user), qt_args=[sys.argv[0], *args.qt_args])
+    return run(path, user=user, default_user=default_user, qt_args=[sys.argv[0], *args.qt_args])
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -171,7 +171,8 @@ def _fold_pattern(pattern: str) -> str:
 
 
 def _regex_body(pattern: str) -> str:
-    body = _fold_pattern(pattern).replace(" ~ ", r"\W+(?:\w+\W+){0,3}")
+    """A folded pattern in regex form: " ?" is an optional separator, " ~ " up to three words, " " a separator."""
+    body = _fold_pattern(pattern).replace(" ?", r"\W*").replace(" ~ ", r"\W+(?:\w+\W+){0,3}")
     return body.replace(" ", r"\W+")
 
 
@@ -216,6 +217,7 @@ class _Rule:
     label: str
     not_before: re.Pattern[str] | None
     not_after: re.Pattern[str] | None
+    requires: re.Pattern[str] | None  # must be found somewhere in the same text
 
 
 @dataclass(frozen=True)
@@ -230,9 +232,9 @@ def _compile_table(spec: list) -> _Table:
     for entry in spec:
         label, patterns = entry[0], entry[1]
         opts = (entry[2] if len(entry) > 2 else None) or {}
-        nb = opts.get("not_before")
-        na = opts.get("not_after")
-        rule = _Rule(label, re.compile(_regex_body(nb)) if nb else None, re.compile(_regex_body(na)) if na else None)
+        nb, na, rq = opts.get("not_before"), opts.get("not_after"), opts.get("requires")
+        rule = _Rule(label, re.compile(_regex_body(nb)) if nb else None, re.compile(_regex_body(na)) if na else None,
+                     re.compile(r"(?<!\w)(?:" + _regex_body(rq) + ")") if rq else None)
         for p in patterns:
             body = _regex_body(p)
             if re.compile(body).groups:
@@ -300,9 +302,12 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_EXCERPT else text[:MAX_EXCERPT - 1].rstrip() + "\u2026"
 
 
-def _scan(table: _Table, src: _Source) -> list[Evidence]:
+def _scan(table: _Table, src: _Source, context: str | None = None) -> list[Evidence]:
+    """Evidence in ``src``; a rule's ``requires`` is looked for in ``context`` (default: the source)."""
     found: list[Evidence] = []
     folded = src.folded
+    context = folded if context is None else context
+    gates: dict[re.Pattern[str], bool] = {}
     pos = 0
     while (m := table.regex.search(folded, pos)) is not None:
         rule = table.rules[int(m.lastgroup[1:])]  # type: ignore[index]
@@ -314,6 +319,12 @@ def _scan(table: _Table, src: _Source) -> list[Evidence]:
                 or (rule.not_after and rule.not_after.match(folded[end:end + _WINDOW]))):
             pos = start + 1
             continue
+        if rule.requires is not None:
+            if rule.requires not in gates:
+                gates[rule.requires] = rule.requires.search(context) is not None
+            if not gates[rule.requires]:
+                pos = start + 1
+                continue
         s, e = src.span(start, end)
         found.append(Evidence(rule.label, src.excerpt(start, end), src.name, s, e))
         pos = end
@@ -504,8 +515,9 @@ def triage(ticket_text: str, *, subject: str = "", language: str | None = None,
 
     evidence: dict[str, list[Evidence]] = {}
     tables = _tables()
+    context = "\n".join(src.folded for src in sources)
     for kind in (VULNERABILITY, FINANCIAL_HARDSHIP, FRAUD, COMPLAINT_LEGAL, DISPUTE, REPEAT_CONTACT):
-        found = [ev for src in sources for ev in _scan(tables[kind], src)]
+        found = [ev for src in sources for ev in _scan(tables[kind], src, context)]
         if found:
             evidence[kind] = found
     repeat = _history_evidence(subject, topic, previous_subjects, previous_topics)

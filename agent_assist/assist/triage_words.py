@@ -41,13 +41,24 @@ DEVICE = (r"(?:phone|mobile|battery|laptop|computer|pc|car|app|screen|tablet|ipa
           r"|bateria|portatil|ordenador|telephone|portable|ordinateur|gsm|accu|computer|laptop|appen|app)")
 # what a "did not arrive" phrase must not be about (money and messages are not parcels)
 NOT_GOODS = (r"(?:refund|money|reply|answer|response|email|e-mail|mail|code|sms|text|confirmation|invoice"
-             r"|statement|letter|call|callback|update|credit|payment|cash|pin|link"
+             r"|statement|letter|call|callback|update|credit|payment|cash|pin|link|discount|voucher|coupon|licen[cs]e|id|passport|bon|bons"
+             r"|manadsavi\w*|avi|kvitto|rabatt\w*|id-kort\w*|legitimation|korkort|bankid|ausweis\w*|personalausweis|fuhrerschein|kontoauszug\w*|reisepass"
+             r"|extracto|descuento|dni|carnet|pasaporte|releve|reduction|remise|permis|carte|passeport|afschrift|korting|rijbewijs|paspoort|pas\b"
              r"|aterbetalning\w*|pengar\w*|svar|mejl\w*|kod\w*|faktura\w*|erstattung|geld|antwort|rueckmeldung"
              r"|rückmeldung|gutschrift|rechnung|reembolso|dinero|respuesta|correo|codigo|factura|devolucion"
              r"|remboursement|argent|reponse|courriel|facture|terugbetaling|geld|antwoord|reactie|factuur)")
 APP_THINGS = (r"(?:chip|sim|app|application|appli|appen|website|site|web|login|log in|code|card|kort|karte|tarjeta|carte"
               r"|kaart|link|button|knappen|password|face id|bankid|promo|discount|voucher|rabattkod\w*|gutschein\w*"
-              r"|codigo|pagina|page|seite|sidan|pinpas|telefoon|phone|telefon|handy|movil|telephone|mobil\w*)")
+              r"|codigo|pagina|page|seite|sidan|pinpas|inlog\w*|anmeldung|connexion)")
+# a ticket about goods: an order, a parcel, a shop. "Not arrived" and "broken" need this somewhere in the
+# ticket, so "my new ID card hasn't arrived" or "my phone is broken, how do I log in?" are not disputes.
+GOODS_CONTEXT = (r"(?:order\w*|parcel\w*|package\w*|deliver\w*|tracking|shipp\w*|courier|item\w*|bought|purchase\w*"
+                 r"|shop\w*|store|merchant|seller|retailer|goods|product\w*|warrant\w*|return\w*|refund\w*"
+                 r"|bestall\w*|paket\w*|levere\w*|leverans\w*|sparning\w*|butik\w*|handlare\w*|saljare\w*|vara|varan|varor\w*|kopt\w*|kopte|\w*kop\b|retur\w*"
+                 r"|bestell\w*|sendung\w*|lieferung\w*|geliefert|zugestellt|handler\w*|haendler\w*|verkaufer\w*|ware\w*|artikel\w*|gekauft|retoure\w*"
+                 r"|pedido\w*|paquete\w*|envio\w*|entreg\w*|seguimiento|tienda\w*|vendedor\w*|compr\w*|articulo\w*|producto\w*|devol\w*"
+                 r"|command\w*|colis|livr\w*|suivi|boutique\w*|vendeur\w*|marchand\w*|achat\w*|achete\w*|article\w*|produit\w*|renvo\w*"
+                 r"|bestel\w*|pakket\w*|bezorg\w*|track|webshop\w*|winkel\w*|verkoper\w*|gekocht|artikel\w*|product\w*|retour\w*)")
 
 # -- financial hardship ------------------------------------------------------------------------
 FINANCIAL_HARDSHIP: list = [
@@ -85,11 +96,13 @@ FINANCIAL_HARDSHIP: list = [
         r"financial(?:ly)? (?:difficult\w*|hardship|problems?|trouble|struggl\w*|crisis|situation is)",
         r"(?:behind|fallen behind|falling behind) (?:on|with) (?:my |the |our )?(?:bills|rent|payments|everything|mortgage)",
         r"in (?:a lot of |so much |serious )?debt", r"debts", r"debt (?:collector\w*|advice|charity|management|relief|agency)",
-        r"bailiff\w*", r"bankrupt\w*", r"insolven\w*", r"\biva\b", r"stepchange", r"citizens advice",
+        r"bailiff\w*", r"bankrupt\w*", r"insolven\w*", r"(?:an|my|on an|in an) iva\b|individual voluntary arrangement", r"stepchange", r"citizens advice",
         r"national debtline", r"payplan", r"food ?bank\w*", r"universal credit", r"(?:on|claiming|living on) benefits",
         r"benefits (?:\w+ )?(?:delayed|stopped|cut|sanctioned|late)", r"(?:statutory )?sick pay",
         r"(?:that'?s|that is|it'?s|it is) (?:my|our) (?:rent|food|bills?) money", r"(?:i'?m|i am|im|totally|completely|flat|so|we'?re|we are) (?:broke|skint)",
-        r"make ends meet", r"(?:short|tight) (?:of|on|for) (?:money|cash)", r"cost of living", r"payment (?:holiday|break)", r"breathing space", r"hardship",
+        r"make ends meet", r"barely (?:\w+ )?(?:covers?|enough|pays?|scraping)",
+        r"rack(?:er|te)? (?:knappt|inte) (?:till|for)", r"sjukpenning\w*", r"apenas (?:me |nos )?(?:llega|alcanza|cubre)", r"(?:couvre\w*|suffi\w*) a peine|a peine (?:de quoi|assez)",
+        r"nauwelijks (?:genoeg|toereikend)", r"uitkering\w*", r"(?:short|tight) (?:of|on|for) (?:money|cash)", r"cost of living", r"payment (?:holiday|break)", r"breathing space", r"hardship",
         r"things are (?:really |very |so )?(?:hard|tough|difficult|tight) (?:right now|at the moment|atm|financially|money wise)",
         # sv
         r"(?:har|hade|har jag|hade jag) (?:inte|inga) (?:rad|pengar)", r"inte (?:har )?rad (?:med|att)",
@@ -115,7 +128,12 @@ FINANCIAL_HARDSHIP: list = [
         r"(?:voy|vamos|estoy|estamos|ando) muy (?:justo|justa|justos|justas|apurad\w*|ahogad\w*)",
         r"sin dinero", r"no tengo (?:dinero|el dinero|para pagar|con que pagar)", r"deudas", r"endeudad\w*",
         r"(?:fichero|lista) de morosos", r"asnef", r"moros[oa]s?", r"embargo\w*", r"ingreso minimo vital",
-        r"servicios sociales", r"no me (?:alcanza|llega) (?:el dinero|para)",
+        r"servicios sociales", r"(?:lo estoy|lo estamos) pasando (?:muy |fatal|realmente )?mal|(?:estoy|estamos) pasando (?:por )?(?:un mal momento|una mala racha|apuros)",
+        r"(?:det ar|det har varit|har det) (?:\w+ )?(?:tufft|svart|jobbigt|kampigt|knapert) (?:just nu|nu|ekonomiskt|for tillfallet|i ekonomin)",
+        r"(?:gerade|zur zeit|momentan|derzeit) (?:ist es|ist alles|lauft es) (?:\w+ )?(?:schwer|schwierig|eng|knapp|hart)|es ist (?:\w+ )?(?:schwer|eng|knapp) (?:gerade|momentan|zur zeit)",
+        r"c'?est (?:\w+ )?(?:complique|difficile|dur|tendu) (?:en ce moment|financierement|ce mois)|(?:passe|traverse) une (?:periode|passe) difficile",
+        r"(?:l'?argent|le budget|les finances) (?:est|sont) (?:\w+ )?(?:juste|serre|tendu|limite)",
+        r"(?:het is|het gaat) (?:\w+ )?(?:zwaar|moeilijk|krap) (?:nu|op dit moment|momenteel|financieel)", r"no me (?:alcanza|llega) (?:el dinero|para)",
         # fr
         r"(?:peux|pourrai|pourrais|arrive|arriverai|pouvons|pourrons|suis en mesure) (?:plus|pas) (?:a )?(?:payer|regler|honorer|rembourser|faire face)",
         r"(?:pas|plus) les moyens", r"(?:difficultes|problemes|soucis|galere\w*) (?:financier\w*|d'argent)",
@@ -124,10 +142,10 @@ FINANCIAL_HARDSHIP: list = [
         r"fauche\w*", r"sans le sou", r"recouvrement",
         # nl
         r"kan (?:\w+ ){0,4}niet (?:meer )?(?:betalen|opbrengen|voldoen|ophoesten)(?! met| via| in de app)",
-        r"(?:geen|niet genoeg) geld", r"geld is (?:\w+ )?op", r"financi\w* (?:problemen|moeite|moeilijkheden|zorgen|krapte|nood)",
+        r"(?:geen|niet genoeg) geld", r"geld is (?:\w+ )?op(?=\W*(?:$|[.,!;]|en\b|dus\b|want\b|maar\b))", r"financi\w* (?:problemen|moeite|moeilijkheden|zorgen|krapte|nood)",
         r"geldproblemen|geldzorgen", r"moeite (?:met|om) (?:te )?(?:betalen|rondkomen|rond te komen)",
         r"krap bij kas", r"(?:niet|nauwelijks|amper) (?:meer )?rond(?:komen| te komen)|kom (?:\w+ )?(?:niet|nauwelijks) (?:meer )?rond",
-        r"schulden\w*", r"schuldhulp\w*|schuldsanering|wsnp", r"incasso\w*", r"deurwaarder\w*", r"\bbkr\b", r"blut",
+        r"schulden\w*", r"schuldhulp\w*|schuldsanering|wsnp", r"incassobureau\w*|incassokosten|incassotraject|(?:naar|bij) (?:de |een )?incasso\b", r"deurwaarder\w*", r"\bbkr\b", r"blut",
         r"platzak", r"betalingsregeling",
     ]),
 ]
@@ -189,18 +207,22 @@ FRAUD: list = [
         r"(?:i|we) (?:did ?n[o']?t|never|have not|haven'?t|didnt|have never|'?ve never) (?:make|made|place|placed|order|ordered|buy|bought|authori[sz]e|authori[sz]ed|sign(?:ed)? up|signed up|shop(?:ped)?|purchase[d]?) (?:this|these|that|those|it|them|any|anything|the|with|there|from|for|on|a)",
         r"(?:don'?t|do not|dont|didn'?t|did not|can'?t|cannot) recogni[sz]e", r"not (?:made|placed|authori[sz]ed|done|ordered) by me",
         r"unaut?hori[sz]ed", r"without my (?:permission|consent|knowledge|authori[sz]ation)",
-        r"never (?:heard of|shopped (?:there|at|with)|been to) (?:this|that|the|them|it)",
+        r"never (?:even )?(?:heard of|shopped (?:there|at|with)|been to) (?:this|that|the|them|it)",
+        r"je ne connais (?:meme )?pas (?:cette|la) boutique",
         # sv
         r"(?:kop|order|ordrar|betalning\w*|bestallning\w*) (?:som )?jag (?:inte|aldrig) (?:har )?(?:gjort|bestallt|godkant|handlat)",
-        r"jag har (?:inte|aldrig|inget|inte alls) (?:gjort|bestallt|handlat|godkant|kopt)(?: \w+)? (?:det|detta|den|dem|nagot|nagonting|har|hos|fran|dar)",
+        r"jag har (?:inte|aldrig|inget|inte alls) (?:bestallt|handlat|godkant|kopt)(?: \w+)? (?:det|detta|den|dem|nagot|nagonting|har|hos|fran|dar)",
+        r"som jag (?:inte|aldrig) (?:har )?(?:gjort|bestallt|godkant|handlat)", r"aldrig (?:ens )?hort talas om",
         r"(?:kanner|kanner jag) inte igen", r"inte (?:gjort|bestallt) av mig",
         # de
         r"(?:die|den|das|welche) ich (?:nicht|nie) (?:\w+ )?(?:gemacht|getatigt|getaetigt|bestellt|autorisiert|gekauft|veranlasst)",
-        r"ich habe (?:nichts|nie|das nicht|diese \w+ nicht|dort nie|nie etwas|keine \w+) (?:\w+ )?(?:bestellt|gekauft|gemacht|getatigt)",
+        r"ich (?:habe )?(?:nichts|nie|das nicht|diese \w+ nicht|dort nie|nie etwas|keine \w+) (?:\w+ )?(?:bestellt|gekauft|getatigt)",
+        r"(?:noch nie|nie) (?:\w+ )?(?:von (?:diesem|dem) (?:shop|handler|laden)|gehort)",
         r"nicht (?:von mir|autorisiert)", r"(?:kenne|erkenne) (?:ich )?(?:diese\w* |den |die |das )?(?:\w+ )?nicht",
         # es
-        r"(?:yo )?no (?:lo |la )?(?:he|hice|habia) (?:hecho|comprado|pedido|autorizado|realizado)",
-        r"(?:que )?(?:yo )?no he (?:hecho|comprado|pedido|autorizado|realizado)", r"no (?:la |lo )?reconozco",
+        r"(?:yo )?no (?:lo |la )?(?:he|hice|habia) (?:comprado|pedido|autorizado)",
+        r"que (?:yo )?no (?:he|hice|habia) (?:hecho|comprado|pedido|autorizado|realizado)",
+        r"no (?:he|hice) hecho (?:esta|este|esa|ese|estas|estos|ninguna|ningun) (?:compra|pedido|cargo|pago)\w*", r"ni (?:siquiera )?conozco (?:esa|esta|la) tienda", r"no (?:la |lo )?reconozco",
         r"no autoriza\w*|sin (?:mi )?(?:permiso|autorizacion|consentimiento)",
         # fr
         r"(?:que|qui) je n'?ai (?:jamais|pas) (?:\w+ )?(?:fait|passe\w*|commande\w*|autorise\w*|effectue\w*)",
@@ -208,7 +230,7 @@ FRAUD: list = [
         r"(?:pas|jamais) (?:fait|passe\w*|commande\w*) par moi", r"non autoris\w*", r"je ne reconnais pas",
         # nl
         r"(?:die|dat) ik (?:niet|nooit) (?:\w+ )?(?:heb )?(?:gedaan|besteld|gekocht|goedgekeurd|geplaatst)",
-        r"ik heb (?:niks|niets|nooit|dit niet|deze \w+ niet|dat niet) (?:\w+ )?(?:besteld|gekocht|gedaan)",
+        r"ik heb (?:niks|niets|nooit|dit niet|deze \w+ niet|dat niet) (?:\w+ )?(?:besteld|gekocht)", r"ken (?:die|deze) (?:winkel|webshop) (?:niet|niet eens)",
         r"niet door mij", r"(?:herken|ken) ik (?:niet|helemaal niet)",
     ]),
     ("Describes a scam contact or phishing", [
@@ -255,15 +277,21 @@ FRAUD: list = [
 DISPUTE: list = [
     ("Mentions a dispute", [
         r"disput\w*", r"charge ?back", r"open (?:a|an) (?:claim|case) (?:with|against)",
-        r"tvist\w*", r"reklamat\w*|reklamer\w*",
+        r"tvist\w*", r"reklamat\w*|reklamer\w*", r"(?:oppna|oppnade|oppnat|starta|startade|startat) (?:ett )?(?:arende|arendet)",
         r"streitfall|klarungsfall|klaerungsfall|reklamation\w*|reklamier\w*|ruckbuchung|rueckbuchung|widerspruch",
         r"disputa\w*", r"contracargo", r"litige\w*", r"contestation", r"geschil\w*", r"dispuut", r"terugboeking",
     ]),
     ("Says an order never arrived", [
         r"(?:never|not|hasn'?t|has not|haven'?t|have not|didn'?t|did not|still not|still hasn'?t|yet to|not yet) (?:\w+ )?(?:arrived?|received?|recieved?|come|came|turned up|turn up|showed up|show up|been delivered|delivered|got it|get it|got them)",
         r"(?:tracking|it|the app|the courier|royal mail|dpd|ups|dhl|postnord|hermes|evri) (?:says|said|shows|showed|shows it as|says it was|said it was) (?:\w+ )?delivered",
-        r"(?:marked|shown|showing|listed) as delivered", r"(?:lost|stolen|missing) (?:in the post|in transit|parcel|package)",
+        r"(?:marked|shown|showing|listed) as delivered", r"nothing (?:has |have |ever )?(?:\w+ )?(?:arrived|come|came|turned up|been delivered)", r"(?:lost|stolen|missing) (?:in the post|in transit|parcel|package)",
         r"(?:parcel|package|order|delivery) (?:was |has been |is |got )?(?:lost|stolen|missing)", r"out for delivery for",
+        r"(?:was|is) (?:supposed|meant|due) to (?:arrive|be delivered|come)|should have (?:arrived|come|been delivered)",
+        r"(?:tracking|sparning\w*|sendungsverfolgung|seguimiento|suivi|track ?(?:&|and|n) ?trace) (?:\w+ ){0,4}(?:not|hasn'?t|has not|inte|nicht|no|pas|niet) (?:\w+ )?(?:updated|moved|changed|uppdaterats|uppdaterad|aktualisiert|actualizado|bouge|mis a jour|bijgewerkt)",
+        r"(?:tracking|sparning\w*|sendungsverfolgung|seguimiento|suivi|track ?(?:&|and|n) ?trace) (?:\w+ ){0,3}(?:says|said|shows|sager|sagt|zeigt|dice|pone|dit|indique|affiche|zegt|geeft aan) (?:\w+ ){0,2}(?:delivered|levererad\w*|zugestellt|geliefert|entregado|livr\w*|bezorgd|geleverd)",
+        r"skulle (?:ha )?(?:kommit|levererats|komma)", r"(?:hatte|hatte|sollte|hätte) (?:\w+ ){0,4}(?:ankommen|kommen|geliefert werden|da sein)",
+        r"(?:tenia|deberia|debia) (?:que |de )?(?:haber )?(?:llegado|llegar)", r"(?:aurait du|devait|devrait) (?:\w+ )?(?:arriver|etre livre\w*)",
+        r"had (?:\w+ ){0,3}(?:moeten|zullen) (?:aankomen|komen|bezorgd|geleverd)|zou (?:\w+ ){0,3}(?:aankomen|bezorgd worden|geleverd worden)",
         # sv
         r"(?:aldrig|inte|annu inte|fortfarande inte|inget|ingenting) (?:\w+ )?(?:kommit|kom|fatt|levererats|dykt upp|levererat)",
         r"(?:star|stod|sager|sa) (?:att den ar |som )?levererad", r"levererad men",
@@ -277,10 +305,11 @@ DISPUTE: list = [
         r"(?:jamais|pas|toujours pas|rien) (?:rien |encore )?(?:recu|arrive|livre|ete livre)",
         r"(?:indique|marque|affiche|note|notee|indiquee) comme livr\w*", r"colis (?:perdu|vole|egare|jamais)",
         # nl
-        r"(?:niet|nooit|nog steeds niet|nog niet|niks|niets) (?:\w+ )?(?:ontvangen|aangekomen|geleverd|bezorgd|gekregen)",
+        r"(?:niet|nooit|nog steeds niet|nog niet|niks|niets) (?:\w+ )?(?:ontvangen|aangekomen|geleverd|bezorgd|gekregen|binnen)",
         r"(?:als )?bezorgd(?:,)? maar", r"(?:pakket|bestelling) (?:is )?(?:kwijt|zoek|verloren|gestolen)",
     ], {"not_before": NOT_GOODS + r"\W+(?:\w+\W+){0,3}$",
-        "not_after": r"^\W+(?:(?:\w+\W+){0,2}" + NOT_GOODS + r"\b|a (?:fin|final) de mes|a pagar|a cubrir)"}),
+        "not_after": r"^\W+(?:(?:\w+\W+){0,2}" + NOT_GOODS + r"\b|a (?:fin|final) de mes|a pagar|a cubrir)",
+        "requires": GOODS_CONTEXT}),
     ("Says the item is faulty, damaged or wrong", [
         r"(?:arrived|came|delivered|turned up|was|is|were|are) (?:\w+ )?(?:damaged|broken|smashed|cracked|faulty|defective|torn|ripped|scratched|dented|shattered|chipped|leaking|mouldy|used)",
         r"(?:damaged|broken|faulty|defective|counterfeit|fake|wrong|smashed|cracked|used|second-hand) (?:item|items|product|products|goods|parcel|package|order|model|colour|color|thing|article|one|device|unit)",
@@ -295,6 +324,7 @@ DISPUTE: list = [
         r"(?:falsch\w*|defekt\w*|kaputt\w*|beschadigt\w*) (?:artikel|ware|produkt|lieferung|paket|farbe|modell|teil|jacke)",
         r"(?:ist|kam|war|wurde|sind|kamen) (?:\w+ )?(?:defekt|kaputt|beschadigt|zerbrochen|gebrochen)",
         r"funktioniert (?:\w+ )?nicht mehr", r"(?:falsche|andere) \w+ (?:bekommen|erhalten|geliefert)",
+        r"kaputt(?:gegangen|gemacht)", r"(?:lauft|leckt) (?:\w+ )?aus", r"geht (?:\w+ )?nicht mehr",
         # es
         r"(?:llego|llegaron|vino|esta|estaba|vinieron) (?:\w+ )?(?:rot[oa]s?|danad\w*|defectuos\w*|estropead\w*|rayad\w*)",
         r"(?:articulo|producto|pedido|paquete) (?:equivocad\w*|incorrect\w*|defectuos\w*|rot[oa]|danad\w*)",
@@ -307,21 +337,29 @@ DISPUTE: list = [
         r"(?:verkeerd\w*|kapot\w*|defect\w*|beschadigd\w*) (?:artikel|product|pakket|bestelling|item|kleur|model|apparaat)",
         r"(?:kwam|is|was|zijn|waren) (?:\w+ )?(?:kapot|stuk|beschadigd|defect) (?:aan|binnen|geleverd|bezorgd)",
         r"doet het niet meer", r"(?:werkt|werken) niet meer",
-    ], {"not_before": APP_THINGS + r"\W+(?:\w+\W+){0,3}$"}),
+    ], {"not_before": APP_THINGS + r"\W+(?:\w+\W+){0,3}$", "requires": GOODS_CONTEXT}),
     ("Says the merchant will not help", [
         r"(?:merchant|shop|store|seller|retailer|they|company|vendor|website) (?:still )?(?:won'?t|will not|wont|refuses?|refused|isn'?t|is not|aren'?t|are not|haven'?t|hasn'?t|have not|has not|didn'?t|did not|never|keeps?) (?:\w+ )?(?:refund|reply|replied|replying|respond|responded|responding|answer|answered|answering|get back|got back|help|helping|accept|take it back|replace|ignoring)",
-        r"(?:ignored|ignoring) (?:my|me|all|every)", r"(?:shop|merchant|store|seller)'?s? (?:chat|phone|email) (?:just )?(?:closes|is dead|doesn'?t work)",
+        r"(?:ignored|ignoring) (?:my|me|all|every|\w+ (?:emails|messages|calls))", r"(?:shop|merchant|store|seller)'?s? (?:chat|phone|email) (?:just )?(?:closes|is dead|doesn'?t work)",
+        r"(?:won'?t|will not|wont|refuses? to|refused to|refusing to) (?:give me (?:a|my) |issue (?:a|my) |process (?:a|my) )?refund",
+        r"in (?:the )?(?:merchant|shop|seller|store|retailer)'?s? favou?r",
+        r"(?:inte vill|vagrar|vagrade) (?:\w+ )?(?:aterbetala|betala tillbaka|ersatta|byta|ta tillbaka)", r"(?:har )?ignorerat (?:\w+ ){0,2}(?:mejl|mail|meddelanden|samtal|mig)",
+        r"(?:i|till) (?:butikens|handlarens|saljarens) favor",
+        r"(?:will|mochte|moechte) (?:mir )?(?:das geld |den betrag )?nicht (?:erstatten|zuruckzahlen|zurueckzahlen|zuruckerstatten)", r"zugunsten (?:des|der) (?:handlers|haendlers|shops|verkaufers)",
+        r"no (?:me )?quiere(?:n)? (?:devolver|reembolsar)|se niega(?:n)? a (?:devolver|reembolsar|cambiar)", r"a favor (?:de la tienda|del comercio|del vendedor)",
+        r"refuse\w* de (?:me )?(?:rembourser|reprendre|echanger)|ne veut pas (?:me )?rembourser", r"en faveur du (?:marchand|commercant|vendeur)",
+        r"wil (?:\w+ )?niet (?:terugbetalen|terugnemen|omruilen)|weigert (?:\w+ )?(?:terug te betalen|terug te nemen)", r"in het voordeel van de (?:winkel|verkoper|webshop)",
         # sv
-        r"(?:butiken|saljaren|handlaren|foretaget|de|dom|hemsidan) (?:\w+ )?(?:svarar inte|har inte svarat|vagrar|ignorerar|hor inte av sig)",
+        r"(?:butiken|saljaren|handlaren|foretaget|de|dom|hemsidan) (?:\w+ ){0,4}(?:svarar inte|har inte svarat|vagrar|ignorerar|hor inte av sig)",
         # de
-        r"(?:handler|haendler|shop|verkaufer|verkaeufer|laden|geschaft|firma) (?:\w+ )?(?:antwortet|reagiert|meldet sich) (?:\w+ )?(?:nicht|nie)",
+        r"(?:handler|haendler|shop|verkaufer|verkaeufer|laden|geschaft|firma) (?:\w+ ){0,4}(?:antwortet|reagiert|meldet sich) (?:\w+ ){0,4}(?:nicht|nie)",
         r"(?:handler|haendler|shop|verkaufer|verkaeufer) (?:weigert sich|verweigert)",
         # es
-        r"(?:la tienda|el comercio|el vendedor|la empresa|el comerciante|la web) (?:\w+ )?no (?:responde|contesta|quiere|me devuelve|me hace caso)",
+        r"(?:la tienda|el comercio|el vendedor|la empresa|el comerciante|la web) (?:\w+ ){0,4}no (?:responde|contesta|quiere|me devuelve|me hace caso)",
         # fr
-        r"(?:vendeur|marchand|commercant|magasin|site|boutique) (?:\w+ )?(?:ne (?:repond|veut|me rembourse|donne)|refuse)",
+        r"(?:vendeur|marchand|commercant|magasin|site|boutique) (?:\w+ ){0,4}(?:ne (?:repond|veut|me rembourse|donne)|refuse)",
         # nl
-        r"(?:winkel|webshop|verkoper|shop|handelaar) (?:\w+ )?(?:reageert|antwoordt|belt) (?:\w+ )?(?:niet|nooit)",
+        r"(?:winkel|webshop|verkoper|shop|handelaar) (?:\w+ ){0,4}(?:reageert|antwoordt|belt) (?:\w+ ){0,4}(?:niet|nooit)",
         r"(?:winkel|webshop|verkoper) (?:weigert|negeert)",
     ]),
 ]
@@ -333,7 +371,7 @@ COMPLAINT_LEGAL: list = [
         r"formal complaint", r"official complaint",
         r"(?:make|making|file|filing|lodge|lodging|raise|raising|submit|submitting|register|open|escalate|put in) (?:a |an |my )?(?:formal |official |written )?complaint",
         r"complaints? (?:procedure|process|department|team|policy|reference)", r"(?:want|wish|would like|'?d like|going|need|intend) to complain",
-        r"final response(?: letter)?", r"deadlock letter",
+        r"final response(?: letter)?", r"deadlock letter", r"writing to complain|(?:i'?m|i am) complaining (?:about|to)",
         r"formell\w* klagomal", r"(?:lamna|lamnar|gora|framfora|skicka|inkomma med|anmala) (?:ett )?(?:formellt )?klagomal",
         r"(?:vill|tanker|ska) klaga", r"klagomalsansvarig|klagomalshantering",
         r"(?:offizielle|formelle|formliche|foermliche) beschwerde", r"beschwerde (?:\w+ )?(?:einreichen|einlegen|erheben)",
@@ -346,6 +384,15 @@ COMPLAINT_LEGAL: list = [
         r"(?:officiele|formele) klacht", r"klacht (?:\w+ )?(?:indienen|in te dienen|ingediend|neerleggen|indien)",
         r"klacht (?:over|tegen)", r"klachtenprocedure|klachtenafdeling|klachtenformulier",
     ], {"not_before": _NOT_CASUAL}),
+    ("Complains about how they were treated", [
+        r"(?:agent|staff|employee|advis[eo]r|colleague|person|lady|man|woman|guy|rep|representative|operator) (?:\w+ ){0,5}(?:rude|unprofessional|disrespectful|condescending|patronising|patronizing|laughed at me|hung up on me)",
+        r"(?:want|would like|expect) (?:this|it) (?:to be )?(?:looked into|investigated)",
+        r"(?:handlaggare|personal|medarbetare|kundtjanst\w*|hon|han) (?:\w+ ){0,4}(?:otrevlig|oforskamd|nedlatande|respektlos)", r"vill att (?:det|detta) utreds",
+        r"(?:mitarbeiter\w*|personal|berater\w*|sie|er) (?:\w+ ){0,5}(?:unhoflich|unhoeflich|respektlos|herablassend|frech)", r"(?:mochte|moechte|will|erwarte),? dass (?:das|dies) (?:\w+ )?(?:untersucht|gepruft|geprueft)",
+        r"(?:agente|empleado|empleada|asesor\w*|operador\w*|persona) (?:\w+ ){0,5}(?:maleducad\w*|groser[oa]|borde|irrespetuos\w*)", r"quiero que se investigue",
+        r"(?:conseill\w*|agent|employe\w*|personne|operat\w*) (?:\w+ ){0,6}(?:impoli\w*|irrespectueu\w*|desagreable|meprisant\w*)|impolitesse", r"je veux que (?:ce soit|cela soit) (?:examine|etudie)",
+        r"(?:medewerker|medewerkster|personeel|adviseur|ze|hij) (?:\w+ ){0,5}(?:onbeschoft|onvriendelijk|respectloos|brutaal)", r"wil dat (?:dit|het) (?:\w+ )?(?:onderzocht|uitgezocht)",
+    ]),
     ("Mentions an ombudsman or regulator", [
         r"ombuds\w*", r"\bfos\b", r"\bfca\b", r"financial conduct authority", r"regulator\w*", r"trading standards",
         r"\bcfpb\b", r"information commissioner", r"watchdog", r"better business bureau", r"consumer protection",
@@ -463,7 +510,7 @@ VULNERABILITY: list = [
         r"(?:nervous|mental|emotional) breakdown", r"having a breakdown", r"depress(?:ed|ion|ive)", r"anxiety",
         r"panic attack\w*", CANT + r" cope", r"not coping", r"in crisis", r"bipolar", r"\bptsd\b", r"psychiatr\w*",
         r"therapist|therapy|counsell\w*", r"samaritans", r"breaking point", r"falling apart", r"overwhelmed", r"burn(?:ed|t)?[- ]?out",
-        r"at my wits'? end", r"(?:i'?m|i am|im) (?:so |really )?(?:desperate|terrified)",
+        r"(?:i'?m|i am|im) (?:so |really )?(?:desperate|terrified)",
         # sv
         r"sjalvmord\w*", r"ta (?:mitt|livet av mig)|ta livet av", r"vill inte leva", r"orkar inte (?:mer|langre|leva|med nagonting|med nagot)",
         r"psykisk\w*", r"mar (?:sa |jatte|valdigt |otroligt |fruktansvart )?(?:daligt|skit|uselt)", r"depression|deprimerad",
@@ -489,7 +536,8 @@ VULNERABILITY: list = [
         r"zie het niet meer zitten", r"wanhopig",
     ]),
     ("Mentions abuse or coercion", [
-        r"domestic (?:abuse|violence)", r"abus(?:e|ive|ed|er)\b(?! of (?:power|process))", r"coerc\w*",
+        r"domestic (?:abuse|violence)", r"abus(?:ive|er|ers)\b", r"(?:being|been|was|were|am) abused|abusing me|abuse (?:from|by|at home)",
+        r"(?:physical|emotional|verbal|sexual|financial|economic) abuse", r"coerc\w*",
         r"controlling (?:partner|ex|husband|wife|boyfriend|girlfriend|relationship)",
         r"(?:made|forced|pressured|pressurised|pressurized|make|makes|forcing) me (?:to )?(?:take|buy|sign|open|order|use|put)",
         r"(?:women'?s )?refuge", r"restraining order", r"(?:scared|afraid|frightened|terrified) of (?:him|her|my \w+)",
@@ -524,7 +572,7 @@ VULNERABILITY: list = [
         r"god man|forvaltare", r"hemtjanst", r"aldreboende|demensboende", r"anhorigvardare|anhorig",
         r"forstar inte (?:appen|tekniken|hur|datorn|mobilen)",
         # de
-        r"(?:7[5-9]|[89]\d) jahre", r"rentner\w*|senior\w*", r"betreuer\w*|gesetzliche betreuung|vorsollmacht|vorsorgevollmacht|vollmacht",
+        r"(?:7[5-9]|[89]\d) jahre", r"rentner\w*|senior(?:in|innen|en)\b", r"betreuer\w*|gesetzliche betreuung|vorsollmacht|vorsorgevollmacht|vollmacht",
         r"pflegt? (?:meine|meinen)", r"verwirrt", r"versteht (?:die app|das|nicht)",
         # es
         r"(?:7[5-9]|[89]\d) anos", r"jubilad\w*|pensionista", r"ancian[oa]s?|persona mayor|tercera edad",
@@ -561,7 +609,7 @@ KINDS_RULES: dict[str, list] = {
 _ORDINAL_EN = r"(?:second|third|fourth|fifth|sixth|seventh|tenth|2nd|3rd|4th|5th|6th|nth|umpteenth|hundredth|millionth)"
 _TIMES = r"(?:\d+|two|three|four|five|six|seven|ten|several|multiple|many|numerous|countless|so many|a few|a couple of)"
 _CONTACT_EN = (r"(?:contacted|written|wrote|emailed|e-mailed|called|rung|rang|phoned|messaged|chased|asked|explained|told|"
-               r"reached out|sent|chatted|been in touch|gotten in touch|got in touch|tried)")
+               r"reached out|sent|chatted|been in touch|gotten in touch|got in touch)")
 REPEAT_CONTACT: list = [
     ("Says they have written before", [
         _ORDINAL_EN + r" time (?:i|i'?ve|i'?m|im|i am|i have|that i|we|writing|asking|contacting|emailing|calling|messaging|chasing|now)",
@@ -610,7 +658,7 @@ REPEAT_CONTACT: list = [
         r"(?:haven'?t|have not|not) heard (?:back|anything|a thing|from you|from anyone)",
         # sv
         r"(?:fortfarande|annu|an) (?:inget|ingen|inte fatt|inte nagot) (?:svar|aterkoppling|besked)", r"(?:inget|ingen) (?:har )?svar (?:an|annu|alls)",
-        r"vantar (?:fortfarande|fortfarande pa|an) (?:pa )?(?:svar|aterkoppling|besked)", r"ingen (?:har )?(?:svarar|svarat|hort av sig|aterkommit|aterkommer)",
+        r"vantar (?:fortfarande|fortfarande pa|an) (?:pa )?(?:svar|aterkoppling|besked)", r"(?:har )?inte hort (?:nagot|nat|av er|ett ljud|nagonting)", r"ingen (?:har )?(?:svarar|svarat|hort av sig|aterkommit|aterkommer)",
         # de
         r"(?:immer noch|noch immer|bis heute|nach wie vor) (?:keine|nicht|keinerlei|nichts) (?:\w+ )?(?:antwort|ruckmeldung|rueckmeldung|reaktion|gehort)",
         r"warte (?:\w+ ){0,3}(?:immer noch|noch immer|seit \w+ \w+|schon) (?:auf )?(?:eine |ihre |eure )?(?:antwort|ruckmeldung|rueckmeldung)",
@@ -624,6 +672,17 @@ REPEAT_CONTACT: list = [
         # nl
         r"nog (?:steeds|altijd) (?:geen|niks|niets) (?:\w+ )?(?:antwoord|reactie|gehoord|bericht)", r"(?:niemand|geen mens) (?:\w+ )?(?:reageert|antwoordt|belt terug)",
         r"wacht (?:nog steeds|nog altijd) op (?:een )?(?:antwoord|reactie)",
+    ]),
+    ("Chases an earlier message", [
+        r"sorry (?:to|for) (?:chase|chasing|nag|nagging|bother(?:ing)? you again)", r"chasing (?:this|up|again|my)",
+        r"(?:been|it'?s been|that'?s) (?:a|one|two|three|\d+|several|a few|over a) (?:day|days|week|weeks|month)s? (?:now )?(?:and|with|without) (?:still )?(?:no|not|an?) (?:\w+ )?(?:answer|reply|response|word)",
+        r"(?:forlat|ursakta) att jag (?:tjatar|stor igen)", r"(?:gatt|har gatt) (?:ett|en|\w+) (?:dygn|dag|dagar|vecka|veckor) utan (?:\w+ )?svar",
+        r"(?:dass|wenn) ich nachhake|(?:seit|nach) (?:einem|einer|\w+) (?:tag|tagen|woche|wochen) (?:\w+ )?(?:keine|ohne) (?:\w+ )?antwort",
+        r"(?:perdon|perdona\w*|disculpa\w*|siento) (?:por |de )?insistir|vuelvo a escribir\w*",
+        r"(?:ha|han) pasado (?:un|una|\w+) (?:dia|dias|semana|semanas) (?:y|sin) (?:\w+ )?(?:nadie|respuesta|contestar)",
+        r"(?:desole|desolee|pardon) de (?:vous )?relancer|je reviens (?:encore )?vers vous",
+        r"(?:ca fait|cela fait|depuis) (?:une|un|\w+) (?:journee|jour|jours|semaine|semaines) (?:et |sans )(?:toujours )?(?:pas de |aucune )?reponse",
+        r"sorry dat ik (?:aandring|weer stoor|nogmaals)", r"(?:al|sinds) (?:een|\w+) (?:dag|dagen|week|weken) (?:geen|zonder) (?:\w+ )?(?:reactie|antwoord)",
     ]),
 ]
 
@@ -674,13 +733,13 @@ ANGER: list = [
         r"lojligt|oacceptabelt|vardelos\w*|samsta|trott pa|helt sjukt|sjukt (?:daligt|uselt)|fattar ni inte|ett skamt|arg\b|uselt|pinsamt",
         r"lacherlich|inakzeptabel|unfassbar|unmoglich|katastroph\w*|inkompetent\w*|wutend|sauer\b|reicht mir|nase voll|schlechteste\w*|unverschamt",
         r"verguenza|indignante|inaceptable|ridicul\w*|vergonzoso|pesim[oa]|hart[oa]\b|peor\b|una broma|inutiles|incompetentes|de risa|ya basta",
-        r"honte\w*|inadmissible|inacceptable|scandal\w*|ridicule|incompetent\w*|en colere|marre|pire\b|lamentable|minable|n'?importe quoi|nul(?:le|s)?\b",
+        r"c'?est abuse|honte\w*|inadmissible|inacceptable|scandal\w*|ridicule|incompetent\w*|en colere|marre|pire\b|lamentable|minable|n'?importe quoi|nul(?:le|s)?\b",
         r"belachelijk\w*|waardeloos|schandalig|schande|onacceptabel|boos|kwaad|het zat|slechtste|lachertje|een grap|amateurs|bizar",
     ]),
 ]
 ANGER.append((1.0, [
     r"how many (?:more )?times|seriously\?|unbelievable|get your act together|(?:why|how) is (?:it|this) so (?:hard|difficult)",
-    r"nobody (?:cares|reads)|i want (?:this|it) (?:sorted|fixed) (?:now|today|immediately)|sick of",
+    r"nobody (?:cares|reads)|i want (?:this|it) (?:sorted|fixed) (?:now|today|immediately)",
     r"hur manga ganger|pa allvar\?|otroligt daligt|ingen bryr sig",
     r"wie oft (?:noch|denn|muss)|ernsthaft\?|kummert sich niemand|unglaublich",
     r"cuantas veces|en serio\?|increible|a nadie le importa",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent_assist.assist import injection, offline_drafter
+from agent_assist.assist.escalation import retriage
 from agent_assist.assist.injection import Flag
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
 from agent_assist.store import Store, drafts, rules
@@ -39,6 +40,7 @@ class TicketWorkspace:
 
 def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
     db = store.db
+    retriage(store, ticket_id, actor=agent)  # the thread may have grown since it was last read
     ticket = get_ticket(db, ticket_id)
     hits = tuple(suggest_for_text(db, ticket.inbound_text(), subject=ticket.subject,
                                   language=ticket.language, limit=8))

@@ -24,6 +24,7 @@ from typing import Any
 
 LANGUAGES = ("en", "sv", "de", "es", "fr", "nl")
 AGENTS = ("alex", "sam", "priya", "jonas")  # agent handles; a ticket's assignee is one of these or None
+SUPERVISOR = "priya"  # the demo team's supervisor (four-eyes approvals)
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 SLA_TARGETS = {"urgent": timedelta(hours=2), "high": timedelta(hours=8),

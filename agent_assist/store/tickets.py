@@ -354,8 +354,14 @@ def set_triage(store: Store, ticket_id: int, flags: Iterable[tuple[str, str]], *
     found = {kind: reason for kind, reason in flags}
     now = now_iso()
     with store.transaction() as db:
-        before = {k for (k,) in db.conn.execute(
-            "SELECT kind FROM ticket_flags WHERE ticket_id = ? AND source = ?", (ticket_id, source))}
+        before_rows = dict(db.conn.execute(
+            "SELECT kind, reason FROM ticket_flags WHERE ticket_id = ? AND source = ?", (ticket_id, source)))
+        row = db.conn.execute("SELECT sentiment FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"Ticket #{ticket_id} does not exist.")
+        if before_rows == found and (sentiment is None or row[0] == sentiment):
+            return  # nothing new: no write
+        before = set(before_rows)
         db.conn.execute("DELETE FROM ticket_flags WHERE ticket_id = ? AND source = ?", (ticket_id, source))
         db.conn.executemany(
             "INSERT INTO ticket_flags (ticket_id, kind, reason, source, created_at) VALUES (?, ?, ?, ?, ?)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
+from dataclasses import dataclass
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
@@ -28,9 +29,18 @@ def _span(text: str, style: str) -> str:
     return f'<span style="{style}">{html.escape(text)}</span>'
 
 
-def word_diff_html(old: str, new: str) -> tuple[str, str]:
-    """HTML for the two panes: ``old`` with deletions marked, ``new`` with insertions marked."""
+@dataclass(frozen=True)
+class WordDiff:
+    left_html: str  # the old text, deletions marked
+    right_html: str  # the new text, insertions marked
+    added: int  # runs of inserted words
+    removed: int  # runs of deleted words
+
+
+def word_diff(old: str, new: str) -> WordDiff:
+    """Mark what changed between ``old`` and ``new``, word by word."""
     a, b = tokens(old), tokens(new)
+    added = removed = 0
     left: list[str] = []
     right: list[str] = []
     if len(a) + len(b) > DIFF_TOKEN_LIMIT:
@@ -44,10 +54,18 @@ def word_diff_html(old: str, new: str) -> tuple[str, str]:
             continue
         if i2 > i1:
             left.append(_span("".join(a[i1:i2]), DELETE_STYLE))
+            removed += 1
         if j2 > j1:
             right.append(_span("".join(b[j1:j2]), INSERT_STYLE))
+            added += 1
     wrap = '<div style="white-space:pre-wrap;">{}</div>'
-    return wrap.format("".join(left)), wrap.format("".join(right))
+    return WordDiff(wrap.format("".join(left)), wrap.format("".join(right)), added, removed)
+
+
+def word_diff_html(old: str, new: str) -> tuple[str, str]:
+    """HTML for the two panes: ``old`` with deletions marked, ``new`` with insertions marked."""
+    d = word_diff(old, new)
+    return d.left_html, d.right_html
 
 
 class DiffView(QWidget):
@@ -84,15 +102,14 @@ class DiffView(QWidget):
 
     def set_texts(self, old: str, new: str) -> None:
         self.old_text, self.new_text = old, new
-        left, right = word_diff_html(old, new)
-        self.left.setHtml(left)
-        self.right.setHtml(right)
+        diff = word_diff(old, new)
+        self.left.setHtml(diff.left_html)
+        self.right.setHtml(diff.right_html)
         if old == new:
-            self.summary.setText("Sent as suggested — no changes.")
+            self.summary.setText("No changes: the text is exactly as the assistant suggested.")
         else:
-            added = sum(1 for _ in re.finditer(r"background-color:#d6f5d6", right))
-            removed = sum(1 for _ in re.finditer(r"background-color:#fbd9d9", left))
-            self.summary.setText(f"{added} addition(s), {removed} removal(s).")
+            self.summary.setText(f"Changed in {diff.added + diff.removed} place(s): "
+                                 f"{diff.added} addition(s) in green, {diff.removed} removal(s) struck through in red.")
 
     def clear(self) -> None:
         self.old_text = self.new_text = ""

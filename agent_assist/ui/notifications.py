@@ -86,7 +86,7 @@ class Notifier(QObject):
         super().__init__(parent)
         self.sla_minutes = sla_minutes
         self.user = user
-        self.since = since or datetime.now(UTC)
+        self.since = since or datetime.now(UTC).replace(microsecond=0)  # stored times have whole seconds
         self._enabled = enabled
         self._seen_new: set[int] = set()
         self._seen_sla: set[int] = set()

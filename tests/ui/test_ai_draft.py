@@ -217,8 +217,11 @@ def test_flagged_ticket_needs_a_deliberate_confirm(small_store: Store, db_path, 
     assert [m.direction for m in tickets.get_ticket(small_store.db, tid).messages] == ["inbound"]
     w.draft.confirm_flagged.setChecked(True)
     assert w.draft.approve.isEnabled()
-    with qtbot.waitSignal(w.replySent):
+    # the injection flag also routes the reply to four-eyes approval by default
+    with qtbot.waitSignal(w.approvalRequested):
         qtbot.keyClick(w.draft.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert [m.direction for m in tickets.get_ticket(small_store.db, tid).messages] == ["inbound"]
+    assert drafts.active_for_ticket(small_store.db, tid).state == "awaiting_supervisor"
 
 
 def test_ai_off_by_default_with_a_clear_hint(small_store: Store, make_window, qtbot):

@@ -39,7 +39,8 @@ def test_whole_slice_on_demo_data(demo_store: Store, make_window, qtbot):
     wait_loaded(qtbot, w)
     # pick an open English ticket from the queue, with the keyboard
     target = next(r for r in range(w.model.rowCount())
-                  if w.model.row_data(r).language == "en" and w.model.row_data(r).status == "open")
+                  if w.model.row_data(r).language == "en" and w.model.row_data(r).status == "open"
+                  and not w.model.row_data(r).flags)
     w.queue.view.setFocus()
     for _ in range(target - w.queue.view.currentIndex().row()):
         qtbot.keyClick(w.queue.view, Qt.Key.Key_Down)
@@ -96,3 +97,22 @@ def test_arrivals_from_another_process_show_within_a_second(demo_store: Store, m
     assert w.model.total == total + 2
     assert w.queue.current_ticket_id() == selected
     assert w.queue.view.verticalScrollBar().value() == scroll_before
+
+
+def test_flagged_demo_ticket_goes_to_a_supervisor(demo_store: Store, make_window, qtbot):
+    w = make_window(demo_store)
+    wait_loaded(qtbot, w)
+    w.queue.flag.setCurrentIndex(w.queue.flag.findData("fraud"))
+    qtbot.waitUntil(lambda: w.model.rowCount() > 0 and all("fraud" in w.model.row_data(r).flags
+                                                           for r in range(w.model.rowCount())))
+    w.queue.select_row(0)
+    ticket_id = w.model.ticket_id(0)
+    wait_loaded(qtbot, w, ticket_id)
+    assert "Four eyes" in w.draft.banner.text()
+    assert "Fraud" in w.model.data(w.model.index(0, 3))
+    if w.draft.flag_reasons:
+        w.draft.confirm_flagged.setChecked(True)
+    with qtbot.waitSignal(w.approvalRequested):
+        qtbot.keyClick(w.draft.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert get_ticket(demo_store.db, ticket_id).messages[-1].direction == "inbound" or \
+        get_ticket(demo_store.db, ticket_id).messages[-1].author != "alex"

@@ -1,0 +1,40 @@
+"""Triage applied to stored tickets: flags and sentiment recorded, so rules and the queue can use them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from agent_assist.assist.triage import Triage, triage_ticket
+from agent_assist.store import Store
+from agent_assist.store.tickets import get_ticket, set_triage
+
+HISTORY = 10  # the customer's most recent other tickets read for repeat contact
+
+
+def retriage(store: Store, ticket_id: int, *, actor: str = "triage") -> Triage:
+    """Triage one ticket with its customer's history and record the result (no write when unchanged)."""
+    db = store.db
+    ticket = get_ticket(db, ticket_id)
+    history = [get_ticket(db, tid) for (tid,) in db.conn.execute(
+        "SELECT id FROM tickets WHERE customer_id = ? AND id != ? ORDER BY created_at DESC LIMIT ?",
+        (ticket.customer_id, ticket_id, HISTORY))]
+    result = triage_ticket(ticket, history)
+    flags = [(f.kind, f.reason) for f in result.flags]
+    if result.sentiment == "angry":
+        cues = ", ".join(f"“{c}”" for c in result.sentiment_cues[:3])
+        flags.append(("angry", f"Angry tone{': ' + cues if cues else ''}"))
+    set_triage(store, ticket_id, flags, sentiment=result.sentiment, source="rules", actor=actor)
+    return result
+
+
+def retriage_many(store: Store, ticket_ids: Iterable[int] | None = None, *,
+                  progress: Callable[[int, int], None] | None = None) -> int:
+    """Triage many tickets (all when ``ticket_ids`` is None); returns how many were read."""
+    ids = list(ticket_ids) if ticket_ids is not None else [r[0] for r in store.db.conn.execute(
+        "SELECT id FROM tickets ORDER BY id")]
+    with store.transaction():
+        for n, tid in enumerate(ids, 1):
+            retriage(store, tid)
+            if progress is not None:
+                progress(n, len(ids))
+    return len(ids)

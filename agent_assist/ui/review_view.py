@@ -1,0 +1,357 @@
+"""The supervisor's review: drafts awaiting approval and recently sent replies, each shown against the
+assistant's draft with the differences marked; approve & send, or return to the agent with a comment.
+
+Only a supervisor can decide (``role`` given at construction); anyone else sees
+the same lists and differences read-only. Reading and deciding go through
+:mod:`agent_assist.store.review`, off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, \
+    QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent_assist.store import Store, review
+from agent_assist.store.review import ReviewDetail, ReviewItem
+from agent_assist.timefmt import humanize_delta, parse_iso, utcnow
+from agent_assist.ui.diff_view import DiffView
+from agent_assist.ui.tasks import TaskManager
+
+DRAFT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+NONE_TEXT = "—"
+
+
+class ReviewListModel(QAbstractTableModel):
+    """A list of :class:`ReviewItem` (awaiting or sent), one row each."""
+
+    def __init__(self, time_title: str, parent=None):
+        super().__init__(parent)
+        self._items: list[ReviewItem] = []
+        self._headers = ("Ticket", "Subject", "Agent", "Lang", time_title)
+        self._now = utcnow()
+
+    def set_items(self, items: list[ReviewItem]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self._now = utcnow()
+        self.endResetModel()
+
+    def item(self, row: int) -> ReviewItem:
+        return self._items[row]
+
+    def row_of(self, draft_id: int) -> int | None:
+        for i, it in enumerate(self._items):
+            if it.draft_id == draft_id:
+                return i
+        return None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._headers)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self._headers):
+            return self._headers[section]
+        return None
+
+    def _age(self, it: ReviewItem) -> str:
+        try:
+            return humanize_delta((self._now - parse_iso(it.updated_at)).total_seconds()) + " ago"
+        except ValueError:
+            return it.updated_at
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not (0 <= index.row() < len(self._items)) or \
+                not (0 <= index.column() < len(self._headers)):
+            return None
+        it = self._items[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (f"#{it.ticket_id}", it.subject, it.agent or NONE_TEXT, it.language or NONE_TEXT,
+                    self._age(it))[col]
+        if role == DRAFT_ID_ROLE:
+            return it.draft_id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return it.updated_at if col == 4 else (it.subject if col == 1 else None)
+        return None
+
+
+class ReviewView(QWidget):
+    approved = Signal(int)
+    """draft id: a supervisor approved it and the reply was sent."""
+    returned = Signal(int)
+    """draft id: it went back to its agent with a comment."""
+    loaded = Signal()
+    """Both lists are on screen."""
+    detailShown = Signal(int)
+    """draft id: its texts and differences are on screen."""
+    failed = Signal(str)
+    """An action failed; the message is on screen too."""
+
+    def __init__(self, store: Store, tasks: TaskManager, *, user: str, role: str, poll_ms: int = 3000,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.tasks = tasks
+        self.user = user
+        self.role = role
+        self.detail: ReviewDetail | None = None
+        self._version = store.data_version()
+        self.setObjectName("reviewView")
+
+        self.awaiting_model = ReviewListModel("Waiting", self)
+        self.sent_model = ReviewListModel("Sent", self)
+        self.awaiting_view = self._make_table(self.awaiting_model, "Drafts awaiting approval")
+        self.sent_view = self._make_table(self.sent_model, "Recently sent replies")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.awaiting_view, "Awaiting approval")
+        self.tabs.addTab(self.sent_view, "Recently sent")
+
+        self.header = QLabel("Choose a draft on the left.")
+        self.header.setObjectName("reviewHeader")
+        self.header.setWordWrap(True)
+        self.diff = DiffView("AI draft", "Current text")
+        self.history = QLabel()
+        self.history.setObjectName("reviewHistory")
+        self.history.setWordWrap(True)
+        self.history.setTextFormat(Qt.TextFormat.RichText)
+        self.history.hide()
+        self.comment = QPlainTextEdit()
+        self.comment.setObjectName("reviewComment")
+        self.comment.setAccessibleName("Comment for the agent")
+        self.comment.setPlaceholderText("What should the agent change? (sent back with the draft)")
+        self.comment.setMaximumHeight(90)
+        self.approve_button = QPushButton("&Approve && send")
+        self.approve_button.setObjectName("approveButton")
+        self.return_button = QPushButton("Re&turn with comment")
+        self.return_button.setObjectName("returnButton")
+        self.message = QLabel()
+        self.message.setObjectName("reviewMessage")
+        self.message.setWordWrap(True)
+
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.header)
+        rl.addWidget(self.diff, 1)
+        rl.addWidget(self.history)
+        rl.addWidget(self.comment)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.return_button)
+        buttons.addWidget(self.approve_button)
+        rl.addLayout(buttons)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.approve_button.clicked.connect(self.approve_current)
+        self.return_button.clicked.connect(self.return_current)
+        self.comment.textChanged.connect(self._update_buttons)
+        self.tabs.currentChanged.connect(self._on_tab)
+        if not review.is_supervisor(role):
+            tip = "Only a supervisor can approve or return drafts."
+            for w in (self.approve_button, self.return_button, self.comment):
+                w.setToolTip(tip)
+        self._update_buttons()
+
+        self._poll = QTimer(self)
+        if poll_ms > 0:
+            self._poll.setInterval(poll_ms)
+            self._poll.timeout.connect(self._poll_changes)
+            self._poll.start()
+        self.reload()
+
+    def _make_table(self, model: ReviewListModel, name: str) -> QTableView:
+        view = QTableView()
+        view.setModel(model)
+        view.setAccessibleName(name)
+        view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        view.verticalHeader().hide()
+        view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        view.selectionModel().currentRowChanged.connect(lambda cur, _prev, v=view: self._on_current(cur, v))
+        return view
+
+    @property
+    def can_decide(self) -> bool:
+        return review.is_supervisor(self.role)
+
+    def _current_view(self) -> QTableView:
+        return self.sent_view if self.tabs.currentWidget() is self.sent_view else self.awaiting_view
+
+    # -- loading -------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Reload both lists (keeping the selected draft if it is still there)."""
+        store = self.store
+
+        def job() -> tuple[list[ReviewItem], list[ReviewItem]]:
+            return review.awaiting(store.db), review.recently_sent(store.db)
+
+        self.tasks.run(job, self._show_lists, self._on_error, key=f"review-lists-{id(self)}")
+
+    def _poll_changes(self) -> None:
+        version = self.store.data_version()
+        if version != self._version:
+            self._version = version
+            self.reload()
+
+    def _show_lists(self, lists: tuple[list[ReviewItem], list[ReviewItem]]) -> None:
+        awaiting, sent = lists
+        keep = self.detail.item.draft_id if self.detail else None
+        for view, model, items in ((self.awaiting_view, self.awaiting_model, awaiting),
+                                   (self.sent_view, self.sent_model, sent)):
+            model.set_items(items)
+            row = model.row_of(keep) if keep is not None else None
+            if row is not None:
+                view.selectionModel().blockSignals(True)
+                view.selectionModel().setCurrentIndex(
+                    model.index(row, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                view.selectionModel().blockSignals(False)
+        self.tabs.setTabText(0, f"Awaiting approval ({len(awaiting)})")
+        self.tabs.setTabText(1, f"Recently sent ({len(sent)})")
+        if keep is not None and self.awaiting_model.row_of(keep) is None and self.sent_model.row_of(keep) is None:
+            self._show_detail(None)
+        elif self.detail is None:
+            view = self._current_view()
+            if view.model().rowCount():
+                self.select_row(0, sent=view is self.sent_view)
+        self.loaded.emit()
+
+    def select_row(self, row: int, *, sent: bool = False) -> None:
+        """Select a row of the awaiting (or sent) list, as a click would."""
+        self.tabs.setCurrentWidget(self.sent_view if sent else self.awaiting_view)
+        view = self._current_view()
+        view.selectionModel().setCurrentIndex(
+            view.model().index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        view.setFocus()
+
+    def _on_tab(self, _index: int) -> None:
+        view = self._current_view()
+        if view.currentIndex().isValid():
+            self._on_current(view.currentIndex())
+        elif view.model().rowCount():
+            self.select_row(0, sent=view is self.sent_view)
+        else:
+            self._show_detail(None)
+
+    def _on_current(self, current: QModelIndex, view: QTableView | None = None) -> None:
+        if view is not None and view is not self._current_view():
+            return
+        if not current.isValid():
+            return
+        draft_id = current.data(DRAFT_ID_ROLE)
+        if draft_id is None:
+            return
+        self.load_detail(int(draft_id))
+
+    def load_detail(self, draft_id: int) -> None:
+        store = self.store
+        self.tasks.run(lambda: review.detail(store.db, draft_id), self._show_detail, self._on_error,
+                       key=f"review-detail-{id(self)}")
+
+    def _show_detail(self, detail: ReviewDetail | None) -> None:
+        self.detail = detail
+        self.message.clear()
+        if detail is None:
+            self.header.setText("Choose a draft on the left.")
+            self.diff.clear()
+            self.history.hide()
+            self._update_buttons()
+            return
+        it = detail.item
+        awaiting = it.state == review.AWAITING
+        what = "awaiting approval" if awaiting else it.state.replace("_", " ")
+        by = f" · approved by {html.escape(detail.approved_by)}" if detail.approved_by and not awaiting else ""
+        self.header.setText(f"<b>#{it.ticket_id} {html.escape(it.subject)}</b><br>"
+                            f"{html.escape(it.agent or NONE_TEXT)} · {html.escape(what)}{by}")
+        self.diff.set_titles("AI draft", "Current text" if awaiting else "Sent reply")
+        self.diff.set_texts(detail.original_body, detail.body)
+        if detail.comments:
+            items = "".join(f"<li><b>{html.escape(c.author)}</b> ({html.escape(c.created_at)}): "
+                            f"{html.escape(c.comment)}</li>" for c in detail.comments)
+            self.history.setText(f"Earlier comments:<ul style='margin:0'>{items}</ul>")
+            self.history.show()
+        else:
+            self.history.hide()
+        self._update_buttons()
+        self.detailShown.emit(it.draft_id)
+
+    def _update_buttons(self) -> None:
+        awaiting = self.detail is not None and self.detail.item.state == review.AWAITING
+        decide = self.can_decide and awaiting
+        self.approve_button.setEnabled(decide)
+        self.comment.setEnabled(decide)
+        self.return_button.setEnabled(decide and bool(self.comment.toPlainText().strip()))
+
+    # -- deciding --------------------------------------------------------------------------------
+    def _decide(self, action: Callable[[], object], done: Callable[[int], None], draft_id: int) -> None:
+        self.approve_button.setEnabled(False)
+        self.return_button.setEnabled(False)
+
+        def on_done(_result: object) -> None:
+            done(draft_id)
+            self.detail = None
+            self.reload()
+
+        def on_error(exc: BaseException) -> None:
+            self._on_error(exc)
+            self.load_detail(draft_id)  # it may have changed under us: show it as it is now
+
+        self.tasks.run(action, on_done, on_error, key=f"review-decide-{id(self)}")
+
+    def approve_current(self) -> None:
+        if not self.can_decide or self.detail is None or self.detail.item.state != review.AWAITING:
+            return
+        store, user, draft_id, body = self.store, self.user, self.detail.item.draft_id, self.detail.body
+
+        def done(did: int) -> None:
+            self.comment.clear()
+            self.message.setText(f"Approved and sent the reply to #{self.detail.item.ticket_id}."
+                                 if self.detail else "Approved and sent.")
+            self.approved.emit(did)
+
+        self._decide(lambda: review.approve_and_send(store, draft_id, body, actor=user), done, draft_id)
+
+    def return_current(self) -> None:
+        text = self.comment.toPlainText().strip()
+        if not self.can_decide or self.detail is None or self.detail.item.state != review.AWAITING or not text:
+            return
+        store, user, draft_id = self.store, self.user, self.detail.item.draft_id
+
+        def done(did: int) -> None:
+            self.comment.clear()
+            self.message.setText("Returned to the agent with your comment.")
+            self.returned.emit(did)
+
+        self._decide(lambda: review.return_to_agent(store, draft_id, text, actor=user), done, draft_id)
+
+    def _on_error(self, exc: BaseException) -> None:
+        text = str(exc) or exc.__class__.__name__
+        self.message.setText(f"<span style='color:#c62828'>{html.escape(text)}</span>")
+        self._update_buttons()
+        self.failed.emit(text)
