@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist import APP_NAME, __version__
-from agent_assist.assist import drafting, secrets, workspace
+from agent_assist.assist import drafting, model_triage, secrets, workspace
 from agent_assist.assist.provider import Provider, ProviderConfig, ProviderError
 from agent_assist.assist.workspace import TicketWorkspace
 from agent_assist.knowledge import search as kb_search
@@ -167,6 +167,8 @@ class MainWindow(QMainWindow):
         self.act_ai_stop = self._action("&Stop", "Esc", self.stop_ai, ai)
         self.act_translate = self._action("&Translate draft for me", "Ctrl+T", self.translate_draft, ai)
         self.act_summarize = self._action("Su&mmarize thread", "Ctrl+Shift+U", self.summarize_thread, ai)
+        self.act_model_triage = self._action("Triage with the &model", "Ctrl+Shift+T", self.triage_with_model, ai,
+                                             "Ask the model for flags and show them beside the offline rules")
         rewrite = ai.addMenu("&Rewrite draft")
         for action, label in (("shorter", "Shorter"), ("warmer", "Warmer"), ("formal", "More formal"),
                               ("grammar", "Fix grammar")):
@@ -235,9 +237,7 @@ class MainWindow(QMainWindow):
         self.draft.set_draft(ws.draft)
         self.draft.set_enabled_for_ticket(ws.draft is not None)
         self.draft.set_flags([f.reason for f in ws.flags])
-        self.conversation.set_flags([f.reason for f in ws.ticket.flags] + [f.reason for f in ws.flags
-                                                                            if f.reason not in
-                                                                            {t.reason for t in ws.ticket.flags}])
+        self._show_flags()
         self.refresh_ai_state()
         if ws.human_only:
             self.draft.show_banner("Human-only ticket (routing rule): no machine draft is offered — write the "
@@ -251,6 +251,35 @@ class MainWindow(QMainWindow):
             self.start_ai_draft()
         self.statusBar().showMessage(f"#{ws.ticket.id} · {ws.ticket.subject}", 4000)
         self.ticketLoaded.emit(ws.ticket.id)
+
+    def _show_flags(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        reasons = [f.reason for f in ws.ticket.flags]
+        reasons += [f.reason for f in ws.flags if f.reason not in reasons]
+        self.conversation.set_flags(reasons)
+
+    def triage_with_model(self) -> None:
+        ws = self.workspace
+        provider = self._provider()
+        if ws is None or provider is None:
+            return
+        tid = ws.ticket.id
+        self.statusBar().showMessage(f"Asking the model to triage #{tid}…")
+
+        def done(result) -> None:
+            self.statusBar().showMessage(
+                f"Model triage of #{tid}: " + (", ".join(k for k, _ in result.flags) or "no flags"), 6000)
+            self.reload_thread()
+            self.aiFinished.emit("triage", True)
+
+        def failed(exc: BaseException) -> None:
+            self.draft.show_banner(f"Model triage failed: {exc}")
+            self.aiFinished.emit("triage", False)
+
+        self.tasks.run(lambda: model_triage.ask_model(self.store, tid, provider, actor=self.user), done, failed,
+                       key="model-triage")
 
     def save_draft_edits(self) -> None:
         """Keep what the agent typed before leaving a ticket; nothing typed is ever lost."""
@@ -589,6 +618,7 @@ class MainWindow(QMainWindow):
             if self.workspace and self.workspace.ticket.id == tid and ticket != self.workspace.ticket:
                 self.workspace = replace(self.workspace, ticket=ticket)
                 self.conversation.set_ticket(ticket)
+                self._show_flags()
 
         self.tasks.run(lambda: get_ticket(self.store.db, tid), done, self._show_error, key="thread")
 

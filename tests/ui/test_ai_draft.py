@@ -229,3 +229,14 @@ def test_ai_off_by_default_with_a_clear_hint(small_store: Store, make_window, qt
     wait_loaded(qtbot, w)
     assert not w.draft.ai_button.isEnabled()
     assert "Preferences" in w.draft.ai_button.toolTip()
+
+
+def test_model_triage_shows_beside_the_rules(ai_window, openai_server, qtbot):  # noqa: F811
+    openai_server.script(reply='{"flags": [{"kind": "fraud", "reason": "Does not recognise a purchase"}], '
+                               '"sentiment": "negative"}')
+    w = ai_window
+    _open(qtbot, w, 3)
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000) as done:
+        qtbot.keyClick(w, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert done.args == ["triage", True]
+    qtbot.waitUntil(lambda: "Model: Does not recognise a purchase" in w.conversation.flags.text(), timeout=3000)

@@ -1,0 +1,49 @@
+"""The model's second opinion on triage, through the real client and a real HTTP server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent_assist.assist import model_triage
+from agent_assist.assist.provider import Provider, ProviderConfig, ProviderError
+from agent_assist.store import Store
+from agent_assist.store.tickets import get_ticket, set_triage
+from tests.assist.openai_server import openai_server  # noqa: F401
+
+
+def _provider(server, redact=True) -> Provider:
+    return Provider(ProviderConfig.for_preset("custom", base_url=server.base_url, model="m", redact=redact), None)
+
+
+def test_model_flags_are_recorded_beside_the_rules(small_store: Store, openai_server):  # noqa: F811
+    set_triage(small_store, 3, [("fraud", "Rules: does not recognise a purchase")], sentiment="negative")
+    openai_server.script(reply='Sure: {"flags": [{"kind": "fraud", "reason": "Does not recognise a 300 EUR '
+                               'purchase"}, {"kind": "weather", "reason": "x"}], "sentiment": "negative"}')
+    with _provider(openai_server) as provider:
+        result = model_triage.ask_model(small_store, 3, provider, actor="alex")
+    assert result.flags == (("fraud", "Model: Does not recognise a 300 EUR purchase"),)
+    flags = get_ticket(small_store.db, 3).flags
+    assert {(f.kind, f.source) for f in flags} == {("fraud", "rules"), ("fraud", "model")}
+    body = openai_server.chat_requests[-1].body
+    assert body["temperature"] == 0.0 and "<customer_thread>" in json.dumps(body)
+
+
+@pytest.mark.parametrize("reply", ["I think it is fraud.", "[1, 2]", ""])
+def test_junk_answers_are_reported_not_guessed(small_store: Store, openai_server, reply):  # noqa: F811
+    openai_server.script(reply=reply)
+    with _provider(openai_server) as provider, pytest.raises(ProviderError) as err:
+        model_triage.ask_model(small_store, 3, provider, actor="alex")
+    assert err.value.kind == "bad_response"
+    assert not [f for f in get_ticket(small_store.db, 3).flags if f.source == "model"]
+
+
+def test_personal_data_is_redacted_for_the_model(small_store: Store, db_path, openai_server):  # noqa: F811
+    from agent_assist.store.tickets import add_inbound_message
+
+    add_inbound_message(small_store, 1, actor="t", author="Tom", body_text="card 4111 1111 1111 1111 stolen!")
+    openai_server.script(reply='{"flags": [], "sentiment": "negative"}')
+    with _provider(openai_server) as provider:
+        model_triage.ask_model(small_store, 1, provider, actor="alex")
+    assert "4111 1111 1111 1111" not in json.dumps(openai_server.chat_requests[-1].body)
