@@ -587,7 +587,7 @@ class MainWindow(QMainWindow):
         self._run_ai("summary", "Summary", make, done)
 
     def show_preferences(self) -> None:
-        dialog = SettingsDialog(self.app_settings, self.tasks, self)
+        dialog = SettingsDialog(self.app_settings, self.tasks, self, store=self.store, user=self.user)
         dialog.finished.connect(lambda _r: (self._close_provider(), self.refresh_ai_state()))
         dialog.open()
         self.preferences = dialog

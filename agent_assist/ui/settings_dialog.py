@@ -23,6 +23,12 @@ from PySide6.QtWidgets import (
 from agent_assist.assist import secrets
 from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError
 from agent_assist.settings import SCHEMA, Settings
+from agent_assist.store import Store, people, rules
+from agent_assist.store.migrations import FLAG_KINDS
+from agent_assist.ui.queue_model import FLAG_LABELS
+
+RULE_LABELS = {"none": "Show the flag only", "human_only": "Human-only (no machine draft first)",
+               "four_eyes": "Four eyes (a supervisor approves)"}
 from agent_assist.ui.tasks import TaskManager
 
 LANGUAGE_NAMES = {"en": "English", "sv": "Svenska", "de": "Deutsch", "es": "Español", "fr": "Français",
@@ -34,8 +40,11 @@ class SettingsDialog(QDialog):
     connectionTested = Signal(bool, str)
     modelsLoaded = Signal(list)
 
-    def __init__(self, settings: Settings, tasks: TaskManager, parent: QWidget | None = None):
+    def __init__(self, settings: Settings, tasks: TaskManager, parent: QWidget | None = None, *,
+                 store: Store | None = None, user: str | None = None):
         super().__init__(parent)
+        self.store = store
+        self.user = user
         self.setWindowTitle("Preferences")
         self.setObjectName("settingsDialog")
         self.settings = settings
@@ -142,6 +151,9 @@ class SettingsDialog(QDialog):
         self.tabs = QTabWidget()
         self.tabs.addTab(ai_page, "AI provider")
         self.tabs.addTab(draft_page, "Drafting")
+        self.rule_boxes: dict[str, QComboBox] = {}
+        if store is not None:
+            self.tabs.addTab(self._rules_page(store), "Routing rules")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -153,6 +165,26 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.resize(640, 560)
+
+    def _rules_page(self, store: Store) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        supervisor = people.role_of(store.db, self.user) == "supervisor"
+        note = QLabel("What a triage flag means for a ticket's replies. "
+                      + ("" if supervisor else "Only a supervisor can change these."))
+        note.setWordWrap(True)
+        form.addRow(note)
+        current = rules.all_rules(store.db)
+        for flag in FLAG_KINDS:
+            box = QComboBox()
+            box.setAccessibleName(f"Rule for {FLAG_LABELS.get(flag, (flag,))[0]}")
+            for action in rules.ACTIONS:
+                box.addItem(RULE_LABELS[action], action)
+            box.setCurrentIndex(max(0, box.findData(current.get(flag, "none"))))
+            box.setEnabled(supervisor)
+            self.rule_boxes[flag] = box
+            form.addRow(FLAG_LABELS.get(flag, (flag,))[0], box)
+        return page
 
     # -- helpers -------------------------------------------------------------------------
     def _mark_key_dirty(self, _text: str) -> None:
@@ -247,6 +279,9 @@ class SettingsDialog(QDialog):
         self.settings.set("ai.policy", "" if policy == prompts.DEFAULT_POLICY.strip() else policy)
         self.settings.set("agent.language", self.language.currentData())
         self.settings.save()
+        if self.store is not None and people.role_of(self.store.db, self.user) == "supervisor":
+            for flag, box in self.rule_boxes.items():
+                rules.set_rule(self.store, flag, box.currentData(), actor=self.user or "")
         return True
 
     def accept(self) -> None:

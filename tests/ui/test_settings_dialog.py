@@ -1,0 +1,105 @@
+"""Preferences: provider presets, Test connection against a real server, keys to the keyring, rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent_assist.assist import secrets
+from agent_assist.settings import Settings
+from agent_assist.store import Store, people, rules
+from agent_assist.ui.settings_dialog import SettingsDialog
+from agent_assist.ui.tasks import TaskManager
+from tests.assist.openai_server import openai_server  # noqa: F401
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path, monkeypatch):
+    """A file keyring chosen explicitly (as a person would on a box without a system keyring)."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "kr"))
+    import keyring.core
+
+    keyring.core._keyring_backend = None  # re-read the choice
+    yield
+    keyring.core._keyring_backend = None
+
+
+@pytest.fixture
+def dialog(tmp_path: Path, qtbot, small_store: Store):
+    settings = Settings(tmp_path / "settings.json")
+    tasks = TaskManager()
+    d = SettingsDialog(settings, tasks, store=small_store, user="priya")
+    qtbot.addWidget(d)
+    yield d
+    tasks.shutdown()
+
+
+def test_presets_fill_the_form(dialog):
+    dialog.preset.setCurrentIndex(dialog.preset.findData("openai"))
+    assert dialog.base_url.text() == "https://api.openai.com/v1" and dialog.redact.isChecked()
+    dialog.preset.setCurrentIndex(dialog.preset.findData("ollama"))
+    assert dialog.base_url.text() == "http://localhost:11434/v1" and not dialog.redact.isChecked()
+    assert "ollama pull" in dialog.preset_note.text()
+
+
+def test_test_connection_reports_success_and_the_exact_problem(dialog, openai_server, qtbot):  # noqa: F811
+    dialog.preset.setCurrentIndex(dialog.preset.findData("custom"))
+    dialog.base_url.setText(openai_server.base_url)
+    dialog.model.setEditText("test-model")
+    with qtbot.waitSignal(dialog.connectionTested, timeout=10_000) as ok:
+        dialog.test_button.click()
+    assert ok.args[0] is True and "test-model" in dialog.test_result.text()
+    openai_server.script(status=404)
+    with qtbot.waitSignal(dialog.connectionTested, timeout=10_000) as bad:
+        dialog.test_button.click()
+    assert bad.args[0] is False and "not found" in dialog.test_result.text().lower()
+
+
+def test_model_list_is_loaded_from_the_server(dialog, openai_server, qtbot):  # noqa: F811
+    dialog.preset.setCurrentIndex(dialog.preset.findData("custom"))
+    dialog.base_url.setText(openai_server.base_url)
+    with qtbot.waitSignal(dialog.modelsLoaded, timeout=10_000) as loaded:
+        dialog.refresh_models.click()
+    assert loaded.args[0] and dialog.model.count() == len(loaded.args[0])
+
+
+def test_the_key_goes_to_the_keyring_never_the_settings_file(dialog, keyring_file, tmp_path):
+    dialog.preset.setCurrentIndex(dialog.preset.findData("openai"))
+    dialog.api_key.setText("sk-test-abcdef123456")
+    dialog.api_key.textEdited.emit("sk-test-abcdef123456")
+    assert dialog.save()
+    assert secrets.get_api_key(dialog.config()) == "sk-test-abcdef123456"
+    assert "sk-test" not in (tmp_path / "settings.json").read_text()
+
+
+def test_without_a_keyring_saving_a_key_explains_the_way_on(dialog, monkeypatch, tmp_path):
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    import keyring.core
+
+    keyring.core._keyring_backend = None
+    try:
+        dialog.api_key.setText("sk-test-abcdef123456")
+        dialog.api_key.textEdited.emit("sk-test-abcdef123456")
+        assert not dialog.save()
+        assert "AGENT_ASSIST_API_KEY" in dialog.error.text()
+        assert not (tmp_path / "settings.json").exists()
+    finally:
+        keyring.core._keyring_backend = None
+
+
+def test_supervisors_edit_routing_rules(dialog, small_store: Store):
+    people.save_profile(small_store, "priya", "supervisor")
+    d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="priya")
+    d.rule_boxes["repeat_contact"].setCurrentIndex(d.rule_boxes["repeat_contact"].findData("four_eyes"))
+    assert d.save()
+    assert rules.all_rules(small_store.db)["repeat_contact"] == "four_eyes"
+    d.deleteLater()
+
+
+def test_agents_see_rules_but_cannot_change_them(dialog, small_store: Store):
+    people.save_profile(small_store, "sam", "agent")
+    d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="sam")
+    assert not d.rule_boxes["fraud"].isEnabled()
+    d.deleteLater()
