@@ -453,7 +453,8 @@ def _simple_yaml(block: str) -> dict[str, str]:
             continue
         value = m.group(2)
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1].replace("\\" + value[0], value[0]) if value[0] == '"' else value[1:-1].replace("''", "'")
+            quote = value[0]
+            value = value[1:-1].replace('\\"', '"') if quote == '"' else value[1:-1].replace("''", "'")
         meta[m.group(1).lower().replace("-", "_")] = value
     return meta
 

@@ -4,7 +4,11 @@ Two entry points share one ranking query:
 
 * :func:`search` takes what a person types: words (prefix-matched, for
   search-as-you-type), ``"exact phrases"`` and ``-excluded`` words. User input
-  never reaches MATCH unquoted, so FTS5 syntax in it is just text.
+  never reaches MATCH unquoted, so FTS5 syntax in it is just text. When no
+  article has all the words, articles with some of them are shown, and a word
+  the index does not know is read as the nearest words it does know (typos:
+  "refnd", "återbetalnig") or as the end of a compound ("rückerstattung" ->
+  "erstattung").
 * :func:`suggest_for_text` takes a ticket's text, picks its key terms (rare in
   the knowledge base, frequent in the ticket) and ranks articles by them, in the
   ticket's language first.
@@ -16,11 +20,11 @@ import html
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from agent_assist.knowledge.terms import content_words, fold, words
+from agent_assist.knowledge.terms import STOP_WORDS, content_words, fold, words
 
 TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
@@ -55,7 +59,10 @@ def _quote(term: str) -> str:
 @dataclass(frozen=True)
 class ParsedQuery:
     match: str | None  # the FTS5 MATCH expression, None when nothing to search for
-    fallback: str | None  # a looser OR form tried when the strict form finds nothing
+    fallback: str | None  # the same words joined by OR (search() builds its own, see relaxed_match)
+    terms: tuple[str, ...] = field(default=(), compare=False)  # the words searched for, folded
+    phrases: tuple[str, ...] = field(default=(), compare=False)  # quoted phrases, already quoted
+    not_part: str = field(default="", compare=False)  # ' NOT "x"' for each excluded word or phrase
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
@@ -66,29 +73,140 @@ def parse_query(text: str) -> ParsedQuery:
 
     ``late fee -waiver "credit limit"`` -> ``"late"* AND "fee"* AND "credit limit" NOT "waiver"``
     """
-    include: list[str] = []
+    include: list[tuple[str, str | None]] = []  # (MATCH part, the word when it is one word)
     exclude: list[str] = []
     for m in _TOKEN.finditer(text):
         if m.group(2) is not None:  # a quoted phrase
             phrase_words = words(m.group(2))
             if phrase_words:
-                (exclude if m.group(1) else include).append(_quote(" ".join(phrase_words)))
+                quoted = _quote(" ".join(phrase_words))
+                if m.group(1):
+                    exclude.append(quoted)
+                else:
+                    include.append((quoted, None))
             continue
         negate, raw = m.group(3), m.group(4)
         for w in words(raw):
             if negate:
                 exclude.append(_quote(w))
             else:
-                include.append(_quote(w) + "*")
+                include.append((_quote(w) + "*", w))
+    include = _without_stop_words(include, typing=bool(text) and not text[-1].isspace())
     if not include:
         return ParsedQuery(None, None)
-    strict = " AND ".join(include)
-    loose = " OR ".join(include) if len(include) > 1 else None
+    parts = [part for part, _ in include]
+    strict = " AND ".join(parts)
+    loose = " OR ".join(parts) if len(parts) > 1 else None
+    not_part = ""
     if exclude:
         not_part = " NOT " + " NOT ".join(exclude)
         strict = f"({strict}){not_part}"
         loose = f"({loose}){not_part}" if loose else None
-    return ParsedQuery(strict, loose)
+    return ParsedQuery(strict, loose, terms=tuple(w for _, w in include if w is not None),
+                       phrases=tuple(part for part, w in include if w is None), not_part=not_part)
+
+
+_FOLDED_STOP = frozenset(fold(w) for w in STOP_WORDS)
+
+
+def _without_stop_words(include: list[tuple[str, str | None]], *, typing: bool) -> list[tuple[str, str | None]]:
+    """Stop words ("how", "to", "my") say little and, prefix-matched, match a great deal: they are
+    left out when other words are there, except the last word while it is still being typed (it may
+    be the start of a longer word)."""
+    last = len(include) - 1
+    kept = [(part, w) for i, (part, w) in enumerate(include)
+            if w is None or w not in _FOLDED_STOP or (typing and i == last)]
+    return kept if any(w is None or w not in _FOLDED_STOP for _, w in kept) else include
+
+
+_LAST = "\U0010ffff"  # sorts after every other character: [t, t + _LAST) holds the words starting with t
+MAX_FUZZY_TERMS = 4  # unknown words looked up per query (each costs a scan of part of the index's words)
+MAX_RELAXED_TERMS = 16  # words a relaxed query is made of, at most (people type a few; pasted text has its own path)
+
+
+def _known(db: sqlite_utils.Database, term: str) -> bool:
+    """Does any indexed word start with ``term``?"""
+    return db.conn.execute("SELECT 1 FROM articles_fts_vocab WHERE term >= ? AND term < ? LIMIT 1",
+                           (term, term + _LAST)).fetchone() is not None
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of neighbours counts once); ``limit + 1`` when over."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], before[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        before, prev = prev, cur
+    return prev[-1]
+
+
+def near_terms(db: sqlite_utils.Database, term: str, *, max_terms: int = 3) -> list[str]:
+    """Indexed words within one typo of ``term`` (two for words of 8+ letters), most common first.
+
+    Only words with the same first letters are read (typos there are rare, and the index lists
+    words by their start): those sharing three letters first, then, when none is near, two.
+    """
+    if len(term) < 4 or term.isdigit():
+        return []
+    limit = 1 if len(term) <= 7 else 2
+    found: list[tuple[int, int, str]] = []
+    for head in (term[:3], term[:2]):
+        for candidate, docs in db.conn.execute(
+            "SELECT term, doc FROM articles_fts_vocab WHERE term >= ? AND term < ?", (head, head + _LAST)
+        ):
+            if abs(len(candidate) - len(term)) <= limit:
+                distance = _edit_distance(term, candidate, limit)
+                if distance <= limit:
+                    found.append((distance, -docs, candidate))
+        if found:
+            break
+    return [c for _, _, c in sorted(found)[:max_terms]]
+
+
+def compound_head(db: sqlite_utils.Database, term: str) -> str | None:
+    """The longest indexed word (5+ letters) that ends ``term``: "rückerstattung" -> "erstattung"."""
+    if len(term) < 9:
+        return None
+    for start in range(2, len(term) - 4):
+        tail = term[start:]
+        if db.conn.execute("SELECT 1 FROM articles_fts_vocab WHERE term = ?", (tail,)).fetchone():
+            return tail
+    return None
+
+
+def relaxed_match(db: sqlite_utils.Database, parsed: ParsedQuery) -> str | None:
+    """Any of the words, a word the index does not know as its nearest known spellings (or the end
+    of a compound); None when that would be the strict query again."""
+    groups = list(parsed.phrases)
+    fuzzy_left = MAX_FUZZY_TERMS
+    respelled = False
+    for term in parsed.terms[:MAX_RELAXED_TERMS]:
+        if _known(db, term):
+            # a short prefix ("nor" while typing) matches too much to help here: the word itself only
+            groups.append(_quote(term) + ("*" if len(term) > 3 else ""))
+            continue
+        respelled = True  # an unknown word is left out, or replaced by what follows
+        variants = []
+        if fuzzy_left:
+            fuzzy_left -= 1
+            variants = [_quote(t) for t in near_terms(db, term)]
+            head = compound_head(db, term)
+            if head:
+                variants.append(_quote(head))
+        if variants:
+            groups.append(variants[0] if len(variants) == 1 else "(" + " OR ".join(variants) + ")")
+    if not groups or (len(groups) == 1 and not respelled):
+        return None
+    match = " OR ".join(groups)
+    return f"({match}){parsed.not_part}" if parsed.not_part else match
 
 
 _SEARCH_SQL = f"""
@@ -116,20 +234,51 @@ def _run(db: sqlite_utils.Database, match: str, *, locale: str | None, section: 
     if prefer_locale:
         order = "(a.locale IS NOT :prefer),"
         params["prefer"] = prefer_locale
+    if not (filters or order):
+        return _run_unfiltered(db, match, limit)
     sql = _SEARCH_SQL.format(filters=filters, order=order)
     return [SearchHit(*row) for row in db.conn.execute(sql, params)]
 
 
+_RANK_SQL = f"""
+SELECT rowid, snippet(articles_fts, 1, '{_HL_START}', '{_HL_END}', '…', 24) AS snip,
+       bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score
+FROM articles_fts WHERE articles_fts MATCH :match
+ORDER BY score
+LIMIT :limit
+"""
+
+
+def _run_unfiltered(db: sqlite_utils.Database, match: str, limit: int) -> list[SearchHit]:
+    """Rank in the index alone, then read title, section and locale of the page of hits only.
+
+    Joining ``articles`` for every match (as filters need) reads past each article's body to its
+    section and locale: with 50k articles that made common words twice as slow as the index itself.
+    """
+    ranked = db.conn.execute(_RANK_SQL, {"match": match, "limit": limit}).fetchall()
+    if not ranked:
+        return []
+    ids = [row[0] for row in ranked]
+    meta = {row[0]: row[1:] for row in db.conn.execute(
+        f"SELECT id, title, section, locale FROM articles WHERE id IN ({', '.join('?' for _ in ids)})", ids)}
+    return [SearchHit(rowid, *meta[rowid], snip, score) for rowid, snip, score in ranked if rowid in meta]
+
+
 def search(db: sqlite_utils.Database, query: str, *, locale: str | None = None, section: str | None = None,
            prefer_locale: str | None = None, limit: int = 20) -> list[SearchHit]:
-    """Search as a person types. Returns the best hits first (empty for an empty query)."""
+    """Search as a person types. Returns the best hits first (empty for an empty query).
+
+    Articles with all the words first; when none has them all, articles with some of them, where a
+    word the index does not know counts as its nearest known spellings ("refnd" -> "refund").
+    """
     parsed = parse_query(query)
     if parsed.match is None:
         return []
     hits = _run(db, parsed.match, locale=locale, section=section, prefer_locale=prefer_locale, limit=limit)
-    if not hits and parsed.fallback:
-        hits = _run(db, parsed.fallback, locale=locale, section=section, prefer_locale=prefer_locale,
-                    limit=limit)
+    if not hits:
+        relaxed = relaxed_match(db, parsed)
+        if relaxed:
+            hits = _run(db, relaxed, locale=locale, section=section, prefer_locale=prefer_locale, limit=limit)
     return hits
 
 

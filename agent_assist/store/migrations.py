@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from agent_assist.knowledge import schema as knowledge_schema
+
 
 APPLICATION_ID = 0x41415354  # "AAST": marks the file as Agent Assist's (PRAGMA application_id)
 
@@ -217,4 +219,9 @@ def _v3_people_rules_flags(db: sqlite_utils.Database) -> None:
 
 Migration = Callable[[sqlite_utils.Database], None]
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_queue_at_scale, _v3_people_rules_flags]
+MIGRATIONS: list[Migration] = [
+    _v1_initial,
+    _v2_queue_at_scale,
+    _v3_people_rules_flags,
+    knowledge_schema.migrate,  # 4: articles.body_html for imported articles
+]

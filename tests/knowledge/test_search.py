@@ -123,7 +123,8 @@ def test_search_as_you_type_prefix(kb: Store) -> None:
     for typed in ("r", "re", "ref", "refu", "refun", "refund", "Refu"):
         assert {1, 12} <= set(ids(search(kb.db, typed))), typed
     assert set(ids(search(kb.db, "refu"))) == {1, 12}
-    assert ids(search(kb.db, "refundx")) == []
+    assert set(ids(search(kb.db, "refundx"))) == {1, 12}  # one typo away from "refund"
+    assert search(kb.db, "xylophone") == []
 
 
 def test_diacritics_are_folded_both_ways(kb: Store) -> None:
@@ -148,6 +149,35 @@ def test_strict_and_then_fallback_to_or(kb: Store) -> None:
     assert set(ids(search(kb.db, "refund zebra"))) == {1, 12}
     assert set(ids(search(kb.db, "gift parcel"))) == {9, 13, 14}
     assert search(kb.db, "zebra giraffe") == []
+
+
+def test_typos_find_the_words_the_index_knows(kb: Store) -> None:
+    assert set(ids(search(kb.db, "refnd"))) == {1, 12}  # a letter missing
+    assert set(ids(search(kb.db, "återbetalnig"))) == {2, 11}
+    assert ids(search(kb.db, "trackign")) == [9]  # two letters swapped
+    assert ids(search(kb.db, "forseningsavgit")) == [8]
+    assert set(ids(search(kb.db, "refnd -merchant"))) == {12}  # exclusions still apply
+    assert ids(search(kb.db, "refnd", locale="sv")) == []  # and filters
+    assert search(kb.db, "zebra giraffe") == []
+
+
+def test_compound_words_find_their_last_part(kb: Store) -> None:
+    assert ids(search(kb.db, "parceltracking")) == [9]
+
+
+def test_stop_words_are_left_out_unless_being_typed() -> None:
+    assert parse_query("how to get my refund").match == '"refund"*'
+    assert parse_query("refund to").match == '"refund"* AND "to"*'  # "to" may become "total"
+    assert parse_query("refund to ").match == '"refund"*'
+    assert parse_query("how to").match == '"how"* AND "to"*'  # nothing else: kept
+    assert parse_query('"how to" refund').match == '"how to" AND "refund"*'
+
+
+def test_ranking_is_the_same_with_and_without_the_join(kb: Store) -> None:
+    for q in ("refund", "app", "late fee", "a", "pay"):
+        fast = [(h.article_id, h.snippet, h.title, h.locale) for h in search(kb.db, q)]
+        joined = [(h.article_id, h.snippet, h.title, h.locale) for h in search(kb.db, q, prefer_locale="xx")]
+        assert fast == joined, q
 
 
 def test_exclusions_and_phrases(kb: Store) -> None:
