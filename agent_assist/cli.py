@@ -112,6 +112,33 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_kb_import(args: argparse.Namespace) -> int:
+    from agent_assist.knowledge.importers import ImportCancelled
+    from agent_assist.knowledge.sync import import_sources
+
+    last = [0.0]
+
+    def progress(done: int, total: int, what: str) -> None:
+        now = time.monotonic()
+        if sys.stderr.isatty() and (now - last[0] > 0.1 or done == total):
+            last[0] = now
+            print(f"\r{what}: {done:,}/{total:,}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    with Store(_db_path(args)) as store:
+        try:
+            report = import_sources(store, args.paths, actor=config.current_user(args.user), progress=progress)
+        except ImportCancelled:
+            print("Import cancelled; the knowledge base is as it was.", file=sys.stderr)
+            return 130
+    lines = report.lines()
+    if args.verbose or len(lines) <= 21:
+        print("\n".join(lines))
+    else:
+        print("\n".join(lines[:21]))
+        print(f"… {len(lines) - 21} more lines: run with -v to see them all")
+    return 0
+
+
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     from agent_assist.store import audit
 
@@ -164,6 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     kb_search.add_argument("--limit", type=int, default=10)
     kb_search.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
     kb_search.set_defaults(func=_cmd_kb_search)
+
+    kb_import = kb.add_parser("import", help="import or re-import Markdown/HTML/text folders, CSV or JSON exports")
+    kb_import.add_argument("paths", nargs="+", metavar="PATH")
+    kb_import.add_argument("-v", "--verbose", action="store_true", help="list every added, changed, removed "
+                                                                         "and skipped article")
+    kb_import.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
+    kb_import.set_defaults(func=_cmd_kb_import)
 
     aud = sub.add_parser("audit", help="audit trail commands").add_subparsers(dest="audit_command", required=True)
     verify = aud.add_parser("verify", help="check the hash chain")

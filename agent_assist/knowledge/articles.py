@@ -26,6 +26,7 @@ class Article:
     source: str | None
     url: str | None
     updated_at: str | None
+    body_html: str | None = None  # sanitized HTML of imported articles
 
     @property
     def citation(self) -> str:
@@ -68,7 +69,7 @@ def add_articles(store: Store, articles: Iterable[Mapping[str, Any]], *, actor: 
 
 def get_article(db: sqlite_utils.Database, article_id: int) -> Article:
     row = db.conn.execute(
-        "SELECT id, key, title, body, section, locale, source, url, updated_at FROM articles WHERE id = ?",
+        "SELECT id, key, title, body, section, locale, source, url, updated_at, body_html FROM articles WHERE id = ?",
         (article_id,),
     ).fetchone()
     if row is None:

@@ -53,6 +53,7 @@ class AboutDialog(QDialog):
                        "<p>Live queue, knowledge snippets and AI-drafted replies that a person approves.</p>")
         title.setObjectName("aboutTitle")
         title.setWordWrap(True)
+        self.title = title
 
         self.paths: dict[str, QLabel] = {}
         form = QFormLayout()

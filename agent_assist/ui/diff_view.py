@@ -35,12 +35,13 @@ class WordDiff:
     right_html: str  # the new text, insertions marked
     added: int  # runs of inserted words
     removed: int  # runs of deleted words
+    places: int  # changed places (a replacement is one place with an addition and a removal)
 
 
 def word_diff(old: str, new: str) -> WordDiff:
     """Mark what changed between ``old`` and ``new``, word by word."""
     a, b = tokens(old), tokens(new)
-    added = removed = 0
+    added = removed = places = 0
     left: list[str] = []
     right: list[str] = []
     if len(a) + len(b) > DIFF_TOKEN_LIMIT:
@@ -52,6 +53,7 @@ def word_diff(old: str, new: str) -> WordDiff:
             left.append(html.escape("".join(a[i1:i2])))
             right.append(html.escape("".join(b[j1:j2])))
             continue
+        places += 1
         if i2 > i1:
             left.append(_span("".join(a[i1:i2]), DELETE_STYLE))
             removed += 1
@@ -59,7 +61,7 @@ def word_diff(old: str, new: str) -> WordDiff:
             right.append(_span("".join(b[j1:j2]), INSERT_STYLE))
             added += 1
     wrap = '<div style="white-space:pre-wrap;">{}</div>'
-    return WordDiff(wrap.format("".join(left)), wrap.format("".join(right)), added, removed)
+    return WordDiff(wrap.format("".join(left)), wrap.format("".join(right)), added, removed, places)
 
 
 def word_diff_html(old: str, new: str) -> tuple[str, str]:
@@ -108,7 +110,7 @@ class DiffView(QWidget):
         if old == new:
             self.summary.setText("No changes: the text is exactly as the assistant suggested.")
         else:
-            self.summary.setText(f"Changed in {diff.added + diff.removed} place(s): "
+            self.summary.setText(f"Changed in {diff.places} place(s): "
                                  f"{diff.added} addition(s) in green, {diff.removed} removal(s) struck through in red.")
 
     def clear(self) -> None:

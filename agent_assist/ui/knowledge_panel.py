@@ -8,6 +8,7 @@ import html
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette, QTextDocument
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from agent_assist.knowledge.articles import Article
 from agent_assist.knowledge.search import SearchHit
-from agent_assist.sanitize import text_to_html
+from agent_assist.sanitize import sanitize_html, text_to_html
 from agent_assist.ui.safe_browser import SafeTextBrowser
 
 HTML_ROLE = Qt.ItemDataRole.UserRole + 10
@@ -101,7 +102,7 @@ class HtmlDelegate(QStyledItemDelegate):
 
 
 class KnowledgePanel(QWidget):
-    searchRequested = Signal(str)
+    searchRequested = Signal(str, object, object)  # query, locale or None, section or None
     """The query changed (debounced): the owner runs the search and calls :meth:`show_results`."""
     articleRequested = Signal(int)
     """The owner loads the article and calls :meth:`show_article`."""
@@ -115,6 +116,15 @@ class KnowledgePanel(QWidget):
         self.search_box.setAccessibleName("Search knowledge")
         self.search_box.setPlaceholderText("Search knowledge  (Ctrl+K)")
         self.search_box.setClearButtonEnabled(True)
+        self.locale = QComboBox()
+        self.locale.setAccessibleName("Article language")
+        self.section = QComboBox()
+        self.section.setAccessibleName("Article section")
+        self.set_filter_choices([], [])
+        for combo in (self.locale, self.section):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
+            combo.currentIndexChanged.connect(lambda _i: self._debounce.start())
         self.heading = QLabel("<b>Suggested for this ticket</b>")
         self.heading.setObjectName("kbHeading")
         self.heading.setWordWrap(True)
@@ -149,11 +159,17 @@ class KnowledgePanel(QWidget):
 
         self._suggestions: list[SearchHit] = []
         self.article: Article | None = None
+        self._cursor_placed = False
+        self.viewer.cursorPositionChanged.connect(self._on_viewer_cursor)
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.search_box)
+        filters = QHBoxLayout()
+        filters.addWidget(self.locale, 1)
+        filters.addWidget(self.section, 1)
+        top_layout.addLayout(filters)
         top_layout.addWidget(self.heading)
         top_layout.addWidget(self.results, 1)
         bottom = QWidget()
@@ -180,6 +196,19 @@ class KnowledgePanel(QWidget):
         return super().eventFilter(obj, event)
 
     # -- search --------------------------------------------------------------------------
+    def set_filter_choices(self, locales: list[str], sections: list[str]) -> None:
+        """The languages and sections the knowledge base has (refreshed after imports)."""
+        for combo, label, values, fmt in ((self.locale, "Any language", locales, str.upper),
+                                          (self.section, "Any section", sections, str)):
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(label, None)
+            for v in values:
+                combo.addItem(fmt(v), v)
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+            combo.blockSignals(False)
+
     def query(self) -> str:
         return self.search_box.text().strip()
 
@@ -193,7 +222,7 @@ class KnowledgePanel(QWidget):
             self.heading.setText("<b>Suggested for this ticket</b>")
             self._show(self._suggestions)
         else:
-            self.searchRequested.emit(q)
+            self.searchRequested.emit(q, self.locale.currentData(), self.section.currentData())
 
     def _focus_results(self) -> None:
         if self.model.rowCount():
@@ -236,10 +265,14 @@ class KnowledgePanel(QWidget):
     # -- article -------------------------------------------------------------------------
     def show_article(self, article: Article, highlight: str = "") -> None:
         self.article = article
+        self._cursor_placed = False
         meta = " · ".join(html.escape(x) for x in (article.section, (article.locale or "").upper(), f"KB-{article.id}") if x)
-        self.viewer.setHtml(f"<h3>{html.escape(article.title)}</h3><p style='color:gray'>{meta}</p>"
-                            + text_to_html(article.body))
+        body = sanitize_html(article.body_html) if article.body_html else text_to_html(article.body)
+        self.viewer.setHtml(f"<h3>{html.escape(article.title)}</h3><p style='color:gray'>{meta}</p>" + body)
         self.insert_button.setEnabled(True)
+
+    def _on_viewer_cursor(self) -> None:
+        self._cursor_placed = self.viewer.hasFocus()
 
     def selected_paragraph(self) -> str:
         """The paragraph under the viewer's selection or cursor; the answer paragraph otherwise."""
@@ -250,6 +283,8 @@ class KnowledgePanel(QWidget):
             text = cursor.selectedText().replace("\u2029", "\n").strip()
             if text:
                 return text
+        if self._cursor_placed and cursor.block().text().strip() and cursor.blockNumber() > 1:
+            return cursor.block().text().strip()  # the paragraph the agent clicked into
         return self.article.answer()
 
     def request_insert(self) -> None:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -18,7 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist import APP_NAME, __version__
-from agent_assist.assist import drafting, model_triage, secrets, workspace
+from agent_assist.assist import drafting, injection, model_triage, secrets, workspace
+from agent_assist.assist.escalation import retriage
 from agent_assist.assist.provider import Provider, ProviderConfig, ProviderError
 from agent_assist.assist.workspace import TicketWorkspace
 from agent_assist.knowledge import search as kb_search
@@ -29,6 +31,7 @@ from agent_assist.settings import Settings
 from agent_assist.store.tickets import get_ticket
 from agent_assist.ui.conversation_view import ConversationView
 from agent_assist.ui.draft_panel import DraftPanel
+from agent_assist.ui.kb_import import KnowledgeImport
 from agent_assist.ui.knowledge_panel import KnowledgePanel
 from agent_assist.ui.queue_model import QueueModel
 from agent_assist.ui.queue_panel import QueuePanel
@@ -113,6 +116,7 @@ class MainWindow(QMainWindow):
         self._warm_up_ai()
         self._pending_ai = None
         self.draft.known_articles = all_article_ids(store.db)
+        self.refresh_knowledge_filters()
 
         self._live = QTimer(self)
         self._live.setInterval(LIVE_POLL_MS)
@@ -178,6 +182,10 @@ class MainWindow(QMainWindow):
         kb = bar.addMenu("&Knowledge")
         self.act_search = self._action("&Search knowledge", "Ctrl+K", self.knowledge.focus_search, kb)
         self.act_insert = self._action("&Insert snippet into reply", "Ctrl+I", self.knowledge.request_insert, kb)
+        kb.addSeparator()
+        self._action("Import &files…", None, self.import_knowledge_files, kb,
+                     "Import Markdown, HTML, text, CSV or JSON help-centre exports")
+        self._action("Import a f&older…", None, self.import_knowledge_folder, kb)
 
         view = bar.addMenu("&View")
         self.act_refresh = self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.poll_changes, view)
@@ -603,7 +611,10 @@ class MainWindow(QMainWindow):
         if version == self._data_version:
             return
         self._data_version = version
-        self.draft.known_articles = all_article_ids(self.store.db)
+        known = all_article_ids(self.store.db)
+        if known != self.draft.known_articles:
+            self.draft.known_articles = known
+            self.refresh_knowledge_filters()
         self.queue.refresh_keeping_scroll()
         self.reload_thread()
 
@@ -614,22 +625,68 @@ class MainWindow(QMainWindow):
             return
         tid = ws.ticket.id
 
-        def done(ticket) -> None:
-            if self.workspace and self.workspace.ticket.id == tid and ticket != self.workspace.ticket:
+        old_inbound = ws.ticket.inbound_text()
+
+        def work():
+            ticket = get_ticket(self.store.db, tid)
+            if ticket.inbound_text() == old_inbound:
+                return ticket, None
+            # the customer wrote again: triage and suggestions follow the new text
+            retriage(self.store, tid, actor=self.user)
+            ticket = get_ticket(self.store.db, tid)
+            hits = kb_search.suggest_for_text(self.store.db, ticket.inbound_text(), subject=ticket.subject,
+                                              language=ticket.language, limit=8)
+            return ticket, tuple(hits)
+
+        def done(result) -> None:
+            ticket, hits = result
+            if not (self.workspace and self.workspace.ticket.id == tid):
+                return
+            if hits is not None:
+                self.workspace = replace(self.workspace, suggestions=hits,
+                                         flags=tuple(injection.scan(ticket.inbound_text())))
+                self.knowledge.set_suggestions(list(hits))
+                self.draft.set_flags([f.reason for f in self.workspace.flags])
+            if ticket != self.workspace.ticket:
                 self.workspace = replace(self.workspace, ticket=ticket)
                 self.conversation.set_ticket(ticket)
                 self._show_flags()
 
-        self.tasks.run(lambda: get_ticket(self.store.db, tid), done, self._show_error, key="thread")
+        self.tasks.run(work, done, self._show_error, key="thread")
 
     # -- knowledge ----------------------------------------------------------------------
-    def run_search(self, query: str) -> None:
+    def run_search(self, query: str, locale: str | None = None, section: str | None = None) -> None:
         def done(hits) -> None:
             self.knowledge.show_results(query, hits)
             self.searchShown.emit(query)
 
-        self.tasks.run(lambda: kb_search.search(self.store.db, query, prefer_locale=None, limit=30),
+        self.tasks.run(lambda: kb_search.search(self.store.db, query, locale=locale, section=section, limit=30),
                        done, self._show_error, key="kb-search")
+
+    def refresh_knowledge_filters(self) -> None:
+        self.knowledge.set_filter_choices(kb_search.locales(self.store.db), kb_search.sections(self.store.db))
+
+    def import_knowledge(self, paths: list[str]) -> KnowledgeImport | None:
+        """Import (or re-import) these files/folders with a progress dialog; returns the running import."""
+        if not paths:
+            return None
+        job = KnowledgeImport(self.store, self.tasks, paths, actor=self.user, parent=self)
+        job.finished.connect(lambda report: self.statusBar().showMessage(report.summary(), 10000))
+        job.finished.connect(lambda _r: self.poll_changes())
+        job.cancelled.connect(lambda: self.statusBar().showMessage(
+            "Import cancelled; the knowledge base is as it was.", 8000))
+        self.kb_import = job
+        return job
+
+    def import_knowledge_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Import knowledge", "", "Knowledge (*.md *.markdown *.html *.htm *.txt *.csv *.json *.jsonl);;"
+                                          "All files (*)")
+        self.import_knowledge(paths)
+
+    def import_knowledge_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder of articles")
+        self.import_knowledge([folder] if folder else [])
 
     def load_article(self, article_id: int) -> None:
         self.tasks.run(lambda: get_article(self.store.db, article_id), self.knowledge.show_article,

@@ -197,3 +197,31 @@ def test_shortcuts_are_visible_in_menus(small_store: Store, make_window):
     for name in ("Approve & send reply", "Search knowledge", "Focus reply", "Next ticket", "Insert snippet into reply"):
         assert rows.get(name), f"{name} has no visible shortcut"
     assert "Ctrl+Enter" in w.draft.approve.text()
+
+
+def test_knowledge_filters_by_language_and_section(small_store: Store, make_window, qtbot):
+    w = make_window(small_store)
+    _select(qtbot, w, 1)
+    assert w.knowledge.locale.findData("sv") > 0 and w.knowledge.section.findData("Payments") > 0
+    w.knowledge.locale.setCurrentIndex(w.knowledge.locale.findData("sv"))
+    with qtbot.waitSignal(w.searchShown, timeout=3000):
+        qtbot.keyClicks(w.knowledge.search_box, "5")
+    assert {h.locale for h in w.knowledge.model.hits()} == {"sv"}
+    w.knowledge.locale.setCurrentIndex(0)
+    w.knowledge.section.setCurrentIndex(w.knowledge.section.findData("Payments"))
+    with qtbot.waitSignal(w.searchShown, timeout=3000):
+        pass
+    assert w.knowledge.model.hits() and {h.section for h in w.knowledge.model.hits()} == {"Payments"}
+
+
+def test_suggestions_follow_a_new_customer_message(small_store: Store, db_path, make_window, qtbot):
+    w = make_window(small_store)
+    _select(qtbot, w, 1)
+    assert w.knowledge.model.hits()[0].title == "How late fees work"
+    other = Store(db_path)
+    try:
+        tickets.add_inbound_message(other, 1, actor="channel", author="Tom Baker",
+                                    body_text="Also: can I pay early instalment early now? Pay early please.")
+    finally:
+        other.close()
+    qtbot.waitUntil(lambda: any(h.title == "Paying early" for h in w.knowledge.model.hits()), timeout=3000)
