@@ -10,8 +10,9 @@ Flag kinds: ``financial_hardship``, ``fraud``, ``dispute``, ``complaint_legal``
 (a formal complaint, a regulator or ombudsman, a legal threat), ``vulnerability``
 (bereavement, serious illness, mental-health distress, abuse, age or care needs),
 ``repeat_contact`` (the customer says so, wrote again without a reply, or wrote
-before about a similar subject) and ``prompt_injection`` (from
-:mod:`agent_assist.assist.injection` when it is there).
+before about a similar subject) and ``prompt_injection`` (the flags of
+:mod:`agent_assist.assist.injection` when it is there, plus a short list of classic
+phrasings that is always checked).
 
 How it decides (deliberately simple, so an agent can see why):
 
@@ -139,30 +140,32 @@ _SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "
                           "\u00a0": " ", "\u2013": "-", "\u2014": "-"})
 
 
+@cache
 def _fold_char(ch: str) -> str:
-    out = []
-    for c in unicodedata.normalize("NFKD", ch.casefold().translate(_SPECIAL)):
-        if not unicodedata.combining(c):
-            out.append(c)
-    return "".join(out)
+    return "".join(c for c in unicodedata.normalize("NFKD", ch.casefold().translate(_SPECIAL))
+                   if not unicodedata.combining(c))
+
+
+_ASCII_FOLD = {ord(c): c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"} | {ord("`"): "'"}
 
 
 def fold(text: str) -> tuple[str, list[int] | None]:
-    """The matching form of ``text`` and, unless it is the same length and aligned, where each
-    of its characters came from (``None`` means index i came from index i)."""
+    """The matching form of ``text`` and, when lengths changed (``ß`` -> ``ss``), where each of its
+    characters came from (``None``: character i came from character i)."""
     if text.isascii():
         return text.lower().replace("`", "'"), None
-    chars: list[str] = []
-    origin: list[int] = []
+    table = dict(_ASCII_FOLD)
     aligned = True
-    for i, ch in enumerate(text):
-        f = _fold_char(ch) if not ch.isascii() else (ch.lower() if ch != "`" else "'")
-        if len(f) != 1:
-            aligned = False
-        chars.append(f)
-        origin.extend([i] * len(f))
-    folded = "".join(chars)
-    return folded, (None if aligned else origin)
+    for ch in set(text):
+        if not ch.isascii():
+            f = _fold_char(ch)
+            table[ord(ch)] = f
+            aligned = aligned and len(f) == 1
+    folded = text.translate(table)
+    if aligned:
+        return folded, None
+    origin = [i for i, ch in enumerate(text) for _ in range(len(table.get(ord(ch), ch)))]
+    return folded, origin
 
 
 def _fold_pattern(pattern: str) -> str:
@@ -170,9 +173,15 @@ def _fold_pattern(pattern: str) -> str:
                    if not unicodedata.combining(c))
 
 
+_COMPOUND_HEAD = 20  # letters a compound may have in front of a stem ("Kreditkarten" + "betrug")
+
+
 def _regex_body(pattern: str) -> str:
-    """A folded pattern in regex form: " ?" is an optional separator, " ~ " up to three words, " " a separator."""
+    """A folded pattern in regex form: " ?" is an optional separator, " ~ " up to three words, " " a separator.
+    A leading ``\\w*`` is bounded, so a very long "word" cannot make matching slow."""
     body = _fold_pattern(pattern).replace(" ?", r"\W*").replace(" ~ ", r"\W+(?:\w+\W+){0,3}")
+    if body.startswith("\\w*"):
+        body = f"\\w{{0,{_COMPOUND_HEAD}}}" + body[3:]
     return body.replace(" ", r"\W+")
 
 
@@ -212,6 +221,10 @@ def strip_quoted(text: str) -> str:
 
 
 # -- the compiled rules -------------------------------------------------------------------------
+# Python's re tries every branch of a big alternation at every position, and hundreds of named groups
+# make each try slower still. So each pattern is compiled on its own, without a leading look-behind
+# (re then searches for its literal start quickly), and an index from the first letters of a
+# pattern's first word picks the few patterns worth running on a given text.
 @dataclass(frozen=True)
 class _Rule:
     label: str
@@ -221,43 +234,194 @@ class _Rule:
 
 
 @dataclass(frozen=True)
-class _Table:
+class _Pattern:
+    rule: _Rule
     regex: re.Pattern[str]
-    rules: tuple[_Rule, ...]  # by group index: group "r7" is rules[7]
+
+
+@dataclass(frozen=True)
+class _Table:
+    patterns: tuple[_Pattern, ...]
+    by_key: dict[str, tuple[int, ...]]  # first letters (1-3) of a first word -> patterns starting so
+    by_substring: tuple[tuple[str, int], ...]  # a literal that must occur somewhere ("\w*betrug")
+    always: tuple[int, ...]  # patterns whose start could not be worked out
+
+
+_KEY_LEN = 3
+
+
+def _scan_class(p: str, i: int) -> int:
+    """Index just past the character class that starts at p[i] == "["."""
+    j = i + 1
+    if j < len(p) and p[j] == "^":
+        j += 1
+    if j < len(p) and p[j] == "]":
+        j += 1
+    while j < len(p) and p[j] != "]":
+        j += 2 if p[j] == "\\" else 1
+    return j + 1
+
+
+def _group_end(p: str, i: int) -> int:
+    """Index of the ")" that closes the group opening at p[i] == "("."""
+    depth = 0
+    while i < len(p):
+        c = p[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _scan_class(p, i)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError(f"unbalanced pattern: {p!r}")
+
+
+def _split_top(p: str) -> list[str]:
+    parts: list[str] = []
+    depth, start, i = 0, 0, 0
+    while i < len(p):
+        c = p[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _scan_class(p, i)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(p[start:i])
+            start = i + 1
+        i += 1
+    parts.append(p[start:])
+    return parts
+
+
+def _prefixes(p: str) -> set[str] | None:
+    """The literal starts of a pattern's first word (a set, one per way it can start), or None."""
+    out: set[str] = set()
+    for alt in _split_top(p):
+        found = _alt_prefixes(alt)
+        if found is None:
+            return None
+        out |= found
+    return out
+
+
+def _alt_prefixes(a: str) -> set[str] | None:
+    if a.startswith("\\b"):
+        a = a[2:]
+    if a.startswith("(?:"):
+        end = _group_end(a, 0)
+        inner, rest = a[3:end], a[end + 1:]
+        if rest[:1] in ("*", "{") or rest[:2] == "??":
+            return None
+        if rest[:1] == "?":
+            rest = rest[1:]
+            with_group = _concat_prefixes(inner, rest)
+            without = _alt_prefixes(rest) if rest else None
+            return None if with_group is None or without is None else with_group | without
+        if rest[:1] == "+":
+            rest = rest[1:]
+        return _concat_prefixes(inner, rest)
+    lit: list[str] = []
+    for c in a:
+        if c.isascii() and (c.isalnum() or c == "_"):
+            lit.append(c)
+            continue
+        if c in "?*{" and lit:
+            lit.pop()  # the last letter was optional
+        break
+    return {"".join(lit)} if lit else None
+
+
+def _concat_prefixes(inner: str, rest: str) -> set[str] | None:
+    out: set[str] = set()
+    for alt in _split_top(inner):
+        found = _alt_prefixes(alt + rest)
+        if found is None:
+            return None
+        out |= found
+    return out
+
+
+def _substring_key(p: str) -> str | None:
+    """For a compound pattern "\\w*betrug...": the literal that must appear somewhere."""
+    if not p.startswith("\\w*"):
+        return None
+    lit = []
+    for c in p[3:]:
+        if not (c.isascii() and (c.isalnum() or c == "_")):
+            break
+        lit.append(c)
+    return "".join(lit) if len(lit) >= 3 and p[3 + len(lit):][:1] not in ("?", "*", "{") else None
 
 
 def _compile_table(spec: list) -> _Table:
-    parts: list[str] = []
-    rules: list[_Rule] = []
+    patterns: list[_Pattern] = []
+    by_key: dict[str, list[int]] = {}
+    by_substring: list[tuple[str, int]] = []
+    always: list[int] = []
     for entry in spec:
-        label, patterns = entry[0], entry[1]
+        label, texts = entry[0], entry[1]
         opts = (entry[2] if len(entry) > 2 else None) or {}
         nb, na, rq = opts.get("not_before"), opts.get("not_after"), opts.get("requires")
         rule = _Rule(label, re.compile(_regex_body(nb)) if nb else None, re.compile(_regex_body(na)) if na else None,
                      re.compile(r"(?<!\w)(?:" + _regex_body(rq) + ")") if rq else None)
-        for p in patterns:
-            body = _regex_body(p)
+        for text in texts:
+            body = _regex_body(text)
             if re.compile(body).groups:
-                raise ValueError(f"use non-capturing groups in triage patterns: {p!r}")
-            parts.append(f"(?P<r{len(rules)}>{body})")
-            rules.append(rule)
-    regex = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.MULTILINE)
-    return _Table(regex, tuple(rules))
+                raise ValueError(f"use non-capturing groups in triage patterns: {text!r}")
+            index = len(patterns)
+            patterns.append(_Pattern(rule, re.compile(f"(?:{body})(?!\\w)", re.MULTILINE)))
+            folded = _fold_pattern(text)
+            starts = _prefixes(folded)
+            if starts:
+                for start in starts:
+                    by_key.setdefault(start[:_KEY_LEN], []).append(index)
+            elif (sub := _substring_key(folded)) is not None:
+                by_substring.append((sub, index))
+            else:
+                always.append(index)
+    return _Table(tuple(patterns), {k: tuple(dict.fromkeys(v)) for k, v in by_key.items()},
+                  tuple(by_substring), tuple(always))
 
 
 @dataclass(frozen=True)
-class _Weighted:
-    regex: re.Pattern[str]
-    weights: tuple[float, ...]
+class _Index:
+    """Every kind's patterns, looked up by the first letters of the word a match would start at."""
+
+    tables: dict[str, _Table]
+    by_key: dict[str, tuple[tuple[str, _Pattern], ...]]
+    by_word_start: dict[str, _Candidates] = field(default_factory=dict)  # memo, filled as words are seen
+
+    def for_word(self, w: str) -> _Candidates:
+        """The patterns that may match at a word beginning with ``w``'s first letters."""
+        head = w[:_KEY_LEN]
+        found = self.by_word_start.get(head)
+        if found is None:
+            patterns = tuple(p for k in range(1, len(head) + 1) for p in self.by_key.get(head[:k], ()))
+            # one anchored try for all of them; the individual patterns only run when it matches
+            quick = re.compile("|".join(f"(?:{p.regex.pattern})" for _, p in patterns)) if patterns else None
+            found = _Candidates(patterns, quick)
+            if len(self.by_word_start) < 100_000:
+                self.by_word_start[head] = found
+        return found
 
 
-def _compile_weighted(spec: list) -> _Weighted:
-    parts, weights = [], []
-    for weight, patterns in spec:
-        for p in patterns:
-            parts.append(f"(?P<w{len(weights)}>{_regex_body(p)})")
-            weights.append(weight)
-    return _Weighted(re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)"), tuple(weights))
+@dataclass(frozen=True)
+class _Candidates:
+    patterns: tuple[tuple[str, _Pattern], ...]
+    quick: re.Pattern[str] | None
 
 
 @cache
@@ -265,16 +429,35 @@ def _tables() -> dict[str, _Table]:
     tables = {kind: _compile_table(spec) for kind, spec in words.KINDS_RULES.items()}
     tables[REPEAT_CONTACT] = _compile_table(words.REPEAT_CONTACT)
     tables[PROMPT_INJECTION] = _compile_table(words.INJECTION_FALLBACK)
+    # sentiment lexicons: the rule's label is its weight
+    for kind, spec in ((_ANGER, words.ANGER), (_NEGATIVE, words.NEGATIVE), (_POSITIVE, words.POSITIVE)):
+        tables[kind] = _compile_table([(str(weight), patterns) for weight, patterns in spec])
     return tables
 
 
 @cache
-def _sentiment_tables() -> tuple[_Weighted, _Weighted, _Weighted, re.Pattern[str]]:
-    return (_compile_weighted(words.ANGER), _compile_weighted(words.NEGATIVE), _compile_weighted(words.POSITIVE),
-            re.compile(_regex_body(words.NEGATORS)))
+def _index() -> _Index:
+    tables = _tables()
+    by_key: dict[str, list[tuple[str, _Pattern]]] = {}
+    for kind in _RULE_KINDS:
+        table = tables[kind]
+        for key, indexes in table.by_key.items():
+            by_key.setdefault(key, []).extend((kind, table.patterns[i]) for i in indexes)
+    return _Index(tables, {k: tuple(v) for k, v in by_key.items()})
+
+
+@cache
+def _negators() -> re.Pattern[str]:
+    return re.compile(_regex_body(words.NEGATORS))
 
 
 # -- scanning -----------------------------------------------------------------------------------
+_WORD = re.compile(r"\w+")
+_ANGER, _NEGATIVE, _POSITIVE = "~anger", "~negative", "~positive"  # sentiment lexicons, scanned alongside
+_RULE_KINDS = (VULNERABILITY, FINANCIAL_HARDSHIP, FRAUD, COMPLAINT_LEGAL, DISPUTE, REPEAT_CONTACT,
+               _ANGER, _NEGATIVE, _POSITIVE)
+
+
 @dataclass
 class _Source:
     name: str  # "text" | "subject"
@@ -302,40 +485,110 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_EXCERPT else text[:MAX_EXCERPT - 1].rstrip() + "\u2026"
 
 
-def _scan(table: _Table, src: _Source, context: str | None = None) -> list[Evidence]:
-    """Evidence in ``src``; a rule's ``requires`` is looked for in ``context`` (default: the source)."""
-    found: list[Evidence] = []
-    folded = src.folded
-    context = folded if context is None else context
-    gates: dict[re.Pattern[str], bool] = {}
-    pos = 0
-    while (m := table.regex.search(folded, pos)) is not None:
-        rule = table.rules[int(m.lastgroup[1:])]  # type: ignore[index]
-        start, end = m.start(), m.end()
+class _Hits:
+    """Matches found in one source, per kind, before they become evidence."""
+
+    def __init__(self, src: _Source, context: str) -> None:
+        self.src = src
+        self.context = context
+        self.by_kind: dict[str, list[tuple[int, int, _Rule]]] = {}
+        self._gates: dict[re.Pattern[str], bool] = {}
+
+    def consider(self, kind: str, rule: _Rule, start: int, end: int) -> bool:
+        folded = self.src.folded
         if end == start:
-            pos = start + 1
-            continue
+            return False
         if ((rule.not_before and rule.not_before.search(folded[max(0, start - _WINDOW):start]))
                 or (rule.not_after and rule.not_after.match(folded[end:end + _WINDOW]))):
-            pos = start + 1
-            continue
+            return False
         if rule.requires is not None:
-            if rule.requires not in gates:
-                gates[rule.requires] = rule.requires.search(context) is not None
-            if not gates[rule.requires]:
-                pos = start + 1
+            gate = self._gates.get(rule.requires)
+            if gate is None:
+                gate = self._gates[rule.requires] = rule.requires.search(self.context) is not None
+            if not gate:
+                return False
+        self.by_kind.setdefault(kind, []).append((start, end, rule))
+        return True
+
+    def evidence(self, kind: str) -> list[Evidence]:
+        hits = sorted(self.by_kind.get(kind, ()), key=lambda h: (h[0], -h[1]))
+        found: list[Evidence] = []
+        covered_to = -1
+        for start, end, rule in hits:
+            if start < covered_to:  # inside a longer match that starts earlier or at the same place
                 continue
-        s, e = src.span(start, end)
-        found.append(Evidence(rule.label, src.excerpt(start, end), src.name, s, e))
-        pos = end
-    return found
+            covered_to = end
+            s, e = self.src.span(start, end)
+            found.append(Evidence(rule.label, self.src.excerpt(start, end), self.src.name, s, e))
+        return found
+
+
+def _search_all(hits: _Hits, kind: str, pattern: _Pattern) -> None:
+    folded = hits.src.folded
+    pos = 0
+    while (m := pattern.regex.search(folded, pos)) is not None:
+        start = m.start()
+        pos = start + 1
+        if start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
+            continue
+        if hits.consider(kind, pattern.rule, start, m.end()):
+            pos = max(pos, m.end())
+
+
+def _scan_source(src: _Source, context: str) -> _Hits:
+    """Every rule of every kind on one source: anchored tries at word starts, via the key index."""
+    index = _index()
+    hits = _Hits(src, context)
+    folded = src.folded
+    for word in _WORD.finditer(folded):
+        start = word.start()
+        candidates = index.for_word(word.group())
+        if candidates.quick is None or candidates.quick.match(folded, start) is None:
+            continue
+        for kind, pattern in candidates.patterns:
+            m = pattern.regex.match(folded, start)
+            if m is not None:
+                hits.consider(kind, pattern.rule, start, m.end())
+    for kind in _RULE_KINDS:
+        table = index.tables[kind]
+        for i in table.always:
+            _search_all(hits, kind, table.patterns[i])
+        for sub, i in table.by_substring:
+            if sub in folded:
+                _match_around(hits, kind, table.patterns[i], sub)
+    return hits
+
+
+def _match_around(hits: _Hits, kind: str, pattern: _Pattern, sub: str) -> None:
+    """A compound pattern ("\\w*betrug") tried at the start of each word that contains ``sub``."""
+    folded = hits.src.folded
+    tried: set[int] = set()
+    at = folded.find(sub)
+    while at >= 0:
+        start = at
+        while start > 0 and at - start < _COMPOUND_HEAD and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
+            start -= 1
+        if start not in tried and (start == 0 or not (folded[start - 1].isalnum() or folded[start - 1] == "_")):
+            tried.add(start)
+            m = pattern.regex.match(folded, start)
+            if m is not None:
+                hits.consider(kind, pattern.rule, start, m.end())
+        at = folded.find(sub, at + 1)
+
+
+def _scan(table: _Table, src: _Source, context: str | None = None) -> list[Evidence]:
+    """One table on one source (for the fallback injection list)."""
+    hits = _Hits(src, src.folded if context is None else context)
+    for pattern in table.patterns:
+        _search_all(hits, "", pattern)
+    return hits.evidence("")
 
 
 def _make_flag(kind: str, evidence: list[Evidence]) -> Flag:
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str, int]] = set()
     unique: list[Evidence] = []
     for ev in evidence:
-        key = (ev.label, ev.excerpt.casefold())
+        key = (ev.label, ev.excerpt.casefold(), ev.source, ev.start)
         if key not in seen:
             seen.add(key)
             unique.append(ev)
@@ -357,7 +610,7 @@ _injection_missing = False
 
 
 def _injection_evidence(sources: Sequence[_Source]) -> list[Evidence]:
-    """Flags from the injection scanner when it is installed, else from a small fallback list."""
+    """Flags from the injection scanner when it is installed, plus triage's own short list."""
     global _injection_module, _injection_missing
     if _injection_module is None and not _injection_missing:
         try:
@@ -366,20 +619,38 @@ def _injection_evidence(sources: Sequence[_Source]) -> list[Evidence]:
             _injection_missing = True
         else:
             _injection_module = injection
+    found: list[Evidence] = []
     if _injection_module is not None:
         try:
-            out: list[Evidence] = []
-            for src in sources:
-                for f in _injection_module.scan(src.text):  # type: ignore[attr-defined]
-                    reason = getattr(f, "reason", "") or "Instruction-like text"
-                    label = reason.split(": \u201c")[0] if ": \u201c" in reason else reason
-                    out.append(Evidence(label, _clip(getattr(f, "excerpt", "")), src.name,
-                                        getattr(f, "start", 0), getattr(f, "end", 0)))
-            return out
+            found = _scanner_evidence(_injection_module.scan, sources)  # type: ignore[attr-defined]
         except Exception:  # triage must never fail because of another module
-            log.exception("injection.scan failed; using triage's fallback patterns")
+            log.exception("injection.scan failed; only triage's own patterns were used")
+    # the classic phrasings are always checked too, so a gap or a failure in the scanner is not a miss
     table = _tables()[PROMPT_INJECTION]
-    return [ev for src in sources for ev in _scan(table, src)]
+    own = [ev for src in sources for ev in _scan(table, src)]
+    return found + [ev for ev in own if not any(o.source == ev.source and o.start < ev.end and ev.start < o.end
+                                                 for o in found)]
+
+
+def _scanner_evidence(scan, sources: Sequence[_Source]) -> list[Evidence]:
+    """One scan over all sources joined by blank lines, each flag mapped back to its source."""
+    joined = "\n\n".join(src.text for src in sources)
+    offsets = []
+    at = 0
+    for src in sources:
+        offsets.append(at)
+        at += len(src.text) + 2
+    out: list[Evidence] = []
+    for f in scan(joined):
+        start, end = int(getattr(f, "start", 0) or 0), int(getattr(f, "end", 0) or 0)
+        i = max((j for j, off in enumerate(offsets) if off <= start), default=0)
+        src, off = sources[i], offsets[i]
+        reason = str(getattr(f, "reason", "") or "Instruction-like text aimed at the assistant")
+        label = reason.split(": \u201c")[0]
+        excerpt = _clip(str(getattr(f, "excerpt", "") or joined[start:end]))
+        s, e = max(0, start - off), max(0, min(end - off, len(src.text)))
+        out.append(Evidence(label, excerpt, src.name, s, e))
+    return out
 
 
 # -- history ------------------------------------------------------------------------------------
@@ -432,40 +703,40 @@ _CAPS_WORD = re.compile(r"(?<![\w])[^\W\d_]{2,}(?![\w])")
 _EXCLAIM = re.compile(r"[!?]*![!?]*!+[!?]*|\?{3,}")
 
 
-def _sentiment(sources: Sequence[_Source], distress: bool) -> tuple[str, float, tuple[str, ...]]:
-    anger_t, neg_t, pos_t, negators = _sentiment_tables()
+def _sentiment(scanned: Sequence[_Hits], distress: bool) -> tuple[str, float, tuple[str, ...]]:
+    negators = _negators()
     anger = neg = pos = 0.0
     lexical_anger = False
     cues: list[str] = []
     seen: set[str] = set()
 
-    def hits(table: _Weighted, src: _Source):
-        for m in table.regex.finditer(src.folded):
-            key = m.group().strip()
-            if key in seen:
-                continue
-            seen.add(key)
-            yield m, table.weights[int(m.lastgroup[1:])]  # type: ignore[index]
+    def hits(h: _Hits, kind: str):
+        for start, end, rule in sorted(h.by_kind.get(kind, ()), key=lambda x: x[0]):
+            key = h.src.folded[start:end]
+            if key not in seen:  # the same word twice counts once
+                seen.add(key)
+                yield start, end, float(rule.label)
 
-    for src in sources:
-        for m, w in hits(anger_t, src):
+    for h in scanned:
+        src = h.src
+        for start, end, w in hits(h, _ANGER):
             anger += w
             lexical_anger = True
-            cues.append(src.excerpt(m.start(), m.end()))
-        for m, w in hits(neg_t, src):
-            if negators.search(src.folded[max(0, m.start() - 20):m.start()]):
+            cues.append(src.excerpt(start, end))
+        for start, end, w in hits(h, _NEGATIVE):
+            if negators.search(src.folded[max(0, start - 20):start]):
                 continue  # "not worried", "no problem"
             neg += w
-            cues.append(src.excerpt(m.start(), m.end()))
-        for m, w in hits(pos_t, src):
-            if negators.search(src.folded[max(0, m.start() - 20):m.start()]):
+            cues.append(src.excerpt(start, end))
+        for start, end, w in hits(h, _POSITIVE):
+            if negators.search(src.folded[max(0, start - 20):start]):
                 neg += w  # "not happy", "nicht zufrieden"
-                cues.append(src.excerpt(max(0, m.start() - 8), m.end()))
+                cues.append(src.excerpt(max(0, start - 8), end))
                 continue
             pos += w
-            cues.append(src.excerpt(m.start(), m.end()))
+            cues.append(src.excerpt(start, end))
         caps = [w for w in _CAPS_WORD.findall(src.text)
-                if w.isupper() and len(w) >= 2 and w.upper() not in words.ACRONYMS and (len(w) >= 3 or w in ("NU", "YA"))]
+                if w.isupper() and w.upper() not in words.ACRONYMS and (len(w) >= 3 or w in ("NU", "YA"))]
         if len(caps) >= 2:
             anger += min(1.5, 0.5 * len(caps))
             cues.extend(caps[:3])
@@ -514,10 +785,10 @@ def triage(ticket_text: str, *, subject: str = "", language: str | None = None,
         sources.append(_Source.of("subject", subject))
 
     evidence: dict[str, list[Evidence]] = {}
-    tables = _tables()
     context = "\n".join(src.folded for src in sources)
-    for kind in (VULNERABILITY, FINANCIAL_HARDSHIP, FRAUD, COMPLAINT_LEGAL, DISPUTE, REPEAT_CONTACT):
-        found = [ev for src in sources for ev in _scan(tables[kind], src, context)]
+    scanned = [_scan_source(src, context) for src in sources]
+    for kind in FLAG_KINDS:
+        found = [ev for hits in scanned for ev in hits.evidence(kind)]
         if found:
             evidence[kind] = found
     repeat = _history_evidence(subject, topic, previous_subjects, previous_topics)
@@ -534,7 +805,7 @@ def triage(ticket_text: str, *, subject: str = "", language: str | None = None,
 
     flags = tuple(_make_flag(kind, evidence[kind]) for kind in FLAG_KINDS if kind in evidence)
     distress = any(k in evidence for k in (VULNERABILITY, FINANCIAL_HARDSHIP, FRAUD))
-    sentiment, score, cues = _sentiment(sources, distress)
+    sentiment, score, cues = _sentiment(scanned, distress)
     return Triage(language, sentiment, score, flags, cues)
 
 
@@ -543,6 +814,13 @@ def _parse_time(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _hours_between(a: str | None, b: str | None) -> float | None:
+    ta, tb = _parse_time(a), _parse_time(b)
+    if ta is None or tb is None or (ta.tzinfo is None) != (tb.tzinfo is None):
+        return None
+    return (tb - ta).total_seconds() / 3600
 
 
 def unanswered_followups(ticket: Ticket, *, min_gap_hours: float = 1.0) -> int:
@@ -560,8 +838,8 @@ def unanswered_followups(ticket: Ticket, *, min_gap_hours: float = 1.0) -> int:
             previous = None
             continue
         if previous is not None:
-            a, b = _parse_time(previous.created_at), _parse_time(msg.created_at)
-            if a is None or b is None or (b - a).total_seconds() >= min_gap_hours * 3600:
+            gap = _hours_between(previous.created_at, msg.created_at)
+            if gap is None or gap >= min_gap_hours:
                 count += 1
         previous = msg
     return count

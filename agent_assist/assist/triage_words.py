@@ -15,14 +15,23 @@ How a pattern is written
   (``"depress\\w*"``) and ``\\w*`` in front for compounds (``"\\w*betrug\\w*"``).
 * Only non-capturing groups ``(?:...)``.
 
-A rule is ``(label, patterns)`` or ``(label, patterns, {"not_before": rx,
-"not_after": rx})``. The label is what the agent reads ("Mentions job loss"),
-followed by the customer's own words. ``not_before`` is searched in the forty
-characters before a match and must match up to their end; ``not_after`` must
-match at the start of the forty characters after it. They remove the common
-innocent readings ("my *phone* died", "*fraud warning* email", "my *only*
-complaint"). Negation otherwise does not cancel a flag: "it's not fraud, but
-someone used my card" is still worth a look.
+A rule is ``(label, patterns)`` or ``(label, patterns, options)``. The label is
+what the agent reads ("Mentions job loss or lost income"), followed by the
+customer's own words. Options, all regexes written the same way:
+
+* ``not_before``: searched in the forty characters before a match, must match up
+  to their end; ``not_after``: must match at the start of the forty characters
+  after it. They remove the common innocent readings ("my *phone* died", "the
+  *fraud warning* email", "my *only* complaint").
+* ``requires``: must occur somewhere in the ticket (subject or text); "not
+  arrived" and "broken" only count in a ticket about goods, so "my new ID card
+  hasn't arrived" or "my phone is broken, how do I log in?" are not disputes.
+
+Negation otherwise does not cancel a flag: "it's not fraud, but someone used my
+card" is still worth a look. Patterns are found through the first letters of
+their first word, so keep a pattern's start literal where you can ("(?:lost|losing)
+my job", not "\\w+ my job"); a start that cannot be worked out is searched
+everywhere, which is slower. Keep repetitions bounded (``\\d{1,4}``, not ``\\d+``).
 """
 
 from __future__ import annotations
@@ -54,7 +63,7 @@ APP_THINGS = (r"(?:chip|sim|app|application|appli|appen|website|site|web|login|l
 # ticket, so "my new ID card hasn't arrived" or "my phone is broken, how do I log in?" are not disputes.
 GOODS_CONTEXT = (r"(?:order\w*|parcel\w*|package\w*|deliver\w*|tracking|shipp\w*|courier|item\w*|bought|purchase\w*"
                  r"|shop\w*|store|merchant|seller|retailer|goods|product\w*|warrant\w*|return\w*|refund\w*"
-                 r"|bestall\w*|paket\w*|levere\w*|leverans\w*|sparning\w*|butik\w*|handlare\w*|saljare\w*|vara|varan|varor\w*|kopt\w*|kopte|\w*kop\b|retur\w*"
+                 r"|bestall\w*|paket\w*|levere\w*|leverans\w*|sparning\w*|butik\w*|handlare\w*|saljare\w*|vara|varan|varor\w*|kopt\w*|kopte|kop|kopet|kopen|retur\w*"
                  r"|bestell\w*|sendung\w*|lieferung\w*|geliefert|zugestellt|handler\w*|haendler\w*|verkaufer\w*|ware\w*|artikel\w*|gekauft|retoure\w*"
                  r"|pedido\w*|paquete\w*|envio\w*|entreg\w*|seguimiento|tienda\w*|vendedor\w*|compr\w*|articulo\w*|producto\w*|devol\w*"
                  r"|command\w*|colis|livr\w*|suivi|boutique\w*|vendeur\w*|marchand\w*|achat\w*|achete\w*|article\w*|produit\w*|renvo\w*"
@@ -66,7 +75,8 @@ FINANCIAL_HARDSHIP: list = [
         r"(?:lost|losing|lose|lost all) (?:my|our|his|her) (?:job|jobs|income|work|business)",
         r"(?:made|been made|being made) redundant", r"redundan\w*", r"laid off", r"unemploy\w*", r"out of work",
         r"(?:got|been|was|being|i'?ve been) (?:fired|sacked|let go)", r"furlough\w*",
-        r"(?:hours|shifts) (?:have been |were |got |being )?(?:cut|reduced)", r"(?:reduced|cut) (?:hours|shifts)",
+        r"(?:hours|shifts|pay|wages?|salary|income) (?:have been |has been |were |was |got |being )?(?:cut|reduced|slashed|halved|cut back)",
+        r"(?:reduced|cut|slashed|halved) (?:my |our |his |her )?(?:hours|shifts|pay|wages?|salary)", r"(?:living|live|surviving) on (?:one|a single) (?:wage|income|salary)",
         r"zero[- ]hours?",
         # sv
         r"(?:blivit|blev|bli|har blivit|ar) (?:av med (?:jobbet|mitt jobb|arbetet)|uppsagd|varslad|arbetslos)",
@@ -100,9 +110,10 @@ FINANCIAL_HARDSHIP: list = [
         r"national debtline", r"payplan", r"food ?bank\w*", r"universal credit", r"(?:on|claiming|living on) benefits",
         r"benefits (?:\w+ )?(?:delayed|stopped|cut|sanctioned|late)", r"(?:statutory )?sick pay",
         r"(?:that'?s|that is|it'?s|it is) (?:my|our) (?:rent|food|bills?) money", r"(?:i'?m|i am|im|totally|completely|flat|so|we'?re|we are) (?:broke|skint)",
-        r"make ends meet", r"barely (?:\w+ )?(?:covers?|enough|pays?|scraping)",
+        r"make ends meet", r"money (?:i|we) (?:didn'?t|don'?t|did not|do not) have", r"barely (?:\w+ )?(?:covers?|enough|pays?|scraping)",
         r"rack(?:er|te)? (?:knappt|inte) (?:till|for)", r"sjukpenning\w*", r"apenas (?:me |nos )?(?:llega|alcanza|cubre)", r"(?:couvre\w*|suffi\w*) a peine|a peine (?:de quoi|assez)",
-        r"nauwelijks (?:genoeg|toereikend)", r"uitkering\w*", r"(?:short|tight) (?:of|on|for) (?:money|cash)", r"cost of living", r"payment (?:holiday|break)", r"breathing space", r"hardship",
+        r"nauwelijks (?:genoeg|toereikend)", r"uitkering\w*", r"niet (?:meer )?(?:kan|kunnen) (?:betalen|opbrengen|voldoen)",
+        r"inte (?:langre )?(?:kan|kunde) betala", r"(?:short|tight) (?:of|on|for) (?:money|cash)", r"cost of living", r"payment (?:holiday|break)", r"breathing space", r"hardship",
         r"things are (?:really |very |so )?(?:hard|tough|difficult|tight) (?:right now|at the moment|atm|financially|money wise)",
         # sv
         r"(?:har|hade|har jag|hade jag) (?:inte|inga) (?:rad|pengar)", r"inte (?:har )?rad (?:med|att)",
@@ -120,7 +131,7 @@ FINANCIAL_HARDSHIP: list = [
         r"finanziell\w* (?:schwierigkeiten|probleme|notlage|engpass|engpasse|sorgen|situation)",
         r"zahlungsschwierigkeit\w*|zahlungsunfahig\w*", r"pleite", r"schulden\w*", r"uberschuldet|ueberschuldet",
         r"inkasso\w*", r"privatinsolvenz|insolvenz\w*", r"schuldnerberat\w*", r"gerichtsvollzieher", r"pfandung\w*",
-        r"krankengeld", r"knapp bei kasse",
+        r"krankengeld", r"knapp bei kasse", r"uber die runden", r"nicht (?:mehr )?(?:bezahlen|zahlen|begleichen|leisten) (?:kann|konnen|koennen)",
         # es
         r"no (?:puedo|podre|voy a poder|podemos|podremos|consigo) (?:pagar|hacer frente|asumir|afrontar)(?! con| en la app| desde)",
         r"no (?:me )?llego a fin de mes", r"(?:dificultades|problemas|apuros) (?:economic\w*|financier\w*|de dinero)",
@@ -206,7 +217,11 @@ FRAUD: list = [
         r"(?:it|that|this) (?:was ?n'?t|wasnt|was not) (?:me|us)", r"(?:is|are|was|were) ?n'?t mine|(?:is|are|was|were) not mine",
         r"(?:i|we) (?:did ?n[o']?t|never|have not|haven'?t|didnt|have never|'?ve never) (?:make|made|place|placed|order|ordered|buy|bought|authori[sz]e|authori[sz]ed|sign(?:ed)? up|signed up|shop(?:ped)?|purchase[d]?) (?:this|these|that|those|it|them|any|anything|the|with|there|from|for|on|a)",
         r"(?:don'?t|do not|dont|didn'?t|did not|can'?t|cannot) recogni[sz]e", r"not (?:made|placed|authori[sz]ed|done|ordered) by me",
-        r"unaut?hori[sz]ed", r"without my (?:permission|consent|knowledge|authori[sz]ation)",
+        r"unaut?hori[sz]ed", r"without my (?:permission|consent|knowledge|authori[sz]ation|agreement)",
+        r"utan (?:mitt|min) (?:medgivande|samtycke|tillstand|godkannande|lov|vetskap)",
+        r"ohne (?:mein\w*|unser\w*) (?:wissen|zustimmung|einverstandnis|einverstaendnis|erlaubnis|einwilligung)",
+        r"sans (?:mon|ma) (?:accord|consentement|autorisation|permission)",
+        r"zonder (?:mijn|onze) (?:toestemming|medeweten|goedkeuring)",
         r"never (?:even )?(?:heard of|shopped (?:there|at|with)|been to) (?:this|that|the|them|it)",
         r"je ne connais (?:meme )?pas (?:cette|la) boutique",
         # sv
@@ -284,7 +299,13 @@ DISPUTE: list = [
     ("Says an order never arrived", [
         r"(?:never|not|hasn'?t|has not|haven'?t|have not|didn'?t|did not|still not|still hasn'?t|yet to|not yet) (?:\w+ )?(?:arrived?|received?|recieved?|come|came|turned up|turn up|showed up|show up|been delivered|delivered|got it|get it|got them)",
         r"(?:tracking|it|the app|the courier|royal mail|dpd|ups|dhl|postnord|hermes|evri) (?:says|said|shows|showed|shows it as|says it was|said it was) (?:\w+ )?delivered",
-        r"(?:marked|shown|showing|listed) as delivered", r"nothing (?:has |have |ever )?(?:\w+ )?(?:arrived|come|came|turned up|been delivered)", r"(?:lost|stolen|missing) (?:in the post|in transit|parcel|package)",
+        r"(?:marked|shown|showing|listed) as delivered", r"(?:still )?no sign of (?:it|them|the|my|our|any)",
+        r"only (?:\w+ ){0,3}(?:arrived|came|turned up|was delivered|were delivered)", r"(?:items?|parts?|pieces?) (?:\w+ )?(?:missing|was missing|were missing)",
+        r"bara (?:\w+ ){0,3}(?:kom|har kommit|levererades)", r"(?:saknas|fattas) (?:\w+ ){0,3}(?:i paketet|i leveransen)",
+        r"nur (?:\w+ ){0,3}(?:angekommen|geliefert|gekommen)", r"(?:fehlt|fehlen) (?:\w+ ){0,3}(?:im paket|in der lieferung)",
+        r"(?:solo|solamente) (?:\w+ ){0,3}(?:llego|llegaron|recibi|entregaron)", r"(?:falta|faltan) (?:\w+ ){0,3}(?:en el paquete|en el pedido)",
+        r"(?:seulement|que) (?:\w+ ){0,3}(?:arrive\w*|recu\w*|livre\w*)", r"(?:il manque|manquant\w*)",
+        r"(?:maar|slechts|alleen) (?:\w+ ){0,3}(?:aangekomen|ontvangen|geleverd|bezorgd)", r"ontbreek\w*", r"nothing (?:has |have |ever )?(?:\w+ )?(?:arrived|come|came|turned up|been delivered)", r"(?:lost|stolen|missing) (?:in the post|in transit|parcel|package)",
         r"(?:parcel|package|order|delivery) (?:was |has been |is |got )?(?:lost|stolen|missing)", r"out for delivery for",
         r"(?:was|is) (?:supposed|meant|due) to (?:arrive|be delivered|come)|should have (?:arrived|come|been delivered)",
         r"(?:tracking|sparning\w*|sendungsverfolgung|seguimiento|suivi|track ?(?:&|and|n) ?trace) (?:\w+ ){0,4}(?:not|hasn'?t|has not|inte|nicht|no|pas|niet) (?:\w+ )?(?:updated|moved|changed|uppdaterats|uppdaterad|aktualisiert|actualizado|bouge|mis a jour|bijgewerkt)",
@@ -418,7 +439,7 @@ COMPLAINT_LEGAL: list = [
         r"advokat\w*", r"jurist\w*", r"stamma (?:er|foretaget|lumo|dem)", r"stamning", r"tingsratt\w*", r"domstol\w*",
         r"rattslig\w* (?:atgard\w*|steg|process)", r"juridisk\w* (?:hjalp|atgard\w*|steg|vag)", r"olagligt",
         # de
-        r"\w*anwalt\w*|\w*anwaltin\w*", r"rechtlich\w* (?:schritte|konsequenzen|wege)", r"vor gericht|gerichtlich\w*|amtsgericht|gerichtsverfahren",
+        r"\w*anwalt\w*|\w*anwaltin\w*", r"rechtsschutz\w*", r"legal (?:expenses|cover|insurance)", r"rechtlich\w* (?:schritte|konsequenzen|wege)", r"vor gericht|gerichtlich\w*|amtsgericht|gerichtsverfahren",
         r"\w*klage (?:einreichen|erheben)|verklag\w*", r"(?:zeige|zeig) (?:euch|sie|ihre firma|ihr unternehmen) an", r"illegal|rechtswidrig",
         # es
         r"abogad\w*", r"demandar\w*|demanda judicial|(?:os|les) (?:voy a )?demand\w*", r"juzgado\w*", r"tribunal\w*",
@@ -449,12 +470,16 @@ COMPLAINT_LEGAL: list = [
 ]
 
 # -- vulnerability -----------------------------------------------------------------------------
+# "died", "dog", "murió", "mort", "dood": a death only when it is a person's.
+_DIED_EXCLUDE = {"not_before": DEVICE + r"\W+(?:\w+\W+){0,2}$|\b(?:se me|se le|it|that|idea|plan|dream|hope)\W+$",
+                 "not_after": r"^\W+(?:on me\b|el (?:movil|telefono|portatil|ordenador)|la bateria|de (?:rire|faim|froid|envie|ganas|risa))"}
 VULNERABILITY: list = [
     ("Mentions a bereavement", [
         r"pas+ed away", r"passed on", r"passing of", r"death\w*", r"deceased", r"bereav\w*", r"funeral\w*", r"probate",
         r"executor\w*|executrix", r"(?:my|our|his|her) late (?:\w+ )?" + RELATIVE_EN, r"widow\w*",
         r"lost (?:my|our) " + RELATIVE_EN + r"\b(?! (?:card|phone|password|job))", r"\brip\b", r"estate of",
         r"(?:has|had|have|recently|who|just|suddenly|sadly|unexpectedly|since|when|after) died",
+        r"(?:was|were|got|been|being) killed", r"fatal (?:accident|crash|heart attack)", r"lost (?:his|her|their) li(?:fe|ves)",
         r"(?:gatt|gick|gar) bort", r"avled\w*|avlid\w*", r"dodsbo\w*", r"bouppteckning\w*", r"dodsfall\w*",
         r"dodsattest|dodsbevis", r"begravning\w*", r"ankling|anka\b", r"(?:har|hade) dott|ar dod\b",
         r"verstorben\w*|verstarb|gestorben|verschieden", r"todesfall|trauerfall|\btod\b|todes\w*", r"sterbeurkunde",
@@ -467,6 +492,13 @@ VULNERABILITY: list = [
         r"begrafenis|crematie|uitvaart", r"weduw\w*",
         r"grie(?:f|ving)", r"\bsorg\b|sorgen efter|sorgearbete", r"\btrauer\w*", r"\bduelo\b|de luto", r"\bdeuil\b|en deuil", r"\brouw\b|in de rouw",
     ]),
+    ("Mentions a bereavement", [
+        r"died", r"(?:is|are|was|'s|am|'m|were) dying\b(?! (?:to|for))",
+        RELATIVE_SV + r" (?:\w+ ){0,3}(?:dog|dott|ar dod|har dott|avled)", r"(?:ar|var) doende|haller pa att do",
+        r"murio|ha muerto|han muerto|se (?:esta|estaba) muriendo", r"(?:est|etait|sont) (?:mort|morte|morts)\b|\bmort (?:le|en|il|la|subitement)",
+        r"(?:is|zijn|was) (?:\w+ )?dood\b(?! moe)", r"(?:ligt|lag) op sterven",
+    ], _DIED_EXCLUDE),
+
     ("Mentions serious illness or hospital", [
         r"(?:in|into|out of|from|left|discharged from|admitted to) (?:the )?hospital", r"hospitali[sz]\w*", r"hospice",
         r"intensive care|\bicu\b|\ba&e\b", r"cancer", r"chemo\w*", r"radiotherapy", r"tumou?r", r"stroke",
@@ -502,7 +534,8 @@ VULNERABILITY: list = [
         r"beroerte|hartaanval|herseninfarct", r"geopereerd|operatie", r"(?:ernstig|erg|zwaar|chronisch|langdurig|ben|was|werd|word|zit|lag|ligt) (?:\w+ ){0,2}ziek\b",
         r"ziekte\w*", r"ziek (?:thuis|gemeld|geworden)", r"gehandicapt|beperking|\bblind\b|\bdoof\b|slechtziend|rolstoel",
         r"dementie|alzheimer", r"zwanger\w*", r"miskraam",
-    ]),
+    ], {"not_before": r"(?:work|works|working|worked|job|shifts?|nurse|doctor|volunteer\w*|jobbar|arbetar|arbeite\w*|trabaj\w*|travaill\w*|werk\w*)"
+                      r" (?:at|in|for|on|pa|vid|im|in einem|en|a|dans|bij) (?:the |a |an |el |un |une |l'|het |een |de )?$"}),
     ("Mentions mental-health distress", [
         r"suicid\w*", r"kill (?:myself|me)\b(?! (?:with|laughing))", r"end (?:it all|my life|things)", r"(?:take|taking) my (?:own )?life",
         r"(?:don'?t|do not|dont) want to (?:be here|live|go on|exist)", r"no (?:point|reason) (?:in )?(?:living|going on|carrying on)",
@@ -510,7 +543,7 @@ VULNERABILITY: list = [
         r"(?:nervous|mental|emotional) breakdown", r"having a breakdown", r"depress(?:ed|ion|ive)", r"anxiety",
         r"panic attack\w*", CANT + r" cope", r"not coping", r"in crisis", r"bipolar", r"\bptsd\b", r"psychiatr\w*",
         r"therapist|therapy|counsell\w*", r"samaritans", r"breaking point", r"falling apart", r"overwhelmed", r"burn(?:ed|t)?[- ]?out",
-        r"(?:i'?m|i am|im) (?:so |really )?(?:desperate|terrified)",
+        r"(?:i'?m|i am|im) (?:so |really )?(?:desperate|terrified)", r"(?:bad|dark) place(?: mentally)?", r"manic|mania|psychos[ie]s|psychotic",
         # sv
         r"sjalvmord\w*", r"ta (?:mitt|livet av mig)|ta livet av", r"vill inte leva", r"orkar inte (?:mer|langre|leva|med nagonting|med nagot)",
         r"psykisk\w*", r"mar (?:sa |jatte|valdigt |otroligt |fruktansvart )?(?:daligt|skit|uselt)", r"depression|deprimerad",
@@ -556,7 +589,8 @@ VULNERABILITY: list = [
         # fr
         r"violences? (?:conjugal\w*|domestique\w*)", r"(?:conjoint|mari|compagnon) violent", r"maltrait\w*", r"battue?\b",
         r"foyer d'?accueil|centre d'?hebergement", r"ordonnance de protection", r"(?:m'a|me) (?:force\w*|oblige\w*) a",
-        r"peur de (?:lui|elle|mon|ma)\b", r"sous emprise|son emprise", r"harcel\w*",
+        r"peur de (?:lui|elle|mon|ma)\b", r"sous emprise|son emprise", r"harcel\w*", r"me menac\w*|m'?a menace\w*|menaces",
+        r"heberge\w* (?:dans|en) (?:un )?foyer|foyer pour femmes",
         # nl
         r"huiselijk geweld", r"mishandel\w*", r"blijf-van-mijn-lijfhuis|vrouwenopvang", r"contactverbod|straatverbod",
         r"(?:dwong|gedwongen|dwingt) (?:me|mij)", r"bang voor (?:hem|haar|mijn)", r"bedreig\w*", r"financieel misbruik",
@@ -587,16 +621,6 @@ VULNERABILITY: list = [
         r"snapt (?:de app|het) niet|begrijpt (?:de app|het) niet",
     ]),
 ]
-# "died", "dog", "murió", "mort", "dood": a death only when it is a person's.
-_DIED_EXCLUDE = {"not_before": DEVICE + r"\W+(?:\w+\W+){0,2}$|\b(?:se me|se le|it|that|idea|plan|dream|hope)\W+$",
-                 "not_after": r"^\W+(?:on me\b|el (?:movil|telefono|portatil|ordenador)|la bateria|de (?:rire|faim|froid|envie|ganas|risa))"}
-VULNERABILITY.insert(1, ("Mentions a bereavement", [
-    r"died", r"(?:is|are|was|'s|am|'m|were) dying\b(?! (?:to|for))",
-    RELATIVE_SV + r" (?:\w+ ){0,3}(?:dog|dott|ar dod|har dott|avled)", r"(?:ar|var) doende|haller pa att do",
-    r"murio|ha muerto|han muerto|se (?:esta|estaba) muriendo", r"(?:est|etait|sont) (?:mort|morte|morts)\b|\bmort (?:le|en|il|la|subitement)",
-    r"(?:is|zijn|was) (?:\w+ )?dood\b(?! moe)", r"(?:ligt|lag) op sterven",
-], _DIED_EXCLUDE))
-
 KINDS_RULES: dict[str, list] = {
     "vulnerability": VULNERABILITY,
     "financial_hardship": FINANCIAL_HARDSHIP,
@@ -607,7 +631,7 @@ KINDS_RULES: dict[str, list] = {
 
 # -- repeat contact ----------------------------------------------------------------------------
 _ORDINAL_EN = r"(?:second|third|fourth|fifth|sixth|seventh|tenth|2nd|3rd|4th|5th|6th|nth|umpteenth|hundredth|millionth)"
-_TIMES = r"(?:\d+|two|three|four|five|six|seven|ten|several|multiple|many|numerous|countless|so many|a few|a couple of)"
+_TIMES = r"(?:\d{1,4}|two|three|four|five|six|seven|ten|several|multiple|many|numerous|countless|so many|a few|a couple of)"
 _CONTACT_EN = (r"(?:contacted|written|wrote|emailed|e-mailed|called|rung|rang|phoned|messaged|chased|asked|explained|told|"
                r"reached out|sent|chatted|been in touch|gotten in touch|got in touch)")
 REPEAT_CONTACT: list = [
@@ -619,33 +643,33 @@ REPEAT_CONTACT: list = [
         r"follow(?:ing)?[- ]?up (?:on|about|regarding) my (?:previous |last |earlier |original |first )?(?:email|e-mail|message|ticket|case|request|complaint|query|chat|call|letter|enquiry)",
         r"my (?:previous|last|earlier|original|first) (?:email|e-mail|message|ticket|case|request|query|complaint|enquiry|chat)",
         r"as i (?:said|mentioned|explained|wrote|stated) (?:before|previously|earlier|already|in my|last)",
-        r"i (?:wrote|emailed|e-mailed|contacted|called|rang|messaged) (?:to )?(?:you )?(?:guys )?(?:last (?:week|month|time)|yesterday|before|earlier|a (?:week|month|few days) ago|\d+ days ago|twice|already|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))",
+        r"i (?:wrote|emailed|e-mailed|contacted|called|rang|messaged) (?:to )?(?:you )?(?:guys )?(?:last (?:week|month|time)|yesterday|before|earlier|a (?:week|month|few days) ago|\d{1,4} days ago|twice|already|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))",
         r"every time i (?:call|write|contact|chat|ring|email|message)", r"writing (?:to you )?again", r"chasing (?:this|again|up)",
         # sv
-        r"(?:andra|tredje|fjarde|femte|sjatte|tionde|\d+:e) gangen (?:jag|som|vi|nu)",
-        r"(?:skrivit|mejlat|mailat|ringt|kontaktat|fragat|chattat|hort av mig|forklarat) (?:\w+ ){0,4}(?:\d+|tva|tre|fyra|fem|flera|manga|massor av|x) ganger",
+        r"(?:andra|tredje|fjarde|femte|sjatte|tionde|\d{1,4}:e) gangen (?:jag|som|vi|nu)",
+        r"(?:skrivit|mejlat|mailat|ringt|kontaktat|fragat|chattat|hort av mig|forklarat) (?:\w+ ){0,4}(?:\d{1,4}|tva|tre|fyra|fem|flera|manga|massor av|x) ganger",
         r"har redan (?:\w+ )?(?:skrivit|mejlat|mailat|ringt|kontaktat|fragat|forklarat|skickat)",
         r"hur manga ganger (?:ska|maste|har)", r"mitt (?:forra|tidigare|forsta|senaste) (?:mejl|mail|meddelande|arende)",
         r"som jag (?:skrev|sa|namnde|forklarade) (?:tidigare|forut|innan|senast)",
         # de
-        r"zum (?:zweiten|dritten|vierten|funften|fuenften|x-ten|zigsten|wiederholten|\d+\.?) mal",
-        r"(?:\w+mal|\d+ ?(?:x|mal)|mehrfach|mehrmals|zigmal|oft) (?:\w+ ){0,3}(?:geschrieben|angerufen|kontaktiert|gemeldet|nachgefragt|gemailt|gefragt|erklart|geschickt)",
+        r"zum (?:zweiten|dritten|vierten|funften|fuenften|x-ten|zigsten|wiederholten|\d{1,4}\.?) mal",
+        r"(?:(?:zwei|drei|vier|funf|fuenf|sechs|zehn|zig|\d{1,4}) ?(?:x|mal)|zweimal|dreimal|viermal|funfmal|fuenfmal|zehnmal|mehrfach|mehrmals|zigmal|oft) (?:\w+ ){0,3}(?:geschrieben|angerufen|kontaktiert|gemeldet|nachgefragt|gemailt|gefragt|erklart|geschickt)",
         r"(?:bereits|schon) (?:\w+ ){0,3}(?:geschrieben|angerufen|kontaktiert|gemeldet|nachgefragt|gemailt|erklart|geschickt)",
         r"wie oft (?:noch|muss|soll)", r"meine (?:letzte|vorherige|fruhere|frueheren|erste) (?:e-mail|mail|nachricht|anfrage)",
         r"wie (?:schon|bereits) (?:geschrieben|erwahnt|gesagt|erklart)",
         # es
-        r"(?:segunda|tercera|cuarta|quinta|sexta|enesima|\d+a) vez", r"(?:escrito|llamado|contactado|reclamado|preguntado|escribo|llamo) (?:\w+ ){0,4}(?:\d+|dos|tres|cuatro|cinco|varias|muchas|mil) veces",
-        r"(?:\d+|dos|tres|cuatro|cinco|varias|muchas|mil) veces (?:ya )?(?:os |les |le )?(?:he )?(?:escrito|llamado|contactado|reclamado|preguntado)",
+        r"(?:segunda|tercera|cuarta|quinta|sexta|enesima|\d{1,4}a) vez", r"(?:escrito|llamado|contactado|reclamado|preguntado|escribo|llamo) (?:\w+ ){0,4}(?:\d{1,4}|dos|tres|cuatro|cinco|varias|muchas|mil) veces",
+        r"(?:\d{1,4}|dos|tres|cuatro|cinco|varias|muchas|mil) veces (?:ya )?(?:os |les |le )?(?:he )?(?:escrito|llamado|contactado|reclamado|preguntado)",
         r"ya (?:os |les |le |te )?(?:he )?(?:escrito|llamado|contactado|escribi|llame|reclame|explique)", r"cuantas veces (?:tengo|hay)",
         r"mi (?:anterior|ultimo|primer) (?:correo|mensaje|email|e-mail)", r"como (?:ya )?(?:dije|comente|explique|os dije) (?:antes|anteriormente)",
         # fr
-        r"(?:deuxieme|troisieme|quatrieme|cinquieme|enieme|nieme|\d+e|\d+eme) fois", r"(?:contacte|ecrit|appele|relance|demande|explique) (?:\w+ ){0,4}(?:\d+|deux|trois|quatre|cinq|plusieurs|maintes|mille) fois",
-        r"(?:\d+|deux|trois|quatre|cinq|plusieurs|maintes) fois (?:que )?(?:je )?(?:vous )?(?:ai )?(?:contacte|ecrit|appele|relance)",
+        r"(?:deuxieme|troisieme|quatrieme|cinquieme|enieme|nieme|\d{1,4}e|\d{1,4}eme) fois", r"(?:contacte|ecrit|appele|relance|demande|explique) (?:\w+ ){0,4}(?:\d{1,4}|deux|trois|quatre|cinq|plusieurs|maintes|mille) fois",
+        r"(?:\d{1,4}|deux|trois|quatre|cinq|plusieurs|maintes) fois (?:que )?(?:je )?(?:vous )?(?:ai )?(?:contacte|ecrit|appele|relance)",
         r"(?:deja|a plusieurs reprises) (?:\w+ )?(?:ecrit|contacte|appele|relance|envoye|explique)", r"je (?:vous )?relance",
         r"combien de fois", r"mon (?:precedent|dernier|premier) (?:mail|message|courriel|e-mail)",
         r"comme (?:je l'?ai |deja )?(?:dit|indique|explique|ecrit) (?:precedemment|auparavant|plus haut)",
         # nl
-        r"(?:tweede|derde|vierde|vijfde|zesde|zoveelste|\d+e) keer", r"(?:\d+|twee|drie|vier|vijf|meerdere|meermaals|vaak|zo vaak) (?:keer|maal) (?:\w+ ){0,3}(?:gemaild|gebeld|geschreven|contact|gevraagd|gestuurd|gechat|uitgelegd)",
+        r"(?:tweede|derde|vierde|vijfde|zesde|zoveelste|\d{1,4}e) keer", r"(?:\d{1,4}|twee|drie|vier|vijf|meerdere|meermaals|vaak|zo vaak) (?:keer|maal) (?:\w+ ){0,3}(?:gemaild|gebeld|geschreven|contact|gevraagd|gestuurd|gechat|uitgelegd)",
         r"(?:al|reeds) (?:\w+ ){0,3}(?:eerder|eens|vaker|meerdere keren|twee keer|drie keer) (?:\w+ )?(?:gemaild|gebeld|geschreven|contact|gevraagd|gestuurd)",
         r"hoe vaak (?:moet|nog)", r"mijn (?:vorige|eerdere|laatste|eerste) (?:mail|e-mail|bericht|vraag)",
         r"zoals ik (?:al )?(?:eerder )?(?:schreef|zei|aangaf|uitlegde)",
@@ -675,7 +699,7 @@ REPEAT_CONTACT: list = [
     ]),
     ("Chases an earlier message", [
         r"sorry (?:to|for) (?:chase|chasing|nag|nagging|bother(?:ing)? you again)", r"chasing (?:this|up|again|my)",
-        r"(?:been|it'?s been|that'?s) (?:a|one|two|three|\d+|several|a few|over a) (?:day|days|week|weeks|month)s? (?:now )?(?:and|with|without) (?:still )?(?:no|not|an?) (?:\w+ )?(?:answer|reply|response|word)",
+        r"(?:been|it'?s been|that'?s) (?:a|one|two|three|\d{1,4}|several|a few|over a) (?:day|days|week|weeks|month)s? (?:now )?(?:and|with|without) (?:still )?(?:no|not|an?) (?:\w+ )?(?:answer|reply|response|word)",
         r"(?:forlat|ursakta) att jag (?:tjatar|stor igen)", r"(?:gatt|har gatt) (?:ett|en|\w+) (?:dygn|dag|dagar|vecka|veckor) utan (?:\w+ )?svar",
         r"(?:dass|wenn) ich nachhake|(?:seit|nach) (?:einem|einer|\w+) (?:tag|tagen|woche|wochen) (?:\w+ )?(?:keine|ohne) (?:\w+ )?antwort",
         r"(?:perdon|perdona\w*|disculpa\w*|siento) (?:por |de )?insistir|vuelvo a escribir\w*",
@@ -688,13 +712,23 @@ REPEAT_CONTACT: list = [
 
 # -- a small stand-in for the prompt-injection scanner ----------------------------------------
 INJECTION_FALLBACK: list = [
+    # always checked, on top of agent_assist.assist.injection when it is there: the classic phrasings
     ("Tries to override the assistant's instructions", [
-        r"(?:ignore|disregard|forget|override) (?:all |any |the |your |my )?(?:previous|prior|above|earlier|system|your|all)? ?(?:instructions?|prompts?|rules)",
-        r"you are now (?:in )?(?:an? )?(?:admin|developer|dan|unrestricted|jailbreak)", r"(?:developer|admin|god|jailbreak) mode",
-        r"^\s*(?:system|assistant)\s*:", r"<\|?(?:system|im_start|assistant)\|?>",
-        r"ignorera (?:alla )?(?:tidigare|dina) instruktioner", r"ignorier\w* (?:alle )?(?:vorherigen|bisherigen|deine) anweisungen",
-        r"(?:ignora|olvida) (?:todas )?(?:las |tus )?instrucciones", r"(?:ignore|oublie)\w* (?:toutes )?(?:les |tes |vos )?instructions",
-        r"negeer (?:alle )?(?:vorige|eerdere|je) instructies",
+        r"(?:ignore|disregard|forget|override|bypass) (?:\w+ ){0,3}(?:instructions?|prompts?|guidelines|system prompt|programming)",
+        r"(?:ignore|disregard|forget|override|bypass) (?:\w+ ){0,2}(?:rules|polic(?:y|ies))(?! (?:about|on|for) (?:the )?(?:returns?|refunds?|delivery))",
+        r"ignorera (?:\w+ ){0,3}(?:instruktioner\w*|regler\w*)", r"glom (?:\w+ ){0,3}(?:instruktioner\w*|regler\w*)",
+        r"(?:ignorier\w*|vergiss|vergessen sie) (?:\w+ ){0,3}(?:anweisungen|instruktionen|regeln|vorgaben)",
+        r"(?:ignora\w*|olvida\w*) (?:\w+ ){0,3}(?:instrucciones|reglas|indicaciones)",
+        r"(?:ignore\w*|oublie\w*) (?:\w+ ){0,3}(?:instructions|consignes|regles)",
+        r"(?:negeer|vergeet) (?:\w+ ){0,3}(?:instructies|regels|opdrachten)",
+    ]),
+    ("Tries to switch the assistant into another mode", [
+        r"you are now (?:in )?(?:an? )?(?:admin|developer|dan|unrestricted|jailbr\w*|god|root|system)",
+        r"(?:developer|admin|god|jailbreak|debug|sudo) mode", r"(?:entwickler|admin)-?modus", r"modo (?:desarrollador|administrador|dios)",
+        r"mode (?:developpeur|administrateur|dieu)", r"(?:ontwikkelaars|beheerders)modus", r"(?:utvecklar|admin)lage",
+    ]),
+    ("Writes as the system or the assistant", [
+        r"^\s*(?:system|assistant)\s*:", r"<\|?(?:system|im_start|assistant)\|?>", r"\[/?(?:inst|system)\]",
     ]),
 ]
 
@@ -719,6 +753,7 @@ en het de een van voor op met mijn je jullie niet is vraag hulp hallo bedankt be
 ANGER: list = [
     (2.0, [
         r"fuck\w*|f\*+k\w*|f\*\*\*\w*|wtf|\bffs\b|shit\w*|bullshit|bloody|the hell|as hell|piss(?:ed)? off|pissed|crap\b|damn\w*",
+        r"(?:est|c'?est|quelle) (?:une )?honte|(?:es|que) una verguenza|(?:ar|ni ar) (?:en )?(?:skandal|skam)|(?:ist|sind) (?:eine|ne) schande|(?:is|zijn) (?:een )?schande",
         r"scammers|thieves|crooks|cowboys|clowns|idiots|morons|incompetent\w*|disgrace\w*|disgust\w*|furious|livid|fuming",
         r"jav(?:la|lar|el|ligt)|\bfan\b|helvete\w*|skit\w*|idioter|tjuvar|bedragare|skandal\w*|forbannad|rasande",
         r"schei(?:ss|ß)\w*|verdammt\w*|sauladen|saftladen|drecksladen|idioten|betruger|frechheit|unverschamt\w*|stinksauer|verarsch\w*|zum kotzen",
@@ -777,6 +812,6 @@ NEGATORS = (r"(?:not|no|never|isn'?t|wasn'?t|aren'?t|don'?t|doesn'?t|didn'?t|int
 ACRONYMS = frozenset("""
 ID PIN OTP SMS PDF VAT GDPR FCA FOS ARN KYC BNPL UK US EU USA GBP EUR USD SEK NOK DKK CHF IBAN BIC CCJ IVA OK ATM
 ICO BBB CFPB FAQ URL IOS APP TV PC ASAP AM PM NB PS DHL DPD UPS GLS PIN BANKID NU MVH BKR WW AOW KIFID AFM ACM DNB
-CNIL ACPR DGCCRF UFC RSA CAF AEPD OCU OMIC FACUA ASNEF ERTE UCI AVC ICU IT LP XL XXL XS MWST USt BAFIN SCHUFA
+CNIL ACPR DGCCRF UFC RSA CAF AEPD OCU OMIC FACUA ASNEF ERTE UCI AVC ICU IT LP XL XXL XS MWST UST BAFIN SCHUFA
 TAN AG GMBH SA SL SAS BV AB LTD PLC MB GB
 """.split())

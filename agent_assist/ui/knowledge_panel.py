@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QPalette, QTextDocument
+from PySide6.QtGui import QFontMetrics, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -64,41 +64,53 @@ class HitListModel(QAbstractListModel):
 
 
 class HtmlDelegate(QStyledItemDelegate):
-    """Paints an item's ``HTML_ROLE`` text (bold matches) instead of plain text."""
+    """Paints an item's ``HTML_ROLE`` text (bold matches) instead of plain text.
 
-    def _doc(self, option: QStyleOptionViewItem, index: QModelIndex) -> QTextDocument:
-        doc = QTextDocument()
-        doc.setDefaultFont(option.font)
-        doc.setHtml(index.data(HTML_ROLE) or "")
-        doc.setTextWidth(max(option.rect.width(), 150))
+    Every row has the same height (a title line and three snippet lines), so the view
+    never lays out documents just to measure them; laid-out documents are cached per
+    row text and width, so scrolling and repaints reuse them.
+    """
+
+    LINES = 4
+    CACHE = 256
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._docs: dict[tuple[str, int, str], QTextDocument] = {}
+
+    def _doc(self, html_text: str, width: int, font, color: str) -> QTextDocument:
+        key = (html_text, width, color)
+        doc = self._docs.get(key)
+        if doc is None:
+            if len(self._docs) >= self.CACHE:
+                self._docs.clear()
+            doc = QTextDocument()
+            doc.setDefaultFont(font)
+            doc.setDefaultStyleSheet(f"body {{ color: {color}; }}")
+            doc.setHtml(html_text)
+            doc.setTextWidth(width)
+            self._docs[key] = doc
         return doc
 
     def paint(self, painter, option, index) -> None:
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
-        doc = self._doc(opt, index)
         opt.text = ""
         style = opt.widget.style() if opt.widget else None
         if style:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        role = QPalette.ColorRole.HighlightedText if opt.state & QStyle.StateFlag.State_Selected else QPalette.ColorRole.Text
+        doc = self._doc(index.data(HTML_ROLE) or "", max(opt.rect.width(), 150), opt.font,
+                        opt.palette.color(role).name())
         painter.save()
         painter.translate(opt.rect.topLeft())
-        if opt.state & QStyle.StateFlag.State_Selected:
-            color = opt.palette.color(QPalette.ColorRole.HighlightedText)
-        else:
-            color = opt.palette.color(QPalette.ColorRole.Text)
-        doc.setDefaultStyleSheet(f"body {{ color: {color.name()}; }}")
-        doc.setHtml(index.data(HTML_ROLE) or "")
+        painter.setClipRect(0, 0, opt.rect.width(), opt.rect.height())
         doc.drawContents(painter, QRectF(0, 0, opt.rect.width(), opt.rect.height()))
         painter.restore()
 
     def sizeHint(self, option, index) -> QSize:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        width = opt.widget.viewport().width() if opt.widget else 300
-        opt.rect.setWidth(width)
-        doc = self._doc(opt, index)
-        return QSize(width, int(doc.size().height()) + 4)
+        width = option.widget.viewport().width() if option.widget else 300
+        return QSize(width, QFontMetrics(option.font).lineSpacing() * self.LINES + 8)
 
 
 class KnowledgePanel(QWidget):
@@ -135,7 +147,7 @@ class KnowledgePanel(QWidget):
         self.results.setModel(self.model)
         self.results.setItemDelegate(HtmlDelegate(self.results))
         self.results.setWordWrap(True)
-        self.results.setUniformItemSizes(False)
+        self.results.setUniformItemSizes(True)
         self.results.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.viewer = SafeTextBrowser()
         self.viewer.setObjectName("kbViewer")
