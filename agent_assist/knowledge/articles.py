@@ -44,23 +44,26 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(f"{title}\x00{body}".encode()).hexdigest()
 
 
+def article_row(a: Mapping[str, Any], now: str) -> dict[str, Any]:
+    """The ``articles`` row for a plain article mapping (key, title, body, section, locale, ...)."""
+    title, body = a["title"].strip(), a["body"].strip()
+    return {
+        "key": a.get("key"),
+        "title": title,
+        "body": body,
+        "section": a.get("section"),
+        "locale": a.get("locale"),
+        "source": a.get("source"),
+        "url": a.get("url"),
+        "content_hash": content_hash(title, body),
+        "updated_at": a.get("updated_at") or now,
+    }
+
+
 def add_articles(store: Store, articles: Iterable[Mapping[str, Any]], *, actor: str = "system") -> int:
     """Insert articles in one transaction; returns how many were added."""
     now = now_iso()
-    rows = [
-        {
-            "key": a.get("key"),
-            "title": a["title"].strip(),
-            "body": a["body"].strip(),
-            "section": a.get("section"),
-            "locale": a.get("locale"),
-            "source": a.get("source"),
-            "url": a.get("url"),
-            "content_hash": content_hash(a["title"], a["body"]),
-            "updated_at": a.get("updated_at") or now,
-        }
-        for a in articles
-    ]
+    rows = [article_row(a, now) for a in articles]
     with store.transaction() as db:
         db["articles"].insert_all(rows, batch_size=500)
         audit.record(db, actor=actor, action="kb.articles_added", count=len(rows))

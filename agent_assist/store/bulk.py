@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from agent_assist.knowledge.articles import content_hash
+from agent_assist.knowledge.articles import article_row
 from agent_assist.sanitize import sanitize_html
 from agent_assist.store import audit
 from agent_assist.store.database import Store
@@ -80,20 +80,7 @@ def import_dataset(store: Store, data: Mapping[str, Any], *, actor: str = "syste
         db["tickets"].insert_all(ticket_rows, batch_size=BATCH)
         db["messages"].insert_all(message_rows, batch_size=BATCH)
 
-        article_rows = [
-            {
-                "key": a.get("key"),
-                "title": a["title"],
-                "body": a["body"],
-                "section": a.get("section"),
-                "locale": a.get("locale"),
-                "source": a.get("source"),
-                "url": a.get("url"),
-                "content_hash": content_hash(a["title"], a["body"]),
-                "updated_at": a.get("updated_at") or now,
-            }
-            for a in data.get("articles", ())
-        ]
+        article_rows = [article_row(a, now) for a in data.get("articles", ())]
         db["articles"].insert_all(article_rows, batch_size=BATCH)
         counts = {"customers": len(customer_rows), "tickets": len(ticket_rows),
                   "messages": len(message_rows), "articles": len(article_rows)}
