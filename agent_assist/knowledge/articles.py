@@ -64,7 +64,7 @@ def add_articles(store: Store, articles: Iterable[Mapping[str, Any]], *, actor: 
     """Insert articles in one transaction; returns how many were added."""
     now = now_iso()
     rows = [article_row(a, now) for a in articles]
-    with store.transaction() as db:
+    with store.transaction() as db, store.page_cache(min(256 * 1024, max(2000, len(rows) * 8))):
         db["articles"].insert_all(rows, batch_size=500)
         audit.record(db, actor=actor, action="kb.articles_added", count=len(rows))
     return len(rows)

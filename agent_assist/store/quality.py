@@ -15,12 +15,12 @@ filled lazily by :func:`update_cache` (the drafts themselves are never touched):
     ``draft.suggested`` row was written — to the send.
 ``escalated``
     the reply went past a supervisor or the ticket was escalated: the ticket carries
-    the tag (or flag) ``escalated``, or the draft was submitted for approval
-    (``drafts.requested_by`` set, when that column exists), or a supervisor returned
-    it with a comment (:mod:`agent_assist.store.review`).
+    the tag (or flag) ``escalated``, or its writer asked a supervisor to approve it
+    (four eyes: ``drafts.requested_by`` is set, ``draft.approval_requested`` in the
+    audit), or a supervisor returned it with a comment (:mod:`agent_assist.store.review`).
 ``agent``
-    who worked the reply: the person who asked a supervisor to approve it, else the
-    person who approved it, else the ticket's assignee.
+    who worked the reply: the writer who asked a supervisor to approve it
+    (``requested_by``), else the person who approved it, else the ticket's assignee.
 ``topic``, ``language``
     the ticket's, as they were when the row was cached.
 
@@ -32,15 +32,18 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from agent_assist.store.database import Store
 from agent_assist.timefmt import to_iso, utcnow
+
+if TYPE_CHECKING:  # no import of the store at run time: store.migrations can import this module's migrate
+    from agent_assist.store.database import Store
 
 GROUP_COLUMNS = ("agent", "topic", "language")
 PERIODS = (7, 28, 90, 365)
@@ -52,21 +55,27 @@ FILL_BATCH = 2000
 # -- schema ----------------------------------------------------------------------------------
 def migrate(db: sqlite_utils.Database) -> None:
     """The per-sent-draft cache behind the quality dashboard (append to ``MIGRATIONS``)."""
+    # clustered by send time (WITHOUT ROWID, sent_at first): a period is one sequential range scan
     db.execute(
         "CREATE TABLE draft_quality ("
-        " draft_id INTEGER PRIMARY KEY REFERENCES drafts (id),"
-        " ticket_id INTEGER NOT NULL,"
         " sent_at TEXT NOT NULL,"
+        " day TEXT NOT NULL,"  # the UTC date of sent_at
+        " draft_id INTEGER NOT NULL REFERENCES drafts (id),"
+        " ticket_id INTEGER NOT NULL,"
         " agent TEXT NOT NULL,"
         " topic TEXT,"
         " language TEXT,"
         " sent_as_is INTEGER NOT NULL,"
         " distance REAL NOT NULL,"
         " seconds_to_send REAL,"
-        " escalated INTEGER NOT NULL)"
+        " escalated INTEGER NOT NULL,"
+        " PRIMARY KEY (sent_at, draft_id)) WITHOUT ROWID"
     )
-    db.execute("CREATE INDEX idx_draft_quality_sent_at ON draft_quality (sent_at)")
+    db.execute("CREATE UNIQUE INDEX idx_draft_quality_draft ON draft_quality (draft_id)")
     db.execute("CREATE INDEX idx_draft_quality_agent ON draft_quality (agent, sent_at)")
+    # covers the dashboard's query: grouped by day and agent it streams in index order, no sort
+    db.execute("CREATE INDEX idx_draft_quality_day ON draft_quality (day, agent, language, topic, sent_at, "
+               "sent_as_is, distance, seconds_to_send, escalated)")
     # the sent drafts, newest first for the review list, and cheap to count against the cache
     db.execute("CREATE INDEX idx_drafts_sent ON drafts (updated_at) WHERE state = 'sent'")
 
@@ -148,28 +157,20 @@ def normalised_distance(original: str | None, sent: str | None) -> float:
 
 
 # -- filling the cache -------------------------------------------------------------------------
-def _columns(db: sqlite_utils.Database, table: str) -> set[str]:
-    return {r[1] for r in db.conn.execute(f"PRAGMA table_info({table})")}
-
-
 def _has_table(db: sqlite_utils.Database, name: str) -> bool:
     return db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
         is not None
 
 
 def _fill_sql(db: sqlite_utils.Database) -> str:
-    drafts_cols = _columns(db, "drafts")
-    ticket_cols = _columns(db, "tickets")
-    escalated = ["EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.tags) THEN t.tags ELSE '[]' END) "
-                 "WHERE value = 'escalated')"]
-    if "flags" in ticket_cols:
-        escalated.append("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.flags) THEN t.flags ELSE '[]' END) "
-                         "WHERE value = 'escalated')")
-    agent = ["d.approved_by", "t.assignee"]
-    if "requested_by" in drafts_cols:
-        escalated.append("d.requested_by IS NOT NULL")
-        agent.insert(0, "d.requested_by")
-    if _has_table(db, "review_comments"):
+    escalated = [
+        "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.tags) THEN t.tags ELSE '[]' END) "
+        "WHERE value = 'escalated')",
+        "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.flags) THEN t.flags ELSE '[]' END) "
+        "WHERE value = 'escalated')",
+        "d.requested_by IS NOT NULL",  # set when the writer asked a supervisor (drafts.approve, four eyes)
+    ]
+    if _has_table(db, "review_comments"):  # review.migrate: returned with a comment
         escalated.append("EXISTS (SELECT 1 FROM review_comments r WHERE r.draft_id = d.id)")
     started = (
         "(SELECT MIN(p.created_at) FROM drafts p WHERE p.ticket_id = d.ticket_id AND p.id <= d.id AND p.id > "
@@ -177,10 +178,10 @@ def _fill_sql(db: sqlite_utils.Database) -> str:
         "AND s.id < d.id), 0))"
     )
     return (
-        "INSERT OR IGNORE INTO draft_quality (draft_id, ticket_id, sent_at, agent, topic, language, sent_as_is, "
-        "distance, seconds_to_send, escalated) "
-        "SELECT d.id, d.ticket_id, d.updated_at, "
-        f"COALESCE({', '.join(f'NULLIF({a}, {chr(39)}{chr(39)})' for a in agent)}, '(unknown)'), "
+        "INSERT OR IGNORE INTO draft_quality (draft_id, ticket_id, sent_at, day, agent, topic, language, "
+        "sent_as_is, distance, seconds_to_send, escalated) "
+        "SELECT d.id, d.ticket_id, d.updated_at, substr(d.updated_at, 1, 10), "
+        "COALESCE(NULLIF(d.requested_by, ''), NULLIF(d.approved_by, ''), NULLIF(t.assignee, ''), '(unknown)'), "
         "t.topic, t.language, "
         "d.original_body IS NOT NULL AND d.body = d.original_body, "
         "CASE WHEN d.original_body IS NOT NULL AND d.body = d.original_body THEN 0.0 "
@@ -272,8 +273,9 @@ class Scope:
     topic: str | None = None
 
     def where(self) -> tuple[str, list[object]]:
-        clauses = ["sent_at >= ?", "sent_at < ?"]
-        params: list[object] = [self.since, self.until]
+        # the day bounds let SQLite walk the covering day index; sent_at makes the bounds exact
+        clauses = ["day >= ?", "day <= ?", "sent_at >= ?", "sent_at < ?"]
+        params: list[object] = [self.since[:10], self.until[:10], self.since, self.until]
         for col in GROUP_COLUMNS:
             value = getattr(self, col)
             if value is not None:
@@ -331,7 +333,7 @@ def daily(db: sqlite_utils.Database, scope: Scope, *, by_agent: bool = False) ->
     where, params = scope.where()
     extra = ", agent" if by_agent else ""
     rows = db.conn.execute(
-        f"SELECT {_SUMS}, substr(sent_at, 1, 10) AS day{extra} FROM draft_quality{where} "
+        f"SELECT {_SUMS}, day{extra} FROM draft_quality{where} "
         f"GROUP BY day{extra} ORDER BY day{extra}", params
     ).fetchall()
     if by_agent:
@@ -340,7 +342,11 @@ def daily(db: sqlite_utils.Database, scope: Scope, *, by_agent: bool = False) ->
 
 
 def agents(db: sqlite_utils.Database) -> list[str]:
-    return [r[0] for r in db.conn.execute("SELECT DISTINCT agent FROM draft_quality ORDER BY agent")]
+    """Everyone with a sent reply, by name (a skip-scan of the agent index: one probe per agent)."""
+    return [r[0] for r in db.conn.execute(
+        "WITH RECURSIVE a(name) AS (SELECT MIN(agent) FROM draft_quality UNION ALL "
+        "SELECT (SELECT MIN(agent) FROM draft_quality WHERE agent > a.name) FROM a WHERE a.name IS NOT NULL) "
+        "SELECT name FROM a WHERE name IS NOT NULL")]
 
 
 def languages(db: sqlite_utils.Database) -> list[str]:
@@ -403,17 +409,54 @@ class Dashboard:
     languages: list[str] = field(default_factory=list)
 
 
+def _cells(db: sqlite_utils.Database, scope: Scope, cols: Sequence[str]) -> list[QualityRow]:
+    """One row per day and combination of ``cols``: both the series and the table roll up from these."""
+    where, params = scope.where()
+    keys = "".join(f", {c}" for c in cols)
+    rows = db.conn.execute(
+        f"SELECT {_SUMS}, day{keys} FROM draft_quality{where} GROUP BY day{keys}", params
+    ).fetchall()
+    return [QualityRow(*r[:6], day=r[6], **dict(zip(cols, r[7:], strict=True))) for r in rows]
+
+
+def _roll_up(rows: Iterable[QualityRow], key: Callable[[QualityRow], tuple]) -> dict[tuple, QualityRow]:
+    sums: dict[tuple, list[float]] = {}
+    for r in rows:
+        acc = sums.setdefault(key(r), [0, 0, 0.0, 0.0, 0, 0])
+        acc[0] += r.sent
+        acc[1] += r.sent_as_is
+        acc[2] += r.distance_sum
+        acc[3] += r.seconds_sum
+        acc[4] += r.timed
+        acc[5] += r.escalated
+    return {k: QualityRow(int(a[0]), int(a[1]), a[2], a[3], int(a[4]), int(a[5])) for k, a in sums.items()}
+
+
+def _null_first(values: tuple) -> tuple:
+    return tuple((v is not None, v if v is not None else "") for v in values)
+
+
 def dashboard(db: sqlite_utils.Database, *, now: datetime | str | None = None, days: int = 28,
               agent: str | None = None, language: str | None = None, group_by: Sequence[str] = ("agent",),
               margin: float = 0.10) -> Dashboard:
-    """What the dashboard draws, in one call (run :func:`update_cache` first)."""
+    """What the dashboard draws, in one call (run :func:`update_cache` first).
+
+    One range scan grouped by day and ``group_by`` gives both the daily series and
+    the table (rolled up here), the same figures :func:`daily` and :func:`by_group` return.
+    """
+    cols = tuple(group_by)
+    if not cols or any(c not in GROUP_COLUMNS for c in cols) or len(set(cols)) != len(cols):
+        raise ValueError(f"group by one or more of {', '.join(GROUP_COLUMNS)}")
     now_dt = _as_datetime(now)
     scope = period(now_dt, days, agent=agent, language=language)
-    series = daily(db, scope)
-    t = QualityRow(sum(r.sent for r in series), sum(r.sent_as_is for r in series),
-                   sum(r.distance_sum for r in series), sum(r.seconds_sum for r in series),
-                   sum(r.timed for r in series), sum(r.escalated for r in series))
-    return Dashboard(scope, days_in(scope), t, series, by_group(db, scope, group_by), tuple(group_by),
+    cells = _cells(db, scope, cols)
+    per_day = _roll_up(cells, lambda r: (r.day,))
+    series = [replace(row, day=day) for (day,), row in sorted(per_day.items())]
+    per_group = _roll_up(cells, lambda r: tuple(getattr(r, c) for c in cols))
+    groups = [replace(row, **dict(zip(cols, k, strict=True)))
+              for k, row in sorted(per_group.items(), key=lambda kv: _null_first(kv[0]))]
+    t = _roll_up(series, lambda r: ()).get((), EMPTY)
+    return Dashboard(scope, days_in(scope), t, series, groups, cols,
                      alerts(db, now_dt, margin, agent=agent, language=language), agents(db), languages(db))
 
 

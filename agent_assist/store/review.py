@@ -12,16 +12,23 @@ written in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from agent_assist.store import audit, drafts
-from agent_assist.store.database import Store
+from agent_assist.store import audit
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError
 from agent_assist.timefmt import now_iso
 
+if TYPE_CHECKING:
+    from agent_assist.store.database import Store
+    from agent_assist.store.drafts import Draft
+
+# drafts and people (which import the database, which imports store.migrations) are imported inside the
+# functions that use them, so that store.migrations can import this module's migrate without a cycle
+
 AWAITING = "awaiting_supervisor"
-SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
+SUPERVISOR = "supervisor"
 MAX_COMMENT_CHARS = 4000
 
 
@@ -42,7 +49,7 @@ def migrate(db: sqlite_utils.Database) -> None:
 
 
 def is_supervisor(role: str | None) -> bool:
-    return (role or "").strip().lower() in SUPERVISOR_ROLES
+    return (role or "").strip().lower() == SUPERVISOR
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -77,18 +84,14 @@ class ReviewDetail:
     comments: tuple[ReviewComment, ...] = field(default=())
 
 
-def _agent_sql(db: sqlite_utils.Database) -> str:
-    cols = {r[1] for r in db.conn.execute("PRAGMA table_info(drafts)")}
-    who = ["d.approved_by", "t.assignee", "d.created_by"]
-    if "requested_by" in cols:
-        who.insert(0, "d.requested_by")
-    return f"COALESCE({', '.join(who)}, '')"
+# who worked the reply: the writer who asked for approval, else whoever approved it, else the assignee
+_AGENT = "COALESCE(d.requested_by, d.approved_by, t.assignee, '')"
 
 
 def _items(db: sqlite_utils.Database, state: str, limit: int, newest_first: bool) -> list[ReviewItem]:
     order = "DESC" if newest_first else "ASC"
     rows = db.conn.execute(
-        f"SELECT d.id, d.ticket_id, t.subject, d.state, {_agent_sql(db)}, t.language, t.topic, d.updated_at "
+        f"SELECT d.id, d.ticket_id, t.subject, d.state, {_AGENT}, t.language, t.topic, d.updated_at "
         f"FROM drafts d JOIN tickets t ON t.id = d.ticket_id WHERE d.state = ? "
         f"ORDER BY d.updated_at {order}, d.id {order} LIMIT ?",
         (state, limit),
@@ -123,7 +126,7 @@ def latest_comment(db: sqlite_utils.Database, ticket_id: int) -> ReviewComment |
 
 def detail(db: sqlite_utils.Database, draft_id: int) -> ReviewDetail:
     row = db.conn.execute(
-        f"SELECT d.id, d.ticket_id, t.subject, d.state, {_agent_sql(db)}, t.language, t.topic, d.updated_at, "
+        f"SELECT d.id, d.ticket_id, t.subject, d.state, {_AGENT}, t.language, t.topic, d.updated_at, "
         "d.original_body, d.body, d.approved_by FROM drafts d JOIN tickets t ON t.id = d.ticket_id WHERE d.id = ?",
         (draft_id,),
     ).fetchone()
@@ -134,17 +137,18 @@ def detail(db: sqlite_utils.Database, draft_id: int) -> ReviewDetail:
 
 # -- changes ---------------------------------------------------------------------------------
 def _require_supervisor(db: sqlite_utils.Database, actor: str) -> None:
-    """Where people have profiles, only a supervisor may decide on an awaiting draft."""
+    """Only a supervisor's profile may decide on a draft awaiting approval."""
+    from agent_assist.store import people
+
     if not actor.strip():
         raise InvalidTransitionError("Only a named supervisor can decide on a draft awaiting approval.")
-    if not db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'profiles'").fetchone():
-        return
-    row = db.conn.execute("SELECT role FROM profiles WHERE name = ?", (actor,)).fetchone()
-    if row is not None and not is_supervisor(row[0]):
+    if not is_supervisor(people.role_of(db, actor)):
         raise InvalidTransitionError(f"{actor} is not a supervisor, so cannot decide on a draft awaiting approval.")
 
 
-def _awaiting_draft(db: sqlite_utils.Database, draft_id: int) -> drafts.Draft:
+def _awaiting_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
+    from agent_assist.store import drafts
+
     draft = drafts.get(db, draft_id)
     if draft.state != AWAITING:
         raise InvalidTransitionError(
@@ -155,17 +159,22 @@ def _awaiting_draft(db: sqlite_utils.Database, draft_id: int) -> drafts.Draft:
 
 def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending") -> int:
     """A supervisor approves exactly ``body`` (the text they reviewed) and sends it; returns the message id."""
+    from agent_assist.store import drafts
+
     with store.transaction() as db:
         _require_supervisor(db, actor)
         draft = _awaiting_draft(db, draft_id)
         if draft.body != body:
             raise InvalidTransitionError("The draft changed while you were reviewing it; look at it again.")
-        drafts.approve(store, draft_id, body, actor=actor)
+        if drafts.approve(store, draft_id, body, actor=actor) != "approved":  # pragma: no cover - drafts' rules
+            raise InvalidTransitionError("The draft could not be approved.")
         return drafts.send(store, draft_id, actor=actor, status_after=status_after)
 
 
 def return_to_agent(store: Store, draft_id: int, comment: str, *, actor: str) -> int:
     """Send an awaiting draft back to its agent (state ``edited``) with a comment; returns the comment id."""
+    from agent_assist.store import drafts
+
     text = comment.strip()
     if not text:
         raise InvalidTransitionError("Say what should change: a returned draft needs a comment.")
@@ -177,13 +186,9 @@ def return_to_agent(store: Store, draft_id: int, comment: str, *, actor: str) ->
         draft = _awaiting_draft(db, draft_id)
         if "edited" not in drafts.TRANSITIONS.get(draft.state, frozenset()):
             raise InvalidTransitionError("A draft awaiting approval cannot be returned under the current rules.")
-        cols = {r[1] for r in db.conn.execute("PRAGMA table_info(drafts)")}
-        if "review_comment" in cols:  # the owner's column, shown in the agent's panel
-            db.conn.execute("UPDATE drafts SET state = 'edited', approved_by = NULL, review_comment = ?, "
-                            "updated_at = ? WHERE id = ?", (text, now, draft_id))
-        else:
-            db.conn.execute("UPDATE drafts SET state = 'edited', approved_by = NULL, updated_at = ? WHERE id = ?",
-                            (now, draft_id))
+        # requested_by stays: it still says who asked, and the next request overwrites it
+        db.conn.execute("UPDATE drafts SET state = 'edited', approved_by = NULL, updated_at = ? WHERE id = ?",
+                        (now, draft_id))
         cur = db.conn.execute(
             "INSERT INTO review_comments (draft_id, ticket_id, author, comment, created_at) VALUES (?, ?, ?, ?, ?)",
             (draft_id, draft.ticket_id, actor, text, now),
