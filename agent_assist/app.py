@@ -6,14 +6,15 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from agent_assist import APP_ID, APP_NAME, __version__
+from agent_assist import APP_ID, APP_NAME, __version__, logs
 from agent_assist.store import Store, StoreError
 
 log = logging.getLogger(__name__)
+DESKTOP_ID = "io.github.agent_assist.AgentAssist"  # packaging/linux/<DESKTOP_ID>.desktop, the icon's name
 
 
 def resource_path(*parts: str) -> Path:
@@ -34,9 +35,15 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationName(APP_ID)
     QCoreApplication.setApplicationVersion(__version__)
     app.setApplicationDisplayName(APP_NAME)
-    icon = resource_path("icons", "agent-assist.svg")
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    app.setDesktopFileName(DESKTOP_ID)  # Wayland app id: the compositor finds the .desktop entry and icon
+    icon = QIcon()
+    for png in sorted(resource_path("icons", "hicolor").glob(f"*/apps/{DESKTOP_ID}.png")):
+        icon.addFile(str(png))  # 16..512 px, rendered by packaging/make-icons.py: no SVG plugin needed
+    svg = resource_path("icons", "agent-assist.svg")
+    if icon.isNull() and svg.exists():
+        icon = QIcon(str(svg))
+    if not icon.isNull():
+        app.setWindowIcon(icon)
     style = resource_path("style.qss")
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
@@ -74,10 +81,12 @@ def choose_profile(store: Store, suggested: str) -> str | None:
 
 
 def run(db_path: Path, *, user: str | None, default_user: str = "agent",
-        qt_args: list[str] | None = None) -> int:
+        qt_args: list[str] | None = None, quit_after_ms: int | None = None) -> int:
     from agent_assist.ui.main_window import MainWindow
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_file = logs.setup_logging()
+    logs.log_uncaught_exceptions()
+    log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
     app = make_application(qt_args)
     store = open_store_or_explain(db_path)
     if store is None:
@@ -89,6 +98,8 @@ def run(db_path: Path, *, user: str | None, default_user: str = "agent",
             return 0
     window = MainWindow(store, user=user, settings=QSettings())
     window.show()
+    if quit_after_ms is not None:  # tests and the bundle smoke test: close as a person would, then exit
+        QTimer.singleShot(max(0, quit_after_ms), window.close)
     try:
         return app.exec()
     finally:

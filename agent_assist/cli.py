@@ -162,7 +162,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     user = args.user or os.environ.get(config.USER_ENV) or None
     from agent_assist.app import run  # Qt is only imported when a window is wanted
 
-    return run(path, user=user, default_user=default_user, qt_args=[sys.argv[0], *args.qt_args])
+    return run(path, user=user, default_user=default_user, qt_args=[sys.argv[0], *args.qt_args],
+               quit_after_ms=args.quit_after)
+
+
+def _cmd_diagnostics(args: argparse.Namespace) -> int:
+    from agent_assist import logs
+
+    print(logs.diagnostics(_db_path(args)), end="")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", help=f"the database file (default: ${config.DB_ENV} or the data folder)")
     parser.add_argument("--demo", action="store_true", help="start on the demo database, creating it if needed")
     parser.add_argument("--user", help=f"who you are (default: ${config.USER_ENV} or your login name)")
+    parser.add_argument("--quit-after", type=int, metavar="MS", help=argparse.SUPPRESS)  # close the window after MS
     parser.set_defaults(func=_cmd_run, qt_args=[])
     sub = parser.add_subparsers(dest="command")
 
@@ -203,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = aud.add_parser("verify", help="check the hash chain")
     verify.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
     verify.set_defaults(func=_cmd_audit_verify)
+
+    diag = sub.add_parser("diagnostics", help="print versions, paths and database facts for a bug report")
+    diag.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
+    diag.set_defaults(func=_cmd_diagnostics)
     return parser
 
 

@@ -179,7 +179,7 @@ def log_uncaught_exceptions() -> None:
     """Send exceptions nobody caught (in the main thread, threads and Qt slots) to the log as well."""
     previous = sys.excepthook
 
-    def hook(exc_type, exc, tb):  # noqa: ANN001
+    def hook(exc_type, exc, tb):
         if not issubclass(exc_type, KeyboardInterrupt):
             logging.getLogger("agent_assist").critical("uncaught exception", exc_info=(exc_type, exc, tb))
         previous(exc_type, exc, tb)

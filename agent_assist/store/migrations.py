@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from agent_assist.channels.email import schema as email_schema
 from agent_assist.knowledge import schema as knowledge_schema
 
 
@@ -224,4 +225,5 @@ MIGRATIONS: list[Migration] = [
     _v2_queue_at_scale,
     _v3_people_rules_flags,
     knowledge_schema.migrate,  # 4: articles.body_html for imported articles
+    email_schema.migrate,  # 5: the e-mail channel: mailboxes, UID ledger, attachments, outbox
 ]

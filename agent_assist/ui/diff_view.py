@@ -1,5 +1,7 @@
 """Two texts side by side with word-level differences marked.
 
+:func:`word_diff` is plain Python (no Qt objects), so it can run off the GUI thread.
+
 The left pane shows the original (the AI draft) with removed words in red and
 struck through; the right pane shows the new text (sent or current) with added
 words in green. Both are HTML-escaped, whitespace kept as written.
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QW
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
 INSERT_STYLE = "background-color:#d6f5d6; color:#0a5c0a;"
 DELETE_STYLE = "background-color:#fbd9d9; color:#a11010; text-decoration:line-through;"
-DIFF_TOKEN_LIMIT = 20_000  # past this, each pane is shown whole and marked changed (no quadratic stall)
+DIFF_TOKEN_LIMIT = 8_000  # past this, each pane is shown whole and marked changed (no quadratic stall)
 
 
 def tokens(text: str) -> list[str]:
@@ -102,9 +104,10 @@ class DiffView(QWidget):
         self.left_title.setText(f"<b>{html.escape(left)}</b>")
         self.right_title.setText(f"<b>{html.escape(right)}</b>")
 
-    def set_texts(self, old: str, new: str) -> None:
+    def set_texts(self, old: str, new: str, diff: WordDiff | None = None) -> None:
+        """Show both texts; pass ``diff`` when :func:`word_diff` already ran (e.g. in a background job)."""
         self.old_text, self.new_text = old, new
-        diff = word_diff(old, new)
+        diff = diff or word_diff(old, new)
         self.left.setHtml(diff.left_html)
         self.right.setHtml(diff.right_html)
         if old == new:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_assist import APP_NAME, __version__
+from agent_assist import APP_NAME
 from agent_assist.assist import drafting, injection, model_triage, secrets, workspace
 from agent_assist.assist.escalation import retriage
 from agent_assist.assist.provider import Provider, ProviderConfig, ProviderError
@@ -29,10 +29,12 @@ from agent_assist.knowledge.articles import get_article
 from agent_assist.store import Store, StoreError, drafts, people, tickets
 from agent_assist.settings import Settings
 from agent_assist.store.tickets import get_ticket
+from agent_assist.ui.about_dialog import AboutDialog
 from agent_assist.ui.conversation_view import ConversationView
 from agent_assist.ui.draft_panel import DraftPanel
 from agent_assist.ui.kb_import import KnowledgeImport
 from agent_assist.ui.knowledge_panel import KnowledgePanel
+from agent_assist.ui.notifications import Notifier
 from agent_assist.ui.queue_model import QueueModel
 from agent_assist.ui.queue_panel import QueuePanel
 from agent_assist.ui.settings_dialog import SettingsDialog
@@ -125,7 +127,13 @@ class MainWindow(QMainWindow):
         self._tick = QTimer(self)
         self._tick.setInterval(SLA_TICK_MS)
         self._tick.timeout.connect(self.model.tick)
+        self._tick.timeout.connect(self.check_sla)
         self._tick.start()
+        self.notifier = Notifier(enabled=self.app_settings.get("notifications.enabled"), user=user, parent=self)
+        self.notifier.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.notifier.trayActivated.connect(self._bring_forward)
+        self.notifier.ticketActivated.connect(self._select_ticket)
+        self.model.rowsInserted.connect(self._notify_inserted)
         if self.model.rowCount():
             self.queue.select_row(0)
         self.queue.view.setFocus()
@@ -596,7 +604,8 @@ class MainWindow(QMainWindow):
 
     def show_preferences(self) -> None:
         dialog = SettingsDialog(self.app_settings, self.tasks, self, store=self.store, user=self.user)
-        dialog.finished.connect(lambda _r: (self._close_provider(), self.refresh_ai_state()))
+        dialog.finished.connect(lambda _r: (self._close_provider(), self.refresh_ai_state(),
+                                            self.notifier.set_enabled(self.app_settings.get("notifications.enabled"))))
         dialog.open()
         self.preferences = dialog
 
@@ -732,8 +741,29 @@ class MainWindow(QMainWindow):
         box.open()
 
     def show_about(self) -> None:
-        QMessageBox.about(self, f"About {APP_NAME}",
-                          f"<b>{APP_NAME}</b> {__version__}<br>Database: {html.escape(str(self.store.path))}")
+        self.about = AboutDialog(store=self.store, parent=self)
+        self.about.open()
+
+    # -- notifications -------------------------------------------------------------------
+    def _notify_inserted(self, _parent, first: int, last: int) -> None:
+        self.notifier.notify_new_tickets([self.model.row_data(i) for i in range(first, last + 1)])
+
+    def check_sla(self) -> None:
+        self.notifier.check_sla([self.model.row_data(i) for i in range(self.model.rowCount())])
+
+    def _bring_forward(self) -> None:
+        if self.isMinimized():
+            self.showNormal()
+        else:
+            self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def _select_ticket(self, ticket_id: int) -> None:
+        self._bring_forward()
+        row = self.model.row_of(ticket_id)
+        if row >= 0:
+            self.queue.select_row(row)
 
     # -- layout ----------------------------------------------------------------------------
     def _restore_layout(self) -> None:
@@ -771,6 +801,7 @@ class MainWindow(QMainWindow):
         self._close_provider()
         self._live.stop()
         self._tick.stop()
+        self.notifier.close()
         self.save_draft_edits()
         self.save_layout()
         self.tasks.shutdown()

@@ -105,12 +105,20 @@ class Notifier(QObject):
         menu = QMenu()
         menu.addAction(f"Show {APP_NAME}", self.trayActivated.emit)
         menu.addSeparator()
-        menu.addAction("Quit", QApplication.quit)
+        menu.addAction("Quit", self._quit)
         tray.setContextMenu(menu)
         self._menu = menu  # the tray does not own its menu
         tray.activated.connect(self._on_tray_activated)
         tray.messageClicked.connect(self._on_message_clicked)
         self.tray = tray
+
+    def _quit(self) -> None:
+        """Close the window the notifier belongs to (which saves drafts and layout), else quit."""
+        window = self.parent()
+        if isinstance(window, QWidget):
+            window.window().close()
+        else:
+            QApplication.quit()
 
     def _on_tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):

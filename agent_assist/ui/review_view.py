@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, \
     QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 from agent_assist.store import Store, review
 from agent_assist.store.review import ReviewDetail, ReviewItem
 from agent_assist.timefmt import humanize_delta, parse_iso, utcnow
-from agent_assist.ui.diff_view import DiffView
+from agent_assist.ui.diff_view import DiffView, WordDiff, word_diff
 from agent_assist.ui.tasks import TaskManager
 
 DRAFT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -177,12 +178,21 @@ class ReviewView(QWidget):
                 w.setToolTip(tip)
         self._update_buttons()
 
-        self._poll = QTimer(self)
-        if poll_ms > 0:
-            self._poll.setInterval(poll_ms)
-            self._poll.timeout.connect(self._poll_changes)
-            self._poll.start()
+        self._poll = QTimer(self)  # follows changes from other windows and processes while shown
+        self._poll.setInterval(max(poll_ms, 1))
+        self._poll.timeout.connect(self._poll_changes)
+        self._poll_enabled = poll_ms > 0
         self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._poll_enabled:
+            self._poll.start()
+            self._poll_changes()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._poll.stop()
+        super().hideEvent(event)
 
     def _make_table(self, model: ReviewListModel, name: str) -> QTableView:
         view = QTableView()
@@ -271,10 +281,15 @@ class ReviewView(QWidget):
 
     def load_detail(self, draft_id: int) -> None:
         store = self.store
-        self.tasks.run(lambda: review.detail(store.db, draft_id), self._show_detail, self._on_error,
+
+        def job() -> tuple[ReviewDetail, WordDiff]:
+            detail = review.detail(store.db, draft_id)
+            return detail, word_diff(detail.original_body, detail.body)
+
+        self.tasks.run(job, lambda result: self._show_detail(*result), self._on_error,
                        key=f"review-detail-{id(self)}")
 
-    def _show_detail(self, detail: ReviewDetail | None) -> None:
+    def _show_detail(self, detail: ReviewDetail | None, diff: WordDiff | None = None) -> None:
         self.detail = detail
         self.message.clear()
         if detail is None:
@@ -290,7 +305,7 @@ class ReviewView(QWidget):
         self.header.setText(f"<b>#{it.ticket_id} {html.escape(it.subject)}</b><br>"
                             f"{html.escape(it.agent or NONE_TEXT)} · {html.escape(what)}{by}")
         self.diff.set_titles("AI draft", "Current text" if awaiting else "Sent reply")
-        self.diff.set_texts(detail.original_body, detail.body)
+        self.diff.set_texts(detail.original_body, detail.body, diff)
         if detail.comments:
             items = "".join(f"<li><b>{html.escape(c.author)}</b> ({html.escape(c.created_at)}): "
                             f"{html.escape(c.comment)}</li>" for c in detail.comments)

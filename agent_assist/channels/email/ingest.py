@@ -1,0 +1,113 @@
+"""One parsed e-mail into the store: a new ticket or a message on the ticket it continues.
+
+Runs inside the caller's write transaction (``store.transaction()`` nests), so a message,
+its attachments, its ``email_messages`` row and the sync ledger commit together or not at all.
+Tickets and messages are written only through :mod:`agent_assist.store.tickets`
+(``create_ticket`` / ``add_inbound_message``), which sanitize the HTML, reopen a
+pending or solved ticket and write the audit rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from agent_assist.channels.email.mime import ParsedMail
+from agent_assist.channels.email.threading import customer_by_address, find_ticket, normalize_subject
+from agent_assist.store import tickets
+from agent_assist.store.database import Store
+from agent_assist.timefmt import now_iso
+
+NOTE_AUTO = "sent automatically (out-of-office, delivery report or a robot)"
+
+
+@dataclass(frozen=True)
+class Ingested:
+    outcome: str  # imported (new ticket) | threaded (added to a ticket) | duplicate (known Message-ID)
+    email_message: int | None
+    ticket_id: int | None
+    message_row: int | None = None
+    how: str | None = None  # how it was threaded: in-reply-to | references | subject
+
+
+def detect_language(parsed: ParsedMail) -> str:
+    """Offline language detection (call it outside the write transaction: it is the slow part)."""
+    from agent_assist.assist.language import detect
+
+    return detect(f"{parsed.subject}\n{parsed.text[:2000]}") or "en"
+
+
+def continues_a_ticket(store: Store, parsed: ParsedMail, window_days: int) -> bool:
+    """Would this mail thread into an existing ticket? (a read-only guess, used to skip language
+    detection, which only a new ticket needs; ``store_mail`` decides for real)."""
+    db = store.db
+    return find_ticket(db, in_reply_to=parsed.in_reply_to, references=parsed.references,
+                       customer_id=customer_by_address(db, parsed.from_addr),
+                       subject_norm=normalize_subject(parsed.subject), window_days=window_days) is not None
+
+
+def known_message(store: Store, message_id: str) -> tuple[int, int | None] | None:
+    row = store.db.conn.execute("SELECT id, ticket_id FROM email_messages WHERE message_id = ?",
+                                (message_id,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def store_mail(store: Store, parsed: ParsedMail, *, actor: str, window_days: int,
+               received_at: str | None = None, language: str | None = None) -> Ingested:
+    """File one inbound mail; a Message-ID seen before (inbound or one of our replies) is a duplicate."""
+    with store.transaction() as db:
+        found = db.conn.execute("SELECT id, ticket_id FROM email_messages WHERE message_id = ?",
+                                (parsed.message_id,)).fetchone()
+        if found:
+            return Ingested("duplicate", found[0], found[1])
+        customer_id = customer_by_address(db, parsed.from_addr)
+        subject_norm = normalize_subject(parsed.subject)
+        match = find_ticket(db, in_reply_to=parsed.in_reply_to, references=parsed.references,
+                            customer_id=customer_id, subject_norm=subject_norm, window_days=window_days)
+        author = parsed.from_name or parsed.from_addr or "Unknown sender"
+        if match:
+            ticket_id = match.ticket_id
+            message_row = tickets.add_inbound_message(store, ticket_id, actor=actor, author=author,
+                                                      body_text=parsed.text, body_html=parsed.html)
+            outcome, how = "threaded", match.how
+        else:
+            now = now_iso()
+            created = min(received_at, now) if received_at else now
+            ticket_id = tickets.create_ticket(
+                store, actor=actor, customer_name=author, customer_email=parsed.from_addr,
+                subject=parsed.subject or "(no subject)", body_text=parsed.text, body_html=parsed.html,
+                language=language, channel="email", created_at=created)
+            message_row = db.conn.execute("SELECT id FROM messages WHERE ticket_id = ? ORDER BY id LIMIT 1",
+                                          (ticket_id,)).fetchone()[0]
+            customer_id = db.conn.execute("SELECT customer_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
+            outcome, how = "imported", None
+        notes = list(parsed.notes)
+        if parsed.auto_submitted:
+            notes.append(NOTE_AUTO)
+        cur = db.conn.execute(
+            "INSERT INTO email_messages (message_id, direction, ticket_id, message_row, customer_id, subject, "
+            "subject_norm, from_addr, reply_to, in_reply_to, refs, date_header, received_at, size, notes, created_at) "
+            "VALUES (?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (parsed.message_id, ticket_id, message_row, customer_id, parsed.subject, subject_norm, parsed.from_addr,
+             parsed.reply_to, " ".join(parsed.in_reply_to) or None, " ".join(parsed.references) or None,
+             parsed.date, received_at, parsed.size, json.dumps(notes, ensure_ascii=False), now_iso()),
+        )
+        email_message = cur.lastrowid
+        _store_attachments(db.conn, email_message, message_row, parsed)
+    return Ingested(outcome, email_message, ticket_id, message_row, how)
+
+
+def _store_attachments(conn, email_message: int, message_row: int, parsed: ParsedMail) -> None:
+    for position, att in enumerate(parsed.attachments, start=1):
+        digest = None
+        if att.data:
+            digest = hashlib.sha256(att.data).hexdigest()
+            conn.execute("INSERT OR IGNORE INTO email_blobs (sha256, size, data) VALUES (?, ?, ?)",
+                         (digest, len(att.data), att.data))
+        conn.execute(
+            "INSERT INTO email_attachments (email_message, message_row, position, filename, content_type, size, "
+            "sha256, content_id, inline, risky, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (email_message, message_row, position, att.filename, att.content_type, att.size, digest,
+             att.content_id, int(att.inline), int(att.risky), att.note),
+        )

@@ -1,0 +1,302 @@
+"""Replies out over SMTP, exactly once: real aiosmtpd and Dovecot, real process kills."""
+
+from __future__ import annotations
+
+import email
+import json
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from agent_assist.channels.email import (
+    deliver_pending,
+    enqueue_reply,
+    for_message,
+    needing_attention,
+    requeue,
+    resolve_unknown,
+    sync,
+)
+from agent_assist.channels.email import outbox
+from agent_assist.channels.email.smtp_send import _exclusive, lock_path
+from agent_assist.store import audit, drafts, tickets
+from agent_assist.store.errors import InvalidTransitionError
+from agent_assist.timefmt import utcnow
+from tests.channels.email import mails
+from tests.channels.email.conftest import SMTP_PASSWORD, email_store
+from tests.channels.email.servers import IMAP_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[3]
+INBOUND_ID = "<inbound-1@example.co.uk>"
+INBOUND_REFS = "<older-0@example.co.uk>"
+
+
+def _ticket_from_mail(store, dovecot, mailbox) -> int:
+    dovecot.append(mails.plain(message_id=INBOUND_ID, references=INBOUND_REFS, in_reply_to=INBOUND_REFS))
+    return sync(store, mailbox, dovecot.password).new_tickets[0]
+
+
+def _reply(store, mailbox, ticket_id: int, body: str = "Hi Tom, we removed the second late fee.") -> tuple[int, int]:
+    """What the UI does: approve, send and enqueue in one transaction. Returns (message row, outbox id)."""
+    draft_id = drafts.suggest(store, ticket_id, "draft", actor="offline", source="offline")
+    with store.transaction():
+        message_row = drafts.approve_and_send(store, draft_id, body, actor="alex")
+        outbox_id = enqueue_reply(store, message_row, mailbox=mailbox, actor="alex")
+    return message_row, outbox_id
+
+
+def _deliver(store, mailbox, **kwargs):
+    return deliver_pending(store, mailbox, IMAP_PASSWORD, smtp_password=SMTP_PASSWORD, **kwargs)
+
+
+def _state(store, outbox_id: int) -> tuple[str, int, str | None]:
+    item = outbox.get(store.db, outbox_id)
+    return item.state, item.attempts, item.filed
+
+
+def _crash_at(stage: str, store, mailbox) -> int:
+    """Run a deliverer in another process and SIGKILL it at ``stage``; returns its exit code."""
+    args = {"db": str(store.path), "mailbox": mailbox.to_dict(), "password": IMAP_PASSWORD,
+            "smtp_password": SMTP_PASSWORD, "die_at": stage}
+    proc = subprocess.run([sys.executable, "-m", "tests.channels.email.crash_child", json.dumps(args)],
+                          cwd=ROOT, capture_output=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    return proc.returncode
+
+
+# -- enqueue ------------------------------------------------------------------------------------------
+def test_enqueue_writes_the_whole_message_first(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    message_row, outbox_id = _reply(estore, full_mailbox, ticket_id)
+    item = outbox.get(estore.db, outbox_id)
+    assert item.state == "queued" and item.rcpt_to == ("tom@example.co.uk",) and smtp_sink.received == []
+    raw = estore.db.conn.execute("SELECT raw FROM email_outbox WHERE id = ?", (outbox_id,)).fetchone()[0]
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg["Message-ID"] == item.message_id and item.message_id.endswith("@desk.example>")
+    assert msg["In-Reply-To"] == INBOUND_ID
+    assert msg["References"].split() == [INBOUND_REFS, INBOUND_ID]
+    assert msg["Subject"] == "Re: Late fee charged twice"
+    assert msg["From"] == "Lumo Pay Support <support@desk.example>" and msg["To"] == "tom@example.co.uk"
+    assert msg.get_content().strip() == "Hi Tom, we removed the second late fee."
+    assert b"\r\n" in raw and raw.isascii()  # wire-ready: CRLF, 7-bit
+    # the same message never gets a second outbox row
+    assert enqueue_reply(estore, message_row, mailbox=full_mailbox, actor="alex") == outbox_id
+    assert [e.action for e in audit.for_ticket(estore.db, ticket_id)][-2:] == ["reply.sent", "email.queued"]
+
+
+def test_enqueue_is_atomic_with_send(estore, dovecot, full_mailbox):
+    ticket_id = tickets.create_ticket(estore, actor="t", customer_name="No Mail", customer_email=None,
+                                      subject="Phone call", body_text="Call me", language="en")
+    draft_id = drafts.suggest(estore, ticket_id, "draft", actor="offline", source="offline")
+    with pytest.raises(InvalidTransitionError, match="no valid customer e-mail"):
+        with estore.transaction():
+            message_row = drafts.approve_and_send(estore, draft_id, "Hello", actor="alex")
+            enqueue_reply(estore, message_row, mailbox=full_mailbox, actor="alex")
+    assert drafts.get(estore.db, draft_id).state == "suggested"  # rolled back together
+    assert estore.db.conn.execute("SELECT COUNT(*) FROM messages WHERE direction = 'outbound'").fetchone()[0] == 0
+
+
+# -- delivery -----------------------------------------------------------------------------------------
+def test_normal_delivery_sends_once_and_files_into_sent(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _, outbox_id = _reply(estore, full_mailbox, ticket_id)
+    report = _deliver(estore, full_mailbox)
+    assert report.sent == [outbox_id] and report.filed == [outbox_id]
+    assert len(smtp_sink.received) == 1
+    got = smtp_sink.received[0]
+    assert got.mail_from == "support@desk.example" and got.rcpt_tos == ["tom@example.co.uk"]
+    item = outbox.get(estore.db, outbox_id)
+    assert (item.state, item.attempts, item.filed) == ("sent", 1, "appended") and item.smtp_reply.startswith("250")
+    assert dovecot.search_header("Sent", "Message-ID", item.message_id)
+    again = _deliver(estore, full_mailbox)
+    assert again.sent == [] and len(smtp_sink.received) == 1
+    assert "email.sent" in [e.action for e in audit.for_ticket(estore.db, ticket_id)]
+
+
+def test_the_customers_answer_threads_to_our_reply_and_reopens(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    message_row, _ = _reply(estore, full_mailbox, ticket_id)
+    _deliver(estore, full_mailbox)
+    ours = for_message(estore.db, message_row).message_id
+    assert tickets.get_ticket(estore.db, ticket_id).status == "pending"
+    dovecot.append(mails.plain(subject="Different subject", message_id="<answer@example.co.uk>", in_reply_to=ours,
+                               references=f"{INBOUND_ID} {ours}", body="Thanks, but there is a third fee."))
+    report = sync(estore, full_mailbox, dovecot.password)
+    assert report.touched_tickets == [ticket_id]
+    assert tickets.get_ticket(estore.db, ticket_id).status == "open"
+
+
+def test_a_temporary_failure_is_retried_with_backoff(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _, outbox_id = _reply(estore, full_mailbox, ticket_id)
+    smtp_sink.behaviour.mode = "tempfail"
+    first = _deliver(estore, full_mailbox)
+    assert [i for i, _ in first.retrying] == [outbox_id] and "451" in first.retrying[0][1]
+    item = outbox.get(estore.db, outbox_id)
+    assert item.state == "queued" and item.attempts == 1 and "451" in item.last_error and item.next_attempt_at
+    smtp_sink.behaviour.mode = "accept"
+    too_early = _deliver(estore, full_mailbox)
+    assert too_early.sent == [] and smtp_sink.received == []  # waits for its retry time
+    later = _deliver(estore, full_mailbox, now=utcnow() + timedelta(minutes=2))
+    assert later.sent == [outbox_id] and len(smtp_sink.received) == 1
+    assert _state(estore, outbox_id)[:2] == ("sent", 2)
+
+
+def test_a_permanent_refusal_waits_for_a_person(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _, outbox_id = _reply(estore, full_mailbox, ticket_id)
+    smtp_sink.behaviour.rcpt_refuse = {"tom@example.co.uk": "550 5.1.1 No such user"}
+    report = _deliver(estore, full_mailbox)
+    assert [i for i, _ in report.failed] == [outbox_id] and "550" in report.failed[0][1]
+    assert [i.id for i in needing_attention(estore.db)] == [outbox_id]
+    assert _deliver(estore, full_mailbox, now=utcnow() + timedelta(days=1)).sent == []  # not retried on its own
+    smtp_sink.behaviour.rcpt_refuse = {}
+    requeue(estore, outbox_id, actor="alex")
+    assert _deliver(estore, full_mailbox).sent == [outbox_id] and len(smtp_sink.received) == 1
+
+
+def test_an_unreachable_server_loses_nothing(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _reply(estore, full_mailbox, ticket_id)
+    _, second = _reply(estore, full_mailbox, ticket_id, body="And one more thing.")
+    down = full_mailbox.with_(smtp_port=1)
+    report = _deliver(estore, down)
+    assert len(report.retrying) == 2 and report.sent == []
+    assert all(item.state == "queued" for item in outbox.for_ticket(estore.db, ticket_id))
+    later = _deliver(estore, full_mailbox, now=utcnow() + timedelta(hours=2))
+    assert len(later.sent) == 2 and len(smtp_sink.received) == 2
+
+
+def test_smtp_login_is_used(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _, outbox_id = _reply(estore, full_mailbox, ticket_id)
+    report = deliver_pending(estore, full_mailbox, dovecot.password, smtp_password="wrong")
+    assert report.sent == [] and "refused the login" in report.retrying[0][1]
+    assert _deliver(estore, full_mailbox, now=utcnow() + timedelta(minutes=5)).sent == [outbox_id]
+
+
+# -- exactly once across crashes ----------------------------------------------------------------------
+def test_crash_before_smtp_then_restart_sends_once(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _, outbox_id = _reply(estore, full_mailbox, ticket_id)
+    _crash_at("claimed", estore, full_mailbox)
+    assert _state(estore, outbox_id)[0] == "sending" and smtp_sink.received == []
+    restarted = email_store(estore.path)
+    report = _deliver(restarted, full_mailbox)
+    assert report.sent == [outbox_id] and len(smtp_sink.received) == 1
+    restarted.close()
+
+
+def test_crash_after_accept_is_not_resent_thanks_to_the_servers_sent_copy(estore, dovecot, full_mailbox, smtp_sink):
+    """The provider files what it accepts into Sent (as Gmail and Microsoft 365 do)."""
+    box = full_mailbox.with_(server_files_sent=True)
+    smtp_sink.behaviour.file_into = (dovecot, "Sent")
+    ticket_id = _ticket_from_mail(estore, dovecot, box)
+    _, outbox_id = _reply(estore, box, ticket_id)
+    _crash_at("accepted", estore, box)  # 250 received, killed before 'sent' was written
+    assert _state(estore, outbox_id)[0] == "committing" and len(smtp_sink.received) == 1
+    restarted = email_store(estore.path)
+    report = _deliver(restarted, box)
+    assert report.recovered == [outbox_id] and report.sent == []
+    assert len(smtp_sink.received) == 1  # not sent twice
+    assert _state(restarted, outbox_id) == ("sent", 1, "found")
+    assert len(dovecot.search_header("Sent", "Message-ID", outbox.get(restarted.db, outbox_id).message_id)) == 1
+    restarted.close()
+
+
+def test_crash_after_accept_with_bcc_self_is_not_resent(estore, dovecot, full_mailbox, smtp_sink):
+    """Our own address as a hidden recipient: the server's copy lands in the inbox and proves delivery."""
+    box = full_mailbox.with_(bcc_self=True)
+    smtp_sink.behaviour.deliver_local = (dovecot, "support@desk.example")
+    ticket_id = _ticket_from_mail(estore, dovecot, box)
+    _, outbox_id = _reply(estore, box, ticket_id)
+    assert "support@desk.example" in outbox.get(estore.db, outbox_id).rcpt_to
+    _crash_at("accepted", estore, box)
+    restarted = email_store(estore.path)
+    report = _deliver(restarted, box)
+    assert report.recovered == [outbox_id] and len(smtp_sink.received) == 1
+    headers = smtp_sink.received[0].data.split(b"\r\n\r\n")[0]
+    assert b"\r\nBcc:" not in headers and b"\r\nCc:" not in headers  # the hidden copy is envelope-only
+    # the copy in the inbox is recognised as ours: no new ticket, no message added
+    before = restarted.db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+    assert sync(restarted, box, dovecot.password).duplicates == 1
+    assert restarted.db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == before
+    restarted.close()
+
+
+def test_crash_after_accept_without_any_server_copy_waits_for_a_person(estore, dovecot, full_mailbox, smtp_sink):
+    """No provider copy, no Bcc: 'not in Sent' proves nothing, so it is neither resent nor called sent."""
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _, outbox_id = _reply(estore, full_mailbox, ticket_id)
+    _crash_at("accepted", estore, full_mailbox)
+    restarted = email_store(estore.path)
+    report = _deliver(restarted, full_mailbox, now=utcnow() + timedelta(hours=1))
+    assert report.unknown == [outbox_id] and len(smtp_sink.received) == 1
+    assert [i.id for i in needing_attention(restarted.db)] == [outbox_id]
+    assert "Check the Sent folder" in outbox.get(restarted.db, outbox_id).last_error
+    resolve_unknown(restarted, outbox_id, actor="alex", sent=True)
+    assert _state(restarted, outbox_id)[0] == "sent"
+    assert _deliver(restarted, full_mailbox).sent == [] and len(smtp_sink.received) == 1
+    assert "email.resolved" in [e.action for e in audit.for_ticket(restarted.db, ticket_id)]
+    restarted.close()
+
+
+def test_crash_before_the_final_dot_is_resent_after_the_grace_period(estore, dovecot, full_mailbox, smtp_sink):
+    """Killed with the whole body sent but not the final '.': the server never accepted it."""
+    box = full_mailbox.with_(server_files_sent=True)
+    smtp_sink.behaviour.file_into = (dovecot, "Sent")
+    ticket_id = _ticket_from_mail(estore, dovecot, box)
+    _, outbox_id = _reply(estore, box, ticket_id)
+    _crash_at("committing", estore, box)
+    assert _state(estore, outbox_id)[0] == "committing" and smtp_sink.received == []
+    restarted = email_store(estore.path)
+    soon = _deliver(restarted, box)
+    assert soon.waiting == [outbox_id] and smtp_sink.received == []  # the server's copy may be late: wait
+    later = _deliver(restarted, box, now=utcnow() + timedelta(minutes=5))
+    assert later.sent == [outbox_id] and len(smtp_sink.received) == 1
+    restarted.close()
+
+
+def test_crash_after_sent_before_filing_files_once(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _, outbox_id = _reply(estore, full_mailbox, ticket_id)
+    _crash_at("sent", estore, full_mailbox)
+    assert _state(estore, outbox_id) == ("sent", 1, None)
+    restarted = email_store(estore.path)
+    report = _deliver(restarted, full_mailbox)
+    assert report.filed == [outbox_id] and report.sent == [] and len(smtp_sink.received) == 1
+    mid = outbox.get(restarted.db, outbox_id).message_id
+    assert len(dovecot.search_header("Sent", "Message-ID", mid)) == 1
+    restarted.close()
+
+
+def test_a_lost_answer_after_the_dot_is_resolved_from_the_inbox_copy(estore, dovecot, full_mailbox, smtp_sink):
+    """The server accepts, but the connection drops before its 250 arrives (no crash at all)."""
+    box = full_mailbox.with_(bcc_self=True)
+    smtp_sink.behaviour.mode = "drop_after_data"
+    smtp_sink.behaviour.deliver_local = (dovecot, "support@desk.example")
+    ticket_id = _ticket_from_mail(estore, dovecot, box)
+    _, outbox_id = _reply(estore, box, ticket_id)
+    first = _deliver(estore, box)
+    assert first.waiting == [outbox_id] and first.sent == [] and len(smtp_sink.received) == 1
+    smtp_sink.behaviour.mode = "accept"
+    second = _deliver(estore, box)
+    assert second.recovered == [outbox_id] and len(smtp_sink.received) == 1
+
+
+def test_only_one_deliverer_at_a_time(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _reply(estore, full_mailbox, ticket_id)
+    with _exclusive(lock_path(estore)) as mine:
+        assert mine
+        assert _deliver(estore, full_mailbox).busy and smtp_sink.received == []
+    assert len(_deliver(estore, full_mailbox).sent) == 1
+
+
+def test_the_lock_file_sits_next_to_the_database(estore):
+    assert lock_path(estore) == estore.path.with_name("assist.db.outbox-lock")

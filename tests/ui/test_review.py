@@ -1,0 +1,229 @@
+"""The supervisor's review view: lists, side-by-side differences, approve & send, return with comment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor, QTextCursor, QTextDocument
+from PySide6.QtCore import Qt
+
+from agent_assist.store import Store, audit, drafts, people, review
+from agent_assist.store.tickets import create_ticket, set_triage
+from agent_assist.ui.diff_view import tokens, word_diff, word_diff_html
+from agent_assist.ui.review_view import DRAFT_ID_ROLE, ReviewListModel, ReviewView
+from agent_assist.ui.tasks import TaskManager
+from tests.store.test_quality import open_store
+from tests.store.test_review import submit
+
+AI_TEXT = "Hi Tom,\n\nYour refund shows within 5 days. <b>Thanks</b> & bye"
+AGENT_TEXT = "Hi Tom,\n\nYour refund shows within 3 business days. <b>Thanks</b> & bye"
+
+
+@pytest.fixture
+def tasks(qtbot):
+    t = TaskManager()
+    yield t
+    t.shutdown()
+
+
+@pytest.fixture
+def rstore(db_path: Path):
+    s = open_store(db_path)
+    people.save_profile(s, "alex", "agent")
+    people.save_profile(s, "sue", "supervisor")
+    people.save_profile(s, "kim", "supervisor")
+    yield s
+    s.close()
+
+
+def make_draft(store: Store, subject: str, *, awaiting: bool = True, send: bool = False) -> tuple[int, int]:
+    """A draft the agent edited; by default on a four-eyes ticket and submitted to the supervisors."""
+    tid = create_ticket(store, actor="email", customer_name="Tom Baker", customer_email=f"{len(subject)}@ex.com",
+                        subject=subject, body_text="Where is my refund?", language="en", topic="refund")
+    did = drafts.suggest(store, tid, AI_TEXT, actor="assistant", source="ai")
+    if send:
+        drafts.approve_and_send(store, did, AGENT_TEXT, actor="alex")
+    else:
+        set_triage(store, tid, [("fraud", "an unknown purchase")], sentiment=None)
+        drafts.save_edit(store, did, AGENT_TEXT, actor="alex")
+        if awaiting:
+            submit(store, did)
+    return tid, did
+
+
+@pytest.fixture
+def queue(rstore: Store) -> dict[str, tuple[int, int]]:
+    return {"first": make_draft(rstore, "First question"), "second": make_draft(rstore, "Second one"),
+            "sent": make_draft(rstore, "Already answered", send=True)}
+
+
+def make_view(qtbot, store: Store, tasks: TaskManager, role: str = "supervisor", user: str = "sue") -> ReviewView:
+    view = ReviewView(store, tasks, user=user, role=role, poll_ms=0)
+    qtbot.addWidget(view)
+    with qtbot.waitSignals([view.loaded, view.detailShown], timeout=5000):
+        view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def char_format_of(doc: QTextDocument, word: str):
+    found = doc.find(word)
+    assert not found.isNull(), f"{word!r} is not shown"
+    cursor = QTextCursor(doc)
+    cursor.setPosition(found.selectionStart() + 1)
+    return cursor.charFormat()
+
+
+# -- the diff itself ------------------------------------------------------------------------------
+def test_tokens_rebuild_the_text() -> None:
+    text = "Hej Anna!\n\n  Återbetalningen, 5 dagar."
+    assert "".join(tokens(text)) == text
+    assert tokens("a, b") == ["a", ",", " ", "b"]
+
+
+def test_word_diff_marks_and_escapes() -> None:
+    left, right = word_diff_html("pay <now> in 5 days", "pay <now> in 3 days, thanks")
+    assert '<span style="background-color:#fbd9d9; color:#a11010; text-decoration:line-through;">5</span>' in left
+    assert '<span style="background-color:#d6f5d6; color:#0a5c0a;">3</span>' in right
+    assert ", thanks" in right and "&lt;now&gt;" in left and "<now>" not in left + right
+    d = word_diff("same text", "same text")
+    assert (d.added, d.removed) == (0, 0) and "span" not in d.left_html
+
+
+# -- the view ---------------------------------------------------------------------------------------
+def test_lists_pass_the_model_tester(qtbot, qtmodeltester, rstore: Store, queue) -> None:
+    model = ReviewListModel("Waiting")
+    model.set_items(review.awaiting(rstore.db))
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == 2 and model.index(0, 1).data() == "First question"
+    assert model.index(0, 0).data(DRAFT_ID_ROLE) == queue["first"][1]
+    model.set_items(review.recently_sent(rstore.db))
+    assert model.rowCount() == 1
+
+
+def test_view_lists_awaiting_and_sent(qtbot, rstore: Store, tasks: TaskManager, queue) -> None:
+    view = make_view(qtbot, rstore, tasks)
+    assert view.awaiting_model.rowCount() == 2 and view.sent_model.rowCount() == 1
+    assert view.tabs.tabText(0) == "Awaiting approval (2)" and view.tabs.tabText(1) == "Recently sent (1)"
+    assert view.detail.item.draft_id == queue["first"][1]  # the longest-waiting one is shown first
+
+
+def test_shows_the_differences_side_by_side(qtbot, rstore: Store, tasks: TaskManager, queue) -> None:
+    view = make_view(qtbot, rstore, tasks)
+    left, right = view.diff.left.document(), view.diff.right.document()
+    assert left.toPlainText() == AI_TEXT and right.toPlainText() == AGENT_TEXT  # HTML shown as text
+    removed = char_format_of(left, "5")
+    assert removed.fontStrikeOut() and removed.foreground().color() == QColor("#a11010")
+    added = char_format_of(right, "business")
+    assert not added.fontStrikeOut() and added.background().color() == QColor("#d6f5d6")
+    same = char_format_of(right, "refund")
+    assert not same.fontStrikeOut() and same.background().style() == Qt.BrushStyle.NoBrush
+    assert view.diff.right_title.text() == "<b>Current text</b>"
+    assert view.diff.summary.text().startswith("Changed in 1 place(s): 1 addition(s)")
+
+
+def test_sent_reply_shown_read_only(qtbot, rstore: Store, tasks: TaskManager, queue) -> None:
+    view = make_view(qtbot, rstore, tasks)
+    with qtbot.waitSignal(view.detailShown, timeout=5000) as blocker:
+        view.tabs.setCurrentWidget(view.sent_view)
+    assert blocker.args == [queue["sent"][1]]
+    assert view.diff.right_title.text() == "<b>Sent reply</b>"
+    assert not view.approve_button.isEnabled() and not view.return_button.isEnabled()
+    assert "approved by alex" in view.header.text()
+
+
+def test_approve_and_send(qtbot, rstore: Store, tasks: TaskManager, queue) -> None:
+    view = make_view(qtbot, rstore, tasks)
+    tid, did = queue["first"]
+    assert view.approve_button.isEnabled()
+    got: list[int] = []
+    view.approved.connect(got.append)
+    with qtbot.waitSignals([view.approved, view.loaded], order="strict", timeout=5000):
+        qtbot.mouseClick(view.approve_button, Qt.MouseButton.LeftButton)
+    assert got == [did]
+    d = drafts.get(rstore.db, did)
+    assert (d.state, d.approved_by, d.body) == ("sent", "sue", AGENT_TEXT)
+    assert [(e.action, e.actor) for e in audit.for_ticket(rstore.db, tid)][-3:] == \
+        [("draft.approval_requested", "alex"), ("draft.approved", "sue"), ("reply.sent", "sue")]
+    assert view.awaiting_model.rowCount() == 1 and view.sent_model.rowCount() == 2
+    qtbot.waitUntil(lambda: view.detail is not None and view.detail.item.draft_id == queue["second"][1])
+
+
+def test_return_with_comment(qtbot, rstore: Store, tasks: TaskManager, queue) -> None:
+    view = make_view(qtbot, rstore, tasks)
+    tid, did = queue["first"]
+    assert not view.return_button.isEnabled()  # nothing said yet
+    view.comment.setFocus()
+    qtbot.keyClicks(view.comment, "Mention the <fee> waiver")
+    assert view.return_button.isEnabled()
+    got: list[int] = []
+    view.returned.connect(got.append)
+    with qtbot.waitSignals([view.returned, view.loaded], order="strict", timeout=5000):
+        qtbot.mouseClick(view.return_button, Qt.MouseButton.LeftButton)
+    assert got == [did]
+    assert drafts.get(rstore.db, did).state == "edited"
+    [entry] = [e for e in audit.for_ticket(rstore.db, tid) if e.action == "draft.returned"]
+    assert (entry.actor, entry.details["comment"]) == ("sue", "Mention the <fee> waiver")
+    assert review.latest_comment(rstore.db, tid).comment == "Mention the <fee> waiver"
+    assert view.comment.toPlainText() == "" and view.awaiting_model.rowCount() == 1
+    assert audit.verify(rstore.db).ok
+
+
+def test_earlier_comments_are_shown(qtbot, rstore: Store, tasks: TaskManager, queue) -> None:
+    _tid, did = queue["first"]
+    review.return_to_agent(rstore, did, "Be <warmer>", actor="sue")
+    submit(rstore, did)
+    view = make_view(qtbot, rstore, tasks)
+    assert view.history.isVisible() and "Be &lt;warmer&gt;" in view.history.text()
+
+
+def test_buttons_disabled_for_an_agent(qtbot, rstore: Store, tasks: TaskManager, queue) -> None:
+    view = make_view(qtbot, rstore, tasks, role="agent", user="alex")
+    assert view.detail.item.state == "awaiting_supervisor"
+    assert not view.approve_button.isEnabled()
+    assert not view.return_button.isEnabled() and not view.comment.isEnabled()
+    assert "supervisor" in view.approve_button.toolTip()
+    view.approve_current()  # even called directly nothing happens
+    view.return_current()
+    tasks.wait()
+    assert drafts.get(rstore.db, queue["first"][1]).state == "awaiting_supervisor"
+
+
+def test_a_draft_decided_elsewhere_is_reported(qtbot, rstore: Store, tasks: TaskManager, queue) -> None:
+    view = make_view(qtbot, rstore, tasks)
+    _tid, did = queue["first"]
+    review.return_to_agent(rstore, did, "already returned by someone else", actor="kim")
+    with qtbot.waitSignal(view.failed, timeout=5000) as blocker:
+        qtbot.mouseClick(view.approve_button, Qt.MouseButton.LeftButton)
+    assert "no longer awaiting" in blocker.args[0]
+    qtbot.waitUntil(lambda: view.detail is not None and view.detail.item.state == "edited")
+    assert not view.approve_button.isEnabled()
+    assert drafts.get(rstore.db, did).state == "edited"
+
+
+def test_empty_queue(qtbot, rstore: Store, tasks: TaskManager) -> None:
+    view = ReviewView(rstore, tasks, user="sue", role="supervisor", poll_ms=0)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        view.show()
+    assert view.detail is None and not view.approve_button.isEnabled()
+    assert view.tabs.tabText(0) == "Awaiting approval (0)"
+
+
+def test_live_reload_while_shown(qtbot, rstore: Store, tasks: TaskManager, queue) -> None:
+    view = ReviewView(rstore, tasks, user="sue", role="supervisor", poll_ms=50)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: view.awaiting_model.rowCount() == 2 and view.detail is not None, timeout=5000)
+    make_draft(rstore, "Third")
+    qtbot.waitUntil(lambda: view.awaiting_model.rowCount() == 3, timeout=5000)
+    assert view.detail.item.draft_id == queue["first"][1]  # the selection stays
+    view.hide()  # hidden, it stops looking
+    assert not view._poll.isActive()
+    make_draft(rstore, "Fourth")
+    with qtbot.assertNotEmitted(view.loaded, wait=200):
+        pass
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        view.show()
+    assert view.awaiting_model.rowCount() == 4
