@@ -49,6 +49,9 @@ SCHEMA: tuple[Setting, ...] = (
             "Tone and policy instructions given to the model with every draft (empty: the built-in policy)."),
     Setting("agent.language", str, "en", "Your own language, for translations of drafts and threads.",
             ("en", "sv", "de", "es", "fr", "nl", "da", "no", "fi", "it", "pt", "pl")),
+    Setting("email.enabled", bool, False, "Run the queue from a shared support mailbox (IMAP in, SMTP out)."),
+    Setting("email.mailbox", dict, {},
+            "The mailbox: IMAP and SMTP servers, user, folder, sent folder (passwords are in the keyring)."),
     Setting("notifications.enabled", bool, True,
             "Desktop notifications for new high-priority tickets and SLAs about to breach."),
 )

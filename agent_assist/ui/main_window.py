@@ -32,7 +32,10 @@ from agent_assist.store.tickets import get_ticket
 from agent_assist.ui.about_dialog import AboutDialog
 from agent_assist.ui.conversation_view import ConversationView
 from agent_assist.ui.draft_panel import DraftPanel
+from agent_assist.channels import replies
+from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.ui.kb_import import KnowledgeImport
+from agent_assist.ui.mail_service import MailService
 from agent_assist.ui.knowledge_panel import KnowledgePanel
 from agent_assist.ui.notifications import Notifier
 from agent_assist.ui.queue_model import QueueModel
@@ -106,6 +109,9 @@ class MainWindow(QMainWindow):
         self.status_user = QLabel(f"Signed in as <b>{html.escape(user)}</b> · {self.profile.role}")
         self.status_live = QLabel("● live")
         self.status_live.setToolTip(f"The queue follows changes to {store.path} as they happen")
+        self.status_mail = QLabel()
+        self.status_mail.setAccessibleName("Mailbox status")
+        self.statusBar().addPermanentWidget(self.status_mail)
         self.statusBar().addPermanentWidget(self.status_user)
         self.statusBar().addPermanentWidget(self.status_live)
         self.tasks.busyChanged.connect(lambda busy: self.status_live.setText("● working…" if busy else "● live"))
@@ -129,6 +135,8 @@ class MainWindow(QMainWindow):
         self._tick.timeout.connect(self.model.tick)
         self._tick.timeout.connect(self.check_sla)
         self._tick.start()
+        self.mail: MailService | None = None
+        self.start_mail()
         self.notifier = Notifier(enabled=self.app_settings.get("notifications.enabled"), user=user, parent=self)
         self.notifier.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.notifier.trayActivated.connect(self._bring_forward)
@@ -331,11 +339,14 @@ class MainWindow(QMainWindow):
             return
         status_after = self.draft.status_after()
         try:
-            message_id = drafts.approve_and_send(self.store, ws.draft.id, text, actor=self.user,
-                                                 status_after=status_after)
+            message_id, outbox_id = replies.approve_and_send(
+                self.store, ws.draft.id, text, actor=self.user, status_after=status_after,
+                mailbox=self.mail.mailbox if self.mail is not None else None)
         except StoreError as exc:
             self._show_error(exc)
             return
+        if outbox_id is not None and self.mail is not None:
+            self.mail.deliver_soon()
         ticket = get_ticket(self.store.db, ws.ticket.id)
         if message_id is None:  # four eyes: it waits for a supervisor
             waiting = drafts.get(self.store.db, ws.draft.id)
@@ -604,10 +615,33 @@ class MainWindow(QMainWindow):
 
     def show_preferences(self) -> None:
         dialog = SettingsDialog(self.app_settings, self.tasks, self, store=self.store, user=self.user)
+        dialog.accepted.connect(self.start_mail)
         dialog.finished.connect(lambda _r: (self._close_provider(), self.refresh_ai_state(),
                                             self.notifier.set_enabled(self.app_settings.get("notifications.enabled"))))
         dialog.open()
         self.preferences = dialog
+
+    # -- mail ----------------------------------------------------------------------------
+    def start_mail(self) -> None:
+        """Run the support mailbox when Preferences say so (restarted after changes)."""
+        if self.mail is not None:
+            self.mail.stop()
+            self.mail = None
+        if not self.app_settings.get("email.enabled"):
+            return
+        try:
+            mailbox = MailboxConfig.from_dict(self.app_settings.get("email.mailbox"))
+        except (KeyError, TypeError, ValueError) as exc:
+            self.statusBar().showMessage(f"The mailbox settings are incomplete: {exc}", 10000)
+            return
+        self.mail = MailService(self.store, mailbox, self)
+        self.mail.status.connect(self._mail_status)
+        self.mail.start()
+
+    def _mail_status(self, kind: str, message: str) -> None:
+        self.status_mail.setText(f"✉ {message}" if message else "")
+        if kind in ("error", "auth_error"):
+            self.statusBar().showMessage(f"Mail: {message}", 10000)
 
     # -- live ----------------------------------------------------------------------------
     def poll_changes(self) -> None:
@@ -799,6 +833,8 @@ class MainWindow(QMainWindow):
         if job is not None:
             job.wait()
         self._close_provider()
+        if self.mail is not None:
+            self.mail.stop()
         self._live.stop()
         self._tick.stop()
         self.notifier.close()

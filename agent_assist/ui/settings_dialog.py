@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist.assist import secrets
+from agent_assist.channels.email.config import MailboxConfig
+from agent_assist.channels.email.config import set_password as set_mail_password
 from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError
 from agent_assist.settings import SCHEMA, Settings
 from agent_assist.store import Store, people, rules
@@ -151,6 +153,7 @@ class SettingsDialog(QDialog):
         self.tabs = QTabWidget()
         self.tabs.addTab(ai_page, "AI provider")
         self.tabs.addTab(draft_page, "Drafting")
+        self.tabs.addTab(self._mail_page(), "Mailbox")
         self.rule_boxes: dict[str, QComboBox] = {}
         if store is not None:
             self.tabs.addTab(self._rules_page(store), "Routing rules")
@@ -165,6 +168,62 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.resize(640, 560)
+
+    def _mail_page(self) -> QWidget:
+        data = self.settings.get("email.mailbox") or {}
+        defaults = MailboxConfig(imap_host="", imap_user="")
+        page = QWidget()
+        form = QFormLayout(page)
+        self.mail_enabled = QCheckBox("Run the queue from this support mailbox")
+        self.mail_enabled.setAccessibleName("Use the mailbox")
+        self.mail_enabled.setChecked(self.settings.get("email.enabled"))
+        form.addRow(self.mail_enabled)
+        self.mail_fields: dict[str, QLineEdit] = {}
+        for key, label in (("imap_host", "IMAP server"), ("imap_port", "IMAP port"), ("imap_user", "User"),
+                           ("folder", "Folder"), ("smtp_host", "SMTP server (empty: the IMAP server)"),
+                           ("smtp_port", "SMTP port"), ("smtp_user", "SMTP user (empty: the same user)"),
+                           ("from_address", "From address"), ("sent_folder", "Sent folder")):
+            edit = QLineEdit(str(data.get(key, getattr(defaults, key))))
+            edit.setAccessibleName(label)
+            self.mail_fields[key] = edit
+            form.addRow(label, edit)
+        self.mail_tls: dict[str, QComboBox] = {}
+        for key, label in (("imap_tls", "IMAP security"), ("smtp_tls", "SMTP security")):
+            box = QComboBox()
+            box.setAccessibleName(label)
+            for mode, text in (("tls", "TLS"), ("starttls", "STARTTLS"), ("none", "None (this computer only)")):
+                box.addItem(text, mode)
+            box.setCurrentIndex(max(0, box.findData(data.get(key, getattr(defaults, key)))))
+            self.mail_tls[key] = box
+            form.addRow(label, box)
+        self.server_files_sent = QCheckBox("My provider saves sent mail itself (Gmail, Microsoft 365)")
+        self.server_files_sent.setAccessibleName("Provider files sent mail")
+        self.server_files_sent.setChecked(bool(data.get("server_files_sent", False)))
+        self.bcc_self = QCheckBox("Keep a hidden copy of every reply in the mailbox")
+        self.bcc_self.setAccessibleName("Blind copy to the mailbox")
+        self.bcc_self.setChecked(bool(data.get("bcc_self", False)))
+        form.addRow(self.server_files_sent)
+        form.addRow(self.bcc_self)
+        self.imap_password = QLineEdit()
+        self.imap_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.imap_password.setAccessibleName("Mailbox password")
+        self.imap_password.setPlaceholderText("stored in your system keyring")
+        self.smtp_password = QLineEdit()
+        self.smtp_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.smtp_password.setAccessibleName("SMTP password")
+        self.smtp_password.setPlaceholderText("empty: the mailbox password")
+        form.addRow("Password", self.imap_password)
+        form.addRow("SMTP password", self.smtp_password)
+        return page
+
+    def mailbox(self) -> MailboxConfig:
+        values: dict[str, object] = {k: e.text().strip() for k, e in self.mail_fields.items()}
+        for key in ("imap_port", "smtp_port"):
+            values[key] = int(str(values[key]) or 0)
+        values.update({k: b.currentData() for k, b in self.mail_tls.items()})
+        values["server_files_sent"] = self.server_files_sent.isChecked()
+        values["bcc_self"] = self.bcc_self.isChecked()
+        return MailboxConfig.from_dict(values)
 
     def _rules_page(self, store: Store) -> QWidget:
         page = QWidget()
@@ -278,10 +337,35 @@ class SettingsDialog(QDialog):
         policy = self.policy.toPlainText().strip()
         self.settings.set("ai.policy", "" if policy == prompts.DEFAULT_POLICY.strip() else policy)
         self.settings.set("agent.language", self.language.currentData())
+        if not self._save_mailbox():
+            return False
         self.settings.save()
         if self.store is not None and people.role_of(self.store.db, self.user) == "supervisor":
             for flag, box in self.rule_boxes.items():
                 rules.set_rule(self.store, flag, box.currentData(), actor=self.user or "")
+        return True
+
+    def _save_mailbox(self) -> bool:
+        try:
+            mailbox = self.mailbox()
+        except (TypeError, ValueError) as exc:
+            self.error.setText(f"The mailbox settings are not valid: {exc}")
+            return False
+        if self.mail_enabled.isChecked():
+            problems = mailbox.problems()
+            if problems:
+                self.error.setText("Mailbox: " + "; ".join(problems))
+                return False
+        try:
+            if self.imap_password.text():
+                set_mail_password(mailbox, self.imap_password.text(), "imap")
+            if self.smtp_password.text():
+                set_mail_password(mailbox, self.smtp_password.text(), "smtp")
+        except secrets.SecretStoreUnavailable as exc:
+            self.error.setText(str(exc))
+            return False
+        self.settings.set("email.enabled", self.mail_enabled.isChecked())
+        self.settings.set("email.mailbox", mailbox.to_dict())
         return True
 
     def accept(self) -> None:

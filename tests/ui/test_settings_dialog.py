@@ -103,3 +103,22 @@ def test_agents_see_rules_but_cannot_change_them(dialog, small_store: Store):
     d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="sam")
     assert not d.rule_boxes["fraud"].isEnabled()
     d.deleteLater()
+
+
+def test_mailbox_settings_are_checked_and_saved(dialog, keyring_file):
+    from agent_assist.channels.email.config import get_password
+
+    dialog.mail_enabled.setChecked(True)
+    dialog.mail_fields["imap_host"].setText("mail.example.com")
+    assert not dialog.save()
+    assert "user name is missing" in dialog.error.text()
+    dialog.mail_fields["imap_user"].setText("support@example.com")
+    dialog.mail_tls["imap_tls"].setCurrentIndex(dialog.mail_tls["imap_tls"].findData("none"))
+    assert not dialog.save() and "only allowed to this computer" in dialog.error.text()
+    dialog.mail_tls["imap_tls"].setCurrentIndex(dialog.mail_tls["imap_tls"].findData("tls"))
+    dialog.imap_password.setText("hunter2-mail")
+    assert dialog.save()
+    saved = dialog.settings.get("email.mailbox")
+    assert saved["imap_host"] == "mail.example.com" and dialog.settings.get("email.enabled") is True
+    assert "hunter2" not in dialog.settings.path.read_text()
+    assert get_password(dialog.mailbox(), "imap") == "hunter2-mail"

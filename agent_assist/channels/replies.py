@@ -1,0 +1,29 @@
+"""Sending a reply through the ticket's channel.
+
+``drafts.send`` is the one function that turns an approved draft into an outbound
+message; for an e-mail ticket the outbox row (with its own Message-ID and
+threading headers) is written in the same transaction, before anything is sent,
+so a crash can never lose a reply or send it twice. Delivery happens later, off
+the UI thread, in ``email.smtp_send.deliver_pending``.
+"""
+
+from __future__ import annotations
+
+from agent_assist.channels.email.config import MailboxConfig
+from agent_assist.store import Store, drafts
+
+
+def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending",
+                     mailbox: MailboxConfig | None = None) -> tuple[int | None, int | None]:
+    """Approve and send; returns (message id or None when it waits for a supervisor, outbox id or None)."""
+    from agent_assist.channels.email.outbox import enqueue_reply
+
+    with store.transaction() as db:
+        message_id = drafts.approve_and_send(store, draft_id, body, actor=actor, status_after=status_after)
+        if message_id is None or mailbox is None:
+            return message_id, None
+        channel = db.conn.execute("SELECT t.channel FROM drafts d JOIN tickets t ON t.id = d.ticket_id "
+                                  "WHERE d.id = ?", (draft_id,)).fetchone()[0]
+        if channel != "email":
+            return message_id, None
+        return message_id, enqueue_reply(store, message_id, mailbox=mailbox, actor=actor)

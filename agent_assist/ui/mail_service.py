@@ -1,0 +1,70 @@
+"""The support mailbox, live: a watcher thread syncing new mail into the store and delivering the outbox.
+
+New tickets reach the screen the usual way (the window follows the database file).
+This object only runs the core's ``watch`` loop off the UI thread, reports its state,
+and delivers replies after each send and each sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QObject, Signal
+
+from agent_assist.channels.email.config import MailboxConfig, get_password
+from agent_assist.channels.email.smtp_send import deliver_pending
+from agent_assist.channels.email.watcher import WatchEvent, watch
+from agent_assist.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class MailService(QObject):
+    status = Signal(str, str)  # kind, message (emitted from the watcher thread; delivered queued)
+    delivered = Signal(object)  # DeliveryReport
+
+    def __init__(self, store: Store, mailbox: MailboxConfig, parent: QObject | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.mailbox = mailbox
+        self._stop = threading.Event()
+        self._deliver_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.last_status = ("", "")
+        self.status.connect(lambda kind, message: setattr(self, "last_status", (kind, message)))
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="mail-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        watch(self.store, self.mailbox, lambda: get_password(self.mailbox, "imap"), stop=self._stop,
+              on_event=self._event, on_synced=lambda _report: self.deliver())
+
+    def _event(self, event: WatchEvent) -> None:
+        self.status.emit(event.kind, event.message)
+
+    def deliver(self) -> None:
+        """Send what the outbox holds (safe to call from any thread; one delivery at a time)."""
+        if not self._deliver_lock.acquire(blocking=False):
+            return
+        try:
+            report = deliver_pending(self.store, self.mailbox, get_password(self.mailbox, "imap"),
+                                     smtp_password=get_password(self.mailbox, "smtp"))
+            self.delivered.emit(report)
+        except Exception:  # noqa: BLE001 - the outbox keeps the row and retries; never lose the thread
+            log.exception("Delivering the outbox failed")
+        finally:
+            self._deliver_lock.release()
+
+    def deliver_soon(self) -> None:
+        threading.Thread(target=self.deliver, name="mail-deliver", daemon=True).start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

@@ -1,0 +1,55 @@
+"""The mailbox is the queue: real Dovecot in, real SMTP out, driven through the window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from agent_assist.settings import Settings
+from agent_assist.store import Store
+from agent_assist.store.tickets import get_ticket
+from tests.channels.email.conftest import SMTP_PASSWORD, dovecot, full_mailbox, mailbox, smtp_sink  # noqa: F401
+from tests.channels.email.mails import plain
+from tests.ui.conftest import wait_loaded
+
+
+@pytest.fixture
+def mail_window(store: Store, full_mailbox, dovecot, tmp_path: Path, qtbot, monkeypatch):  # noqa: F811
+    from agent_assist.ui.main_window import MainWindow
+
+    monkeypatch.setenv("AGENT_ASSIST_IMAP_PASSWORD", dovecot.password)
+    monkeypatch.setenv("AGENT_ASSIST_SMTP_PASSWORD", SMTP_PASSWORD)
+    app_settings = Settings(tmp_path / "settings.json")
+    app_settings.set("email.enabled", True)
+    app_settings.set("email.mailbox", full_mailbox.with_(poll_interval_s=1).to_dict())
+    w = MainWindow(store, user="alex", settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                   app_settings=app_settings)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+
+
+def test_new_mail_appears_live_and_the_reply_is_received_exactly_once(mail_window, dovecot, smtp_sink, store,
+                                                                       qtbot):  # noqa: F811
+    w = mail_window
+    qtbot.waitUntil(lambda: w.mail.last_status[0] in ("idle", "polling"), timeout=15_000)
+    dovecot.append(plain(subject="Where is my refund?", body="Hi, I returned the shoes two weeks ago and "
+                                                           "the refund has not arrived. Tom"))
+    qtbot.waitUntil(lambda: w.model.rowCount() == 1, timeout=10_000)
+    ticket_id = w.model.ticket_id(0)
+    assert w.model.row_data(0).subject == "Where is my refund?"
+    w.queue.select_row(0)
+    wait_loaded(qtbot, w, ticket_id)
+    assert get_ticket(store.db, ticket_id).channel == "email"
+    w.draft.editor.setPlainText("Hi Tom,\n\nThe refund is on its way.\n\nAlex")
+    with qtbot.waitSignal(w.replySent, timeout=5000):
+        qtbot.keyClick(w.draft.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(smtp_sink.received) == 1, timeout=15_000)
+    received = smtp_sink.received[0]
+    assert b"The refund is on its way." in received.data and b"In-Reply-To:" in received.data
+    qtbot.wait(1500)  # another sync and delivery pass: still exactly one
+    w.mail.deliver()
+    assert len(smtp_sink.received) == 1
