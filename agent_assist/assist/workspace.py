@@ -13,7 +13,8 @@ from agent_assist.assist import injection, offline_drafter
 from agent_assist.assist.escalation import retriage
 from agent_assist.assist.injection import Flag
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
-from agent_assist.store import Store, drafts, rules
+from agent_assist.store import Store, drafts, review, rules
+from agent_assist.store.review import ReviewComment
 from agent_assist.store.drafts import Draft
 from agent_assist.store.errors import InvalidTransitionError
 from agent_assist.store.tickets import Ticket, get_ticket
@@ -28,6 +29,7 @@ class TicketWorkspace:
     draft: Draft | None
     flags: tuple[Flag, ...] = ()  # customer text that tries to steer the AI
     actions: frozenset[str] = frozenset()  # what the routing rules ask: "human_only", "four_eyes"
+    review_comment: ReviewComment | None = None  # a supervisor returned this draft with a comment
 
     @property
     def human_only(self) -> bool:
@@ -54,7 +56,10 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
             draft_id = drafts.suggest(store, ticket_id, suggestion.body, actor=agent, source=suggestion.source,
                                       citations=suggestion.citations, prompt_version=suggestion.prompt_version)
         draft = drafts.get(db, draft_id)
-    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())), actions)
+    comment = review.latest_comment(db, ticket_id)
+    if comment is not None and (draft is None or comment.draft_id != draft.id or draft.state == "awaiting_supervisor"):
+        comment = None  # only a comment on the draft in hand, returned to its writer, is news
+    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())), actions, comment)
 
 
 def regenerate_offline(store: Store, ticket_id: int, *, agent: str) -> Draft:

@@ -13,17 +13,32 @@ from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.store import Store, drafts
 
 
+def _enqueue(store: Store, draft_id: int, message_id: int | None, mailbox: MailboxConfig | None,
+             actor: str) -> int | None:
+    from agent_assist.channels.email.outbox import enqueue_reply
+
+    if message_id is None or mailbox is None:
+        return None
+    channel = store.db.conn.execute("SELECT t.channel FROM drafts d JOIN tickets t ON t.id = d.ticket_id "
+                                    "WHERE d.id = ?", (draft_id,)).fetchone()[0]
+    if channel != "email":
+        return None
+    return enqueue_reply(store, message_id, mailbox=mailbox, actor=actor)
+
+
 def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending",
                      mailbox: MailboxConfig | None = None) -> tuple[int | None, int | None]:
     """Approve and send; returns (message id or None when it waits for a supervisor, outbox id or None)."""
-    from agent_assist.channels.email.outbox import enqueue_reply
-
-    with store.transaction() as db:
+    with store.transaction():
         message_id = drafts.approve_and_send(store, draft_id, body, actor=actor, status_after=status_after)
-        if message_id is None or mailbox is None:
-            return message_id, None
-        channel = db.conn.execute("SELECT t.channel FROM drafts d JOIN tickets t ON t.id = d.ticket_id "
-                                  "WHERE d.id = ?", (draft_id,)).fetchone()[0]
-        if channel != "email":
-            return message_id, None
-        return message_id, enqueue_reply(store, message_id, mailbox=mailbox, actor=actor)
+        return message_id, _enqueue(store, draft_id, message_id, mailbox, actor)
+
+
+def supervisor_approve_and_send(store: Store, draft_id: int, body: str, *, actor: str,
+                                mailbox: MailboxConfig | None = None) -> tuple[int, int | None]:
+    """A supervisor's four-eyes approval, sent through the ticket's channel in the same transaction."""
+    from agent_assist.store import review
+
+    with store.transaction():
+        message_id = review.approve_and_send(store, draft_id, body, actor=actor)
+        return message_id, _enqueue(store, draft_id, message_id, mailbox, actor)

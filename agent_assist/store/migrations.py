@@ -13,6 +13,7 @@ import sqlite_utils
 
 from agent_assist.channels.email import schema as email_schema
 from agent_assist.knowledge import schema as knowledge_schema
+from agent_assist.store import quality, review
 
 
 APPLICATION_ID = 0x41415354  # "AAST": marks the file as Agent Assist's (PRAGMA application_id)
@@ -226,4 +227,6 @@ MIGRATIONS: list[Migration] = [
     _v3_people_rules_flags,
     knowledge_schema.migrate,  # 4: articles.body_html for imported articles
     email_schema.migrate,  # 5: the e-mail channel: mailboxes, UID ledger, attachments, outbox
+    quality.migrate,  # 6: per-draft quality cache for the dashboard
+    review.migrate,  # 7: supervisors' review comments
 ]

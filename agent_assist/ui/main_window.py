@@ -35,7 +35,9 @@ from agent_assist.ui.draft_panel import DraftPanel
 from agent_assist.channels import replies
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.ui.kb_import import KnowledgeImport
+from agent_assist.ui.dashboard import QualityDashboard
 from agent_assist.ui.mail_service import MailService
+from agent_assist.ui.review_view import ReviewView
 from agent_assist.ui.knowledge_panel import KnowledgePanel
 from agent_assist.ui.notifications import Notifier
 from agent_assist.ui.queue_model import QueueModel
@@ -205,6 +207,10 @@ class MainWindow(QMainWindow):
 
         view = bar.addMenu("&View")
         self.act_refresh = self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.poll_changes, view)
+        view.addSeparator()
+        self.act_review = self._action("Supervisor &review", "Ctrl+Shift+V", self.show_review, view,
+                                       "Drafts awaiting approval and recently sent replies, AI draft beside sent text")
+        self.act_dashboard = self._action("&Quality dashboard", "Ctrl+Shift+Q", self.show_dashboard, view)
 
         help_menu = bar.addMenu("&Help")
         self._action("&Keyboard shortcuts", "F1", self.show_shortcuts, help_menu)
@@ -270,6 +276,11 @@ class MainWindow(QMainWindow):
             self.draft.show_banner("Four eyes: a supervisor approves this reply before it is sent.", error=False)
         if ws.draft is not None and ws.draft.state == "awaiting_supervisor":
             self.draft.set_enabled_for_ticket(False)
+            self.draft.show_banner("This reply waits for a supervisor's approval.", error=False)
+        if ws.review_comment is not None:
+            c = ws.review_comment
+            self.draft.show_banner(f"Returned by {c.author}: “{c.comment}” — edit the reply and approve it again.",
+                                   error=False)
         if self.app_settings.get("ai.enabled") and self.app_settings.get("ai.auto_draft") and ws.draft is not None \
                 and ws.draft.source != "ai":
             self.start_ai_draft()
@@ -620,6 +631,34 @@ class MainWindow(QMainWindow):
                                             self.notifier.set_enabled(self.app_settings.get("notifications.enabled"))))
         dialog.open()
         self.preferences = dialog
+
+    # -- supervisors ---------------------------------------------------------------------
+    def _supervisor_send(self, store: Store, draft_id: int, body: str, actor: str) -> int:
+        message_id, outbox_id = replies.supervisor_approve_and_send(
+            store, draft_id, body, actor=actor, mailbox=self.mail.mailbox if self.mail is not None else None)
+        if outbox_id is not None and self.mail is not None:
+            self.mail.deliver_soon()
+        return message_id
+
+    def _side_window(self, attr: str, title: str, make) -> QWidget:
+        window = getattr(self, attr, None)
+        if window is None:
+            window = make()
+            window.setWindowTitle(f"{title} — {APP_NAME}")
+            window.setWindowFlag(Qt.WindowType.Window, True)
+            window.resize(1100, 700)
+            setattr(self, attr, window)
+        window.show()
+        window.raise_()
+        return window
+
+    def show_review(self) -> QWidget:
+        return self._side_window("review_window", "Supervisor review", lambda: ReviewView(
+            self.store, self.tasks, user=self.user, role=self.profile.role, parent=self, send=self._supervisor_send))
+
+    def show_dashboard(self) -> QWidget:
+        return self._side_window("dashboard_window", "Quality dashboard",
+                                 lambda: QualityDashboard(self.store, self.tasks, parent=self))
 
     # -- mail ----------------------------------------------------------------------------
     def start_mail(self) -> None:

@@ -108,8 +108,11 @@ class ReviewView(QWidget):
     """An action failed; the message is on screen too."""
 
     def __init__(self, store: Store, tasks: TaskManager, *, user: str, role: str, poll_ms: int = 3000,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, send=None):
         super().__init__(parent)
+        # how an approved reply is sent: through the ticket's channel when the window provides one
+        self._send = send or (lambda s, draft_id, body, actor: review.approve_and_send(s, draft_id, body,
+                                                                                       actor=actor))
         self.store = store
         self.tasks = tasks
         self.user = user
@@ -350,7 +353,7 @@ class ReviewView(QWidget):
                                  if self.detail else "Approved and sent.")
             self.approved.emit(did)
 
-        self._decide(lambda: review.approve_and_send(store, draft_id, body, actor=user), done, draft_id)
+        self._decide(lambda: self._send(store, draft_id, body, user), done, draft_id)
 
     def return_current(self) -> None:
         text = self.comment.toPlainText().strip()
