@@ -46,13 +46,18 @@ def create_demo_database(path: Path, *, seed: int = 7, tickets: int = 360, force
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     from agent_assist.assist.escalation import retriage_many
-    from agent_assist.store import people
+    from agent_assist.store import people, quality
+    from agent_assist.store.bulk import import_draft_history
 
     with Store(path) as store:
         counts = import_dataset(store, demo.generate(seed=seed, tickets=tickets), label="demo data")
         for name in demo.AGENTS:
             people.save_profile(store, name, "supervisor" if name == demo.SUPERVISOR else "agent")
         retriage_many(store)
+        replies = [dict(zip(("ticket_id", "message_id", "author", "body", "created_at"), r)) for r in store.db.conn.execute(
+            "SELECT ticket_id, id, author, body_text, created_at FROM messages WHERE direction = 'outbound' ORDER BY id")]
+        import_draft_history(store, demo.draft_history(replies, seed=seed))
+        quality.update_cache(store)
         return counts
 
 

@@ -414,3 +414,37 @@ def new_arrival(rng: random.Random, now: datetime | None = None) -> dict:
     t = _ticket(rng, person, now, status="new", arrival=True)
     customer = {"name": person["name"], "email": person["email"], "language": person["language"]}
     return {"customer": customer, **t}
+
+
+def draft_history(replies: list[dict], *, seed: int = 7) -> list[dict]:
+    """Drafts behind the demo's sent agent replies, so review and the quality dashboard have a past.
+
+    ``replies`` are ``{"ticket_id", "message_id", "author", "body", "created_at"}`` for outbound
+    messages. About half went out as suggested; the rest were edited (a sentence added, cut
+    or reworded) — the kind of trace real agents leave.
+    """
+    rng = random.Random(seed)
+    additions = ("I have also checked your account and everything else looks fine.",
+                 "Sorry for the trouble this has caused.",
+                 "Let me know if you have any other questions.")
+    rows = []
+    for r in replies:
+        body = r["body"]
+        sentences = [s for s in body.replace("\n", " \n ").split(". ") if s.strip()]
+        roll = rng.random()
+        if roll < 0.5 or len(sentences) < 2:
+            original = body
+        elif roll < 0.75:
+            original = body + "\n\n" + rng.choice(additions)  # the agent cut a sentence
+        else:
+            original = ". ".join(sentences[:-1]) + "."  # the agent added the last sentence
+        sent_at = datetime.fromisoformat(r["created_at"].replace("Z", "+00:00"))
+        created = sent_at - timedelta(minutes=rng.randint(2, 45))
+        rows.append({
+            "ticket_id": r["ticket_id"], "state": "sent", "source": rng.choice(("offline", "ai", "ai")),
+            "original_body": original, "body": body, "citations": "[]",
+            "provider": None, "model": None, "prompt_version": "demo",
+            "created_by": r["author"], "approved_by": r["author"],
+            "created_at": _iso(created), "updated_at": r["created_at"],
+        })
+    return rows
