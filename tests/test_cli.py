@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent_assist.cli import main
-from agent_assist.store import Store, audit
+from agent_assist.store import Store, audit, people
 from agent_assist.store.tickets import QueueFilter, queue_count
 
 
@@ -29,6 +29,12 @@ def test_demo_creates_a_fresh_database_and_refuses_to_overwrite(tmp_path: Path, 
         langs = {r[0] for r in store.db.conn.execute("SELECT DISTINCT language FROM tickets")}
         assert len(langs) >= 6
         assert store.db.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] >= 40
+        outbound = store.db.conn.execute("SELECT COUNT(*) FROM messages WHERE direction = 'outbound'").fetchone()[0]
+        sent, as_is = store.db.conn.execute(
+            "SELECT COUNT(*), SUM(original_body = body) FROM drafts WHERE state = 'sent'").fetchone()
+        assert sent == outbound and 0.3 < as_is / sent < 0.7  # a history for review and the dashboard
+        assert store.db.conn.execute("SELECT COUNT(*) FROM draft_quality").fetchone()[0] == sent
+        assert {p.role for p in people.profiles(store.db)} == {"agent", "supervisor"}
         assert audit.verify(store.db).ok
     before = db.read_bytes()
     assert main(["demo", "--db", str(db)]) == 2
