@@ -854,7 +854,7 @@ class MainWindow(QMainWindow):
             if isinstance(value, QByteArray) and not value.isEmpty():
                 widget.restoreState(value)
         if not isinstance(self.settings.value("window/main_splitter"), QByteArray):
-            self.splitter.setSizes([720, 430, 290])
+            self.splitter.setSizes([760, 420, 280])
             self.middle.setSizes([480, 320])
 
     def save_layout(self) -> None:

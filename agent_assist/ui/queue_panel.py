@@ -94,8 +94,8 @@ class QueuePanel(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        widths = {"priority": 62, "sla": 70, "subject": 250, "flags": 110, "customer": 120, "language": 40,
-                  "status": 64, "assignee": 62, "updated": 70}
+        widths = {"priority": 58, "sla": 66, "subject": 250, "flags": 92, "customer": 110, "language": 36,
+                  "status": 60, "assignee": 56, "updated": 64}
         for i, (key, _label) in enumerate(COLUMNS):
             header.resizeSection(i, widths[key])
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
