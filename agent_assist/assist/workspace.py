@@ -7,11 +7,12 @@ data out, so the UI runs it on a worker thread and the tests call it directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agent_assist.assist import injection, offline_drafter
 from agent_assist.assist.escalation import retriage
 from agent_assist.assist.injection import Flag
+from agent_assist.channels.thread_info import extras_for
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
 from agent_assist.store import Store, drafts, review, rules
 from agent_assist.store.review import ReviewComment
@@ -30,6 +31,7 @@ class TicketWorkspace:
     flags: tuple[Flag, ...] = ()  # customer text that tries to steer the AI
     actions: frozenset[str] = frozenset()  # what the routing rules ask: "human_only", "four_eyes"
     review_comment: ReviewComment | None = None  # a supervisor returned this draft with a comment
+    extras: dict = field(default_factory=dict)  # message id -> channel extras (attachments, delivery)
 
     @property
     def human_only(self) -> bool:
@@ -59,7 +61,8 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
     comment = review.latest_comment(db, ticket_id)
     if comment is not None and (draft is None or comment.draft_id != draft.id or draft.state == "awaiting_supervisor"):
         comment = None  # only a comment on the draft in hand, returned to its writer, is news
-    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())), actions, comment)
+    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())), actions, comment,
+                           extras_for(db, ticket))
 
 
 def regenerate_offline(store: Store, ticket_id: int, *, agent: str) -> Draft:

@@ -13,8 +13,31 @@ from agent_assist.timefmt import parse_iso
 from agent_assist.ui.safe_browser import SafeTextBrowser
 
 
-def _message_html(ticket: Ticket) -> str:
+DELIVERY_WORDS = {"queued": "waiting to be sent", "sending": "sending", "committing": "sending",
+                  "sent": "sent", "failed": "failed", "unknown": "unclear whether it was sent — check Sent"}
+
+
+def _extras_html(extra) -> str:
     parts = []
+    for a in extra.attachments:
+        warn = " ⚠ may be harmful" if a.risky else ""
+        parts.append(f'<p>📎 <a href="save:{a.id}">{html.escape(a.filename)}</a> '
+                     f'({html.escape(a.content_type)}, {max(1, a.size // 1024):,} KB){warn}</p>')
+    if extra.notes:
+        parts.append("<p style='color:#5d4037'>ℹ " + html.escape("; ".join(extra.notes)) + "</p>")
+    d = extra.delivery
+    if d is not None:
+        words = DELIVERY_WORDS.get(d.state, d.state)
+        color = "#b71c1c" if d.state in ("failed", "unknown") else "#555"
+        error = f" — {html.escape(d.last_error)}" if d.last_error and d.state != "sent" else ""
+        retry = f" (retrying, attempt {d.attempts})" if d.state == "queued" and d.attempts else ""
+        parts.append(f"<p style='color:{color}'>✉ E-mail: {html.escape(words)}{retry}{error}</p>")
+    return "".join(parts)
+
+
+def _message_html(ticket: Ticket, extras: dict | None = None) -> str:
+    parts = []
+    extras = extras or {}
     for m in ticket.messages:
         outbound = m.direction == "outbound"
         if m.body_html:
@@ -31,7 +54,8 @@ def _message_html(ticket: Ticket) -> str:
         parts.append(
             f'<table width="100%" cellspacing="0" cellpadding="8" style="margin-bottom:10px;">'
             f'<tr><td bgcolor="{bg}">'
-            f'<p style="color:#555;"><b>{who}</b> {label} · {when}</p>{body}</td></tr></table>'
+            f'<p style="color:#555;"><b>{who}</b> {label} · {when}</p>{body}'
+            f'{_extras_html(extras[m.id]) if m.id in extras else ""}</td></tr></table>'
         )
     return "".join(parts)
 
@@ -73,7 +97,7 @@ class ConversationView(QWidget):
         self.header.setText("<h3>No ticket open</h3><p>Pick one from the queue (↑/↓, Enter to reply).</p>")
         self.browser.clear()
 
-    def set_ticket(self, ticket: Ticket) -> None:
+    def set_ticket(self, ticket: Ticket, extras: dict | None = None) -> None:
         same = self.ticket is not None and self.ticket.id == ticket.id
         scroll = self.browser.verticalScrollBar().value() if same else None
         at_bottom = same and scroll == self.browser.verticalScrollBar().maximum()
@@ -86,7 +110,7 @@ class ConversationView(QWidget):
             f"{ticket.priority_name.capitalize()} · {ticket.status.capitalize()} · "
             f"{html.escape(ticket.assignee or 'unassigned')} · via {html.escape(ticket.channel)} {tags}</p>"
         )
-        self.browser.setHtml(_message_html(ticket))
+        self.browser.setHtml(_message_html(ticket, extras))
         bar = self.browser.verticalScrollBar()
         if scroll is None or at_bottom:
             bar.setValue(bar.maximum())

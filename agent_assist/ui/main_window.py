@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+from pathlib import Path
 from dataclasses import replace
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
@@ -33,6 +34,8 @@ from agent_assist.ui.about_dialog import AboutDialog
 from agent_assist.ui.conversation_view import ConversationView
 from agent_assist.ui.draft_panel import DraftPanel
 from agent_assist.channels import replies
+from agent_assist.channels.email import attachments
+from agent_assist.channels.thread_info import extras_for
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.ui.kb_import import KnowledgeImport
 from agent_assist.ui.dashboard import QualityDashboard
@@ -230,7 +233,7 @@ class MainWindow(QMainWindow):
         self.draft.rewriteRequested.connect(self.rewrite_draft)
         self.draft.translateRequested.connect(self.translate_draft)
         self.draft.previewUsed.connect(self.use_preview)
-        self.conversation.browser.linkActivated.connect(self._confirm_link)
+        self.conversation.browser.linkActivated.connect(self._link_clicked)
 
     # -- tickets -----------------------------------------------------------------------
     def current_ticket_id(self) -> int | None:
@@ -262,7 +265,7 @@ class MainWindow(QMainWindow):
             return
         self.workspace = ws
         self._loading_ticket = None
-        self.conversation.set_ticket(ws.ticket)
+        self.conversation.set_ticket(ws.ticket, ws.extras)
         self.knowledge.set_suggestions(list(ws.suggestions))
         self.draft.set_draft(ws.draft)
         self.draft.set_enabled_for_ticket(ws.draft is not None)
@@ -370,7 +373,8 @@ class MainWindow(QMainWindow):
             self.approvalRequested.emit(ticket.id, waiting.id)
             return
         self.workspace = replace(ws, ticket=ticket, draft=None)
-        self.conversation.set_ticket(ticket)
+        self.conversation.set_ticket(ticket, ws.extras)
+        self.reload_thread()  # the delivery state of the new reply follows
         self.draft.set_draft(None)
         self.draft.set_enabled_for_ticket(False)
         self.queue.refresh_keeping_scroll()
@@ -711,17 +715,18 @@ class MainWindow(QMainWindow):
 
         def work():
             ticket = get_ticket(self.store.db, tid)
+            extras = extras_for(self.store.db, ticket)
             if ticket.inbound_text() == old_inbound:
-                return ticket, None
+                return ticket, None, extras
             # the customer wrote again: triage and suggestions follow the new text
             retriage(self.store, tid, actor=self.user)
             ticket = get_ticket(self.store.db, tid)
             hits = kb_search.suggest_for_text(self.store.db, ticket.inbound_text(), subject=ticket.subject,
                                               language=ticket.language, limit=8)
-            return ticket, tuple(hits)
+            return ticket, tuple(hits), extras
 
         def done(result) -> None:
-            ticket, hits = result
+            ticket, hits, extras = result
             if not (self.workspace and self.workspace.ticket.id == tid):
                 return
             if hits is not None:
@@ -729,9 +734,9 @@ class MainWindow(QMainWindow):
                                          flags=tuple(injection.scan(ticket.inbound_text())))
                 self.knowledge.set_suggestions(list(hits))
                 self.draft.set_flags([f.reason for f in self.workspace.flags])
-            if ticket != self.workspace.ticket:
-                self.workspace = replace(self.workspace, ticket=ticket)
-                self.conversation.set_ticket(ticket)
+            if ticket != self.workspace.ticket or extras != self.workspace.extras:
+                self.workspace = replace(self.workspace, ticket=ticket, extras=extras)
+                self.conversation.set_ticket(ticket, extras)
                 self._show_flags()
 
         self.tasks.run(work, done, self._show_error, key="thread")
@@ -782,6 +787,25 @@ class MainWindow(QMainWindow):
         else:
             log.error("unexpected error", exc_info=exc)
             QMessageBox.critical(self, APP_NAME, f"Something went wrong: {exc}")
+
+    def _link_clicked(self, url: QUrl) -> None:
+        if url.scheme() == "save":
+            self.save_attachment(int(url.path() or url.toString().split(":", 1)[1]))
+        else:
+            self._confirm_link(url)
+
+    def save_attachment(self, attachment_id: int, folder: str | None = None) -> Path | None:
+        """Save an attachment where the agent chooses; it is never opened by the app."""
+        folder = folder or QFileDialog.getExistingDirectory(self, "Save the attachment in…")
+        if not folder:
+            return None
+        try:
+            path = attachments.save_attachment(self.store.db, attachment_id, folder)
+        except (OSError, StoreError) as exc:
+            self._show_error(StoreError(f"The attachment could not be saved: {exc}"))
+            return None
+        self.statusBar().showMessage(f"Saved {path}", 8000)
+        return Path(path)
 
     def _confirm_link(self, url: QUrl) -> None:
         if url.scheme() not in ("http", "https", "mailto"):

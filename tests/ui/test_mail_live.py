@@ -53,3 +53,26 @@ def test_new_mail_appears_live_and_the_reply_is_received_exactly_once(mail_windo
     qtbot.wait(1500)  # another sync and delivery pass: still exactly one
     w.mail.deliver()
     assert len(smtp_sink.received) == 1
+
+
+def test_attachments_are_listed_saved_on_request_and_delivery_shows(mail_window, dovecot, smtp_sink, store, qtbot,
+                                                                    tmp_path):  # noqa: F811
+    from tests.channels.email.mails import html_with_attachments
+
+    w = mail_window
+    qtbot.waitUntil(lambda: w.mail.last_status[0] in ("idle", "polling"), timeout=15_000)
+    dovecot.append(html_with_attachments())
+    qtbot.waitUntil(lambda: w.model.rowCount() == 1, timeout=10_000)
+    ticket_id = w.model.ticket_id(0)
+    w.queue.select_row(0)
+    wait_loaded(qtbot, w, ticket_id)
+    html = w.conversation.browser.toHtml()
+    assert "📎" in w.conversation.text() and "save:" in html
+    attachment_id = next(a for a in w.workspace.extras[w.workspace.ticket.messages[0].id].attachments).id
+    saved = w.save_attachment(attachment_id, str(tmp_path))
+    assert saved is not None and saved.exists() and saved.parent == tmp_path
+    w.draft.editor.setPlainText("Thanks, we have the receipt.")
+    with qtbot.waitSignal(w.replySent, timeout=5000):
+        qtbot.keyClick(w.draft.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(smtp_sink.received) == 1, timeout=15_000)
+    qtbot.waitUntil(lambda: "E-mail: sent" in w.conversation.text(), timeout=5000)
