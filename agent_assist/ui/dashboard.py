@@ -309,6 +309,7 @@ class QualityDashboard(QWidget):
         self.model = QualityTableModel(self)
         self.table = QTableView()
         self.table.setObjectName("qualityTable")
+        self.table.setAccessibleName("Quality per group")
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.setAlternatingRowColors(True)

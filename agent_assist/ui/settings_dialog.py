@@ -147,12 +147,17 @@ class SettingsDialog(QDialog):
         draft_page = QWidget()
         draft_form = QFormLayout(draft_page)
         draft_form.addRow("Your language", self.language)
+        self.notifications = QCheckBox("Notify me of new urgent tickets and SLAs about to breach")
+        self.notifications.setAccessibleName("Desktop notifications")
+        self.notifications.setToolTip(descriptions["notifications.enabled"])
+        self.notifications.setChecked(settings.get("notifications.enabled"))
+        draft_form.addRow(self.notifications)
         draft_form.addRow(QLabel("Instructions given to the model with every draft:"))
         draft_form.addRow(self.policy)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(ai_page, "AI provider")
-        self.tabs.addTab(draft_page, "Drafting")
+        self.tabs.addTab(draft_page, "Drafting && general")
         self.tabs.addTab(self._mail_page(), "Mailbox")
         self.rule_boxes: dict[str, QComboBox] = {}
         if store is not None:
@@ -337,6 +342,7 @@ class SettingsDialog(QDialog):
         policy = self.policy.toPlainText().strip()
         self.settings.set("ai.policy", "" if policy == prompts.DEFAULT_POLICY.strip() else policy)
         self.settings.set("agent.language", self.language.currentData())
+        self.settings.set("notifications.enabled", self.notifications.isChecked())
         if not self._save_mailbox():
             return False
         self.settings.save()

@@ -122,3 +122,10 @@ def test_mailbox_settings_are_checked_and_saved(dialog, keyring_file):
     assert saved["imap_host"] == "mail.example.com" and dialog.settings.get("email.enabled") is True
     assert "hunter2" not in dialog.settings.path.read_text()
     assert get_password(dialog.mailbox(), "imap") == "hunter2-mail"
+
+
+def test_notifications_can_be_turned_off(dialog):
+    assert dialog.notifications.isChecked()
+    dialog.notifications.setChecked(False)
+    assert dialog.save()
+    assert dialog.settings.get("notifications.enabled") is False
