@@ -13,6 +13,7 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from agent_assist.channels.email.config import MailboxConfig, get_password
+from agent_assist.channels.email.imap_sync import sync
 from agent_assist.channels.email.smtp_send import deliver_pending
 from agent_assist.channels.email.watcher import WatchEvent, watch
 from agent_assist.store import Store
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 class MailService(QObject):
     status = Signal(str, str)  # kind, message (emitted from the watcher thread; delivered queued)
+    progress = Signal(int, int)  # done, total: the first sync of what is waiting in the mailbox
     delivered = Signal(object)  # DeliveryReport
 
     def __init__(self, store: Store, mailbox: MailboxConfig, parent: QObject | None = None):
@@ -41,6 +43,15 @@ class MailService(QObject):
         self._thread.start()
 
     def _run(self) -> None:
+        # catch up first, with progress (a big mailbox takes a while; pausing keeps what was done)
+        try:
+            sync(self.store, self.mailbox, get_password(self.mailbox, "imap"),
+                 progress=lambda done, total: self.progress.emit(done, total), cancel=self._stop)
+        except Exception as exc:  # noqa: BLE001 - the watcher below reports and retries connection trouble
+            log.info("First mail sync did not finish: %s", exc)
+        if self._stop.is_set():
+            self.status.emit("stopped", "Mailbox paused.")
+            return
         watch(self.store, self.mailbox, lambda: get_password(self.mailbox, "imap"), stop=self._stop,
               on_event=self._event, on_synced=lambda _report: self.deliver())
 
@@ -62,6 +73,10 @@ class MailService(QObject):
 
     def deliver_soon(self) -> None:
         threading.Thread(target=self.deliver, name="mail-deliver", daemon=True).start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()

@@ -208,6 +208,13 @@ class MainWindow(QMainWindow):
                      "Import Markdown, HTML, text, CSV or JSON help-centre exports")
         self._action("Import a f&older…", None, self.import_knowledge_folder, kb)
 
+        mail_menu = bar.addMenu("&Mail")
+        self.act_mail_pause = self._action("&Pause mailbox", None, self.toggle_mail, mail_menu,
+                                           "Stop syncing the mailbox; resuming continues where it stopped")
+        self.act_mail_pause.setEnabled(False)
+        self._action("&Send waiting replies now", None,
+                     lambda: self.mail.deliver_soon() if self.mail is not None else None, mail_menu)
+
         view = bar.addMenu("&View")
         self.act_refresh = self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.poll_changes, view)
         view.addSeparator()
@@ -679,7 +686,23 @@ class MainWindow(QMainWindow):
             return
         self.mail = MailService(self.store, mailbox, self)
         self.mail.status.connect(self._mail_status)
+        self.mail.progress.connect(self._mail_progress)
         self.mail.start()
+        self.act_mail_pause.setEnabled(True)
+        self.act_mail_pause.setText("&Pause mailbox")
+
+    def toggle_mail(self) -> None:
+        """Pause the mailbox (a long first sync stops after its current batch) or resume it where it was."""
+        if self.mail is not None and self.mail.running:
+            self.mail.stop()
+            self.act_mail_pause.setText("&Resume mailbox")
+            self.status_mail.setText("✉ paused")
+        else:
+            self.start_mail()
+
+    def _mail_progress(self, done: int, total: int) -> None:
+        if total:
+            self.status_mail.setText(f"✉ syncing {done:,} / {total:,}")
 
     def _mail_status(self, kind: str, message: str) -> None:
         self.status_mail.setText(f"✉ {message}" if message else "")

@@ -76,3 +76,34 @@ def test_attachments_are_listed_saved_on_request_and_delivery_shows(mail_window,
         qtbot.keyClick(w.draft.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(smtp_sink.received) == 1, timeout=15_000)
     qtbot.waitUntil(lambda: "E-mail: sent" in w.conversation.text(), timeout=5000)
+
+
+def test_first_sync_shows_progress_and_resumes_after_a_pause(store, full_mailbox, dovecot, tmp_path, qtbot,
+                                                              monkeypatch):  # noqa: F811
+    from agent_assist.store.tickets import QueueFilter, queue_count
+    from agent_assist.ui.main_window import MainWindow
+    from tests.channels.email.mails import batch
+
+    dovecot.write_maildir(batch(450, prefix="backlog"))
+    monkeypatch.setenv("AGENT_ASSIST_IMAP_PASSWORD", dovecot.password)
+    app_settings = Settings(tmp_path / "settings.json")
+    app_settings.set("email.enabled", True)
+    app_settings.set("email.mailbox", full_mailbox.with_(poll_interval_s=1).to_dict())
+    w = MainWindow(store, user="alex", settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                   app_settings=app_settings)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        with qtbot.waitSignal(w.mail.progress, timeout=15_000, check_params_cb=lambda done, total: done > 0):
+            pass
+        w.toggle_mail()  # pause mid-way (after the current batch)
+        assert "paused" in w.status_mail.text()
+        assert w.act_mail_pause.text() == "&Resume mailbox"
+        w.toggle_mail()  # resume: continues from the last UID it committed
+        qtbot.waitUntil(lambda: store.db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 450,
+                        timeout=30_000)
+        qtbot.wait(500)
+        assert store.db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 450
+        assert queue_count(store.db, QueueFilter(statuses=())) >= 1
+    finally:
+        w.close()
