@@ -51,13 +51,19 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
     draft = drafts.active_for_ticket(db, ticket_id)
     actions = frozenset(rules.ticket_actions(db, ticket_id))
     if draft is None and ticket.status not in NO_DRAFT_STATUSES:
-        if "human_only" in actions:  # no machine text first: a person writes this one
-            draft_id = drafts.suggest(store, ticket_id, "", actor=agent, source="human")
-        else:
-            suggestion = offline_drafter.compose(ticket, list(hits), db, agent_name=agent)
-            draft_id = drafts.suggest(store, ticket_id, suggestion.body, actor=agent, source=suggestion.source,
-                                      citations=suggestion.citations, prompt_version=suggestion.prompt_version)
-        draft = drafts.get(db, draft_id)
+        suggestion = None if "human_only" in actions else offline_drafter.compose(ticket, list(hits), db,
+                                                                                  agent_name=agent)
+        with store.transaction():
+            # another window (or process) may have opened this ticket meanwhile: one working draft only
+            draft = drafts.active_for_ticket(db, ticket_id)
+            if draft is None:
+                if suggestion is None:  # human-only: no machine text first, a person writes this one
+                    draft_id = drafts.suggest(store, ticket_id, "", actor=agent, source="human")
+                else:
+                    draft_id = drafts.suggest(store, ticket_id, suggestion.body, actor=agent,
+                                              source=suggestion.source, citations=suggestion.citations,
+                                              prompt_version=suggestion.prompt_version)
+                draft = drafts.get(db, draft_id)
     comment = review.latest_comment(db, ticket_id)
     if comment is not None and (draft is None or comment.draft_id != draft.id or draft.state == "awaiting_supervisor"):
         comment = None  # only a comment on the draft in hand, returned to its writer, is news

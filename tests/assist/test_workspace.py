@@ -139,3 +139,24 @@ def test_open_missing_ticket(kb: Store) -> None:
     with pytest.raises(NotFoundError):
         workspace.regenerate_offline(kb, 999, agent="alex")
     assert kb.db.conn.execute("SELECT COUNT(*) FROM drafts").fetchone()[0] == 0
+
+
+def test_opening_a_ticket_from_many_threads_makes_one_draft(small_store):
+    import threading
+
+    from agent_assist.assist.workspace import open_ticket
+
+    results = []
+    barrier = threading.Barrier(4)
+
+    def worker():
+        barrier.wait()
+        results.append(open_ticket(small_store, 1, agent="alex").draft.id)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1
+    assert small_store.db.conn.execute("SELECT COUNT(*) FROM drafts WHERE ticket_id = 1").fetchone()[0] == 1

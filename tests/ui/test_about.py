@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import PySide6
-import pytest
 from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QGuiApplication
 

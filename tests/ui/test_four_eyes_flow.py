@@ -65,7 +65,8 @@ def test_supervisor_returns_it_and_the_agent_sees_why(small_store: Store, make_w
     wait_loaded(qtbot, agent, 1)
     agent.queue.select_row(agent.model.row_of(tid))
     wait_loaded(qtbot, agent, tid)
-    assert "Please ask for the order number first." in agent.draft.banner.text()
+    ws = agent.workspace
+    assert "Please ask for the order number first." in agent.draft.banner.text(), (ws.draft, ws.review_comment)
     assert not agent.draft.editor.isReadOnly()
 
 
