@@ -379,10 +379,11 @@ def _compile_table(spec: list) -> _Table:
                      re.compile(r"(?<!\w)(?:" + _regex_body(rq) + ")") if rq else None)
         for text in texts:
             body = _regex_body(text)
-            if re.compile(body).groups:
+            compiled = re.compile(f"(?:{body})(?!\\w)", re.MULTILINE)  # compiled once: ~1,100 of them
+            if compiled.groups:
                 raise ValueError(f"use non-capturing groups in triage patterns: {text!r}")
             index = len(patterns)
-            patterns.append(_Pattern(rule, re.compile(f"(?:{body})(?!\\w)", re.MULTILINE)))
+            patterns.append(_Pattern(rule, compiled))
             folded = _fold_pattern(text)
             starts = _prefixes(folded)
             if starts:

@@ -219,6 +219,11 @@ def _v3_people_rules_flags(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE drafts ADD COLUMN requested_by TEXT")  # who asked a supervisor to approve
 
 
+def _v8_sort_by_flags(db: sqlite_utils.Database) -> None:
+    """Sorting the queue by its flag chips (most flagged first) without sorting 100k rows each time."""
+    db.execute("CREATE INDEX idx_tickets_flag_count ON tickets (json_array_length(flags), id)")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 MIGRATIONS: list[Migration] = [
@@ -229,4 +234,5 @@ MIGRATIONS: list[Migration] = [
     email_schema.migrate,  # 5: the e-mail channel: mailboxes, UID ledger, attachments, outbox
     quality.migrate,  # 6: per-draft quality cache for the dashboard
     review.migrate,  # 7: supervisors' review comments
+    _v8_sort_by_flags,
 ]

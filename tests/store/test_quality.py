@@ -344,7 +344,7 @@ def test_export_csv_defuses_spreadsheet_formulas(qstore: Store, tmp_path: Path) 
 
 
 def test_migration_applies_on_an_existing_file(db_path: Path) -> None:
-    before = [m for m in ALL_MIGRATIONS if m not in (quality.migrate, review.migrate)]
+    before = ALL_MIGRATIONS[:ALL_MIGRATIONS.index(quality.migrate)]  # the schema just before the cache came
     with Store(db_path, migrations=before) as plain:
         tid = add_tickets(plain, [{"topic": "t", "assignee": "alex"}])[0]
         add_draft(plain, tid, "ab", "ab", created="2026-02-28T10:00:00Z", sent="2026-02-28T10:01:00Z")
