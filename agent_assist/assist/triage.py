@@ -233,10 +233,22 @@ class _Rule:
     requires: re.Pattern[str] | None  # must be found somewhere in the same text
 
 
-@dataclass(frozen=True)
 class _Pattern:
-    rule: _Rule
-    regex: re.Pattern[str]
+    """One pattern, compiled the first time a text could match it: most of the ~1,100 never are for a
+    given ticket, so the first triage does not stall on compiling them all."""
+
+    __slots__ = ("rule", "source", "_regex")
+
+    def __init__(self, rule: _Rule, source: str):
+        self.rule = rule
+        self.source = source
+        self._regex: re.Pattern[str] | None = None
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        if self._regex is None:
+            self._regex = re.compile(self.source, re.MULTILINE)
+        return self._regex
 
 
 @dataclass(frozen=True)
@@ -379,11 +391,8 @@ def _compile_table(spec: list) -> _Table:
                      re.compile(r"(?<!\w)(?:" + _regex_body(rq) + ")") if rq else None)
         for text in texts:
             body = _regex_body(text)
-            compiled = re.compile(f"(?:{body})(?!\\w)", re.MULTILINE)  # compiled once: ~1,100 of them
-            if compiled.groups:
-                raise ValueError(f"use non-capturing groups in triage patterns: {text!r}")
             index = len(patterns)
-            patterns.append(_Pattern(rule, compiled))
+            patterns.append(_Pattern(rule, f"(?:{body})(?!\\w)"))  # compiled on first use
             folded = _fold_pattern(text)
             starts = _prefixes(folded)
             if starts:
@@ -412,7 +421,7 @@ class _Index:
         if found is None:
             patterns = tuple(p for k in range(1, len(head) + 1) for p in self.by_key.get(head[:k], ()))
             # one anchored try for all of them; the individual patterns only run when it matches
-            quick = re.compile("|".join(f"(?:{p.regex.pattern})" for _, p in patterns)) if patterns else None
+            quick = re.compile("|".join(f"(?:{p.source})" for _, p in patterns)) if patterns else None
             found = _Candidates(patterns, quick)
             if len(self.by_word_start) < 100_000:
                 self.by_word_start[head] = found

@@ -644,3 +644,15 @@ def test_flag_is_a_plain_value() -> None:
     assert result.sensitive and result.escalate and result.kinds == {"fraud"}
     with pytest.raises(TypeError):
         Triage("en", NEUTRAL, 0.0, (), (), True)  # type: ignore[call-arg]  # escalate is derived, not given
+
+
+def test_every_triage_pattern_compiles_without_capturing_groups():
+    """Patterns compile lazily at run time; this checks them all up front."""
+    from agent_assist.assist import triage as t
+
+    count = 0
+    for table in t._tables().values():
+        for pattern in table.patterns:
+            assert pattern.regex.groups == 0, pattern.source
+            count += 1
+    assert count > 500
