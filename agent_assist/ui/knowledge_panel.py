@@ -30,6 +30,7 @@ from agent_assist.ui.safe_browser import SafeTextBrowser
 HTML_ROLE = Qt.ItemDataRole.UserRole + 10
 HIT_ROLE = Qt.ItemDataRole.UserRole + 11
 DEBOUNCE_MS = 150
+ARTICLE_SETTLE_MS = 250
 
 
 class HitListModel(QAbstractListModel):
@@ -163,6 +164,9 @@ class KnowledgePanel(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self._emit_search)
+        self._article_timer = QTimer(self)
+        self._article_timer.setSingleShot(True)
+        self._article_timer.timeout.connect(self._emit_article)
         self.search_box.textChanged.connect(lambda _t: self._debounce.start())
         self.search_box.returnPressed.connect(self._focus_results)
         self.results.selectionModel().currentChanged.connect(self._on_current)
@@ -270,7 +274,12 @@ class KnowledgePanel(QWidget):
         return idx.data(HIT_ROLE) if idx.isValid() else None
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        hit = current.data(HIT_ROLE) if current.isValid() else None
+        # while the agent types, result lists come and go: open the article once they settle
+        # (at once when the agent is moving through the results with the keyboard)
+        self._article_timer.start(0 if self.results.hasFocus() else ARTICLE_SETTLE_MS)
+
+    def _emit_article(self) -> None:
+        hit = self.current_hit()
         if hit is not None:
             self.articleRequested.emit(hit.article_id)
 
