@@ -141,7 +141,7 @@ _INJECTION_RULES: list[Rule] = [
         r"prompt(?:en)?|riktlinjer(?:na)?|systemprompt(?:en)?)")),
     (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(  # de
         r"(?:ignorier(?:e|en|t)?|vergiss|vergessen sie|missacht(?:e|en)|uberschreib(?:e|en)?|umgeh(?:e|en)?)"
-        r"(?: (?:alle|alles|samtliche|die|deine|ihre|bisherigen|vorherigen|vorigen|obigen|fruheren|"
+        r"(?: (?:bitte|einfach|mal|alle|alles|samtliche|die|deine|ihre|bisherigen|vorherigen|vorigen|obigen|fruheren|"
         r"ursprunglichen|bisherige|vorherige|sie))+ (?:anweisungen|instruktionen|befehle|regeln|vorgaben|"
         r"richtlinien|prompts?|systemprompt|systemanweisungen)")),
     (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(  # es
@@ -160,7 +160,8 @@ _INJECTION_RULES: list[Rule] = [
         r"richtlijnen|prompt|systeemprompt|aanwijzingen)")),
     # -- a new role or persona
     (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(
-        rf"(?:you are|you re|youre|u r) (?:now|no longer|from now on|hereby)(?: an?| the| my)? {_AI_ROLE_EN}")),
+        rf"(?:you are|you re|youre|u r) (?:now|no longer|from now on|hereby)(?: an?| the| my)?(?: [a-z]+){{0,2}}? "
+        rf"{_AI_ROLE_EN}\b")),
     (PROMPT_INJECTION, "Tries to give the assistant a new role", _rx(
         rf"(?:from now on|starting now|henceforth)(?: you are| you ll be| you will be| act as| behave as)"
         rf"(?: an?| the| my)? {_AI_ROLE_EN}")),
