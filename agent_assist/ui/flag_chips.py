@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
+from agent_assist.ui.item_paint import paint_item_frame
 from agent_assist.ui.queue_model import FLAG_LABELS, FLAGS_ROLE
 
 PAD_X, GAP = 5, 3
@@ -13,12 +14,7 @@ PAD_X, GAP = 5, 3
 
 class FlagChipDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style = opt.widget.style() if opt.widget else None
-        if style:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        opt = paint_item_frame(self, painter, option, index)
         flags = index.data(FLAGS_ROLE) or []
         if not flags:
             return

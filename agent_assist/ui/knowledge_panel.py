@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStyle,
     QStyledItemDelegate,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from agent_assist.knowledge.articles import Article
 from agent_assist.knowledge.search import SearchHit
 from agent_assist.sanitize import sanitize_html, text_to_html
+from agent_assist.ui.item_paint import paint_item_frame
 from agent_assist.ui.safe_browser import SafeTextBrowser
 
 HTML_ROLE = Qt.ItemDataRole.UserRole + 10
@@ -94,12 +94,7 @@ class HtmlDelegate(QStyledItemDelegate):
         return doc
 
     def paint(self, painter, option, index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style = opt.widget.style() if opt.widget else None
-        if style:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        opt = paint_item_frame(self, painter, option, index)
         role = QPalette.ColorRole.HighlightedText if opt.state & QStyle.StateFlag.State_Selected else QPalette.ColorRole.Text
         doc = self._doc(index.data(HTML_ROLE) or "", max(opt.rect.width(), 150), opt.font,
                         opt.palette.color(role).name())
