@@ -10,6 +10,16 @@ from agent_assist.ui.main_window import MainWindow
 
 
 @pytest.fixture
+def tasks(qtbot):
+    """A background-work gateway that is drained at teardown."""
+    from agent_assist.ui.tasks import TaskManager
+
+    t = TaskManager()
+    yield t
+    t.shutdown()
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 

@@ -13,35 +13,8 @@ from agent_assist.store import Store, quality
 from agent_assist.store.migrations import MIGRATIONS
 from agent_assist.ui.dashboard import SORT_ROLE, QualityDashboard, QualityTableModel
 from agent_assist.ui.tasks import TaskManager
-from tests.store.test_quality import NOW, _drift, add_comment, add_draft, add_tickets, open_store
-
-
-@pytest.fixture
-def tasks(qtbot):
-    t = TaskManager()
-    yield t
-    t.shutdown()
-
-
-@pytest.fixture
-def known(db_path: Path):
-    """Same five sends as tests/store/test_quality.py's ``known`` fixture (4 of them in the last 7 days)."""
-    store = open_store(db_path)
-    t1, t2, t3, t4 = add_tickets(store, [
-        {"topic": "refund", "language": "en", "assignee": "alex"},
-        {"topic": "refund", "language": "sv", "assignee": "sam", "tags": ["escalated"]},
-        {"topic": "fees", "language": "en", "assignee": "alex"},
-        {"topic": "fees", "language": "en", "assignee": "sam"},
-    ])
-    add_draft(store, t1, "x", "x", created="2026-02-20T10:00:00Z", sent="2026-02-20T10:05:00Z")
-    add_draft(store, t1, "hello world", "hello world", created="2026-02-27T10:00:00Z", sent="2026-02-27T10:10:00Z")
-    add_draft(store, t2, "abcd", "abxd", created="2026-02-27T09:00:00Z", sent="2026-02-27T10:00:00Z", by="sam")
-    add_draft(store, t3, "kitten", "sitting", created="2026-02-28T08:00:00Z", sent="2026-02-28T08:30:00Z")
-    add_draft(store, t4, "first try", "first try", created="2026-02-28T07:00:00Z", sent=None, state="discarded")
-    d5 = add_draft(store, t4, "same", "same", created="2026-02-28T07:30:00Z", sent="2026-02-28T09:00:00Z", by="sam")
-    add_comment(store, d5, t4)
-    yield store
-    store.close()
+from tests.store.test_quality import NOW, _drift, add_draft, add_tickets, open_store
+from tests.store.test_quality import known, qstore  # noqa: F401 - the worked example, as fixtures
 
 
 def make_dashboard(qtbot, store: Store, tasks: TaskManager, days: int = 7) -> QualityDashboard:

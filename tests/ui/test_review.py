@@ -21,13 +21,6 @@ AGENT_TEXT = "Hi Tom,\n\nYour refund shows within 3 business days. <b>Thanks</b>
 
 
 @pytest.fixture
-def tasks(qtbot):
-    t = TaskManager()
-    yield t
-    t.shutdown()
-
-
-@pytest.fixture
 def rstore(db_path: Path):
     s = open_store(db_path)
     people.save_profile(s, "alex", "agent")
