@@ -80,6 +80,12 @@ def get_article(db: sqlite_utils.Database, article_id: int) -> Article:
     return Article(*row)
 
 
+def fingerprint(db: sqlite_utils.Database) -> tuple[int, int, int]:
+    """Changes whenever articles are added or removed (count, highest id, sum of ids): a cheap check
+    before re-reading :func:`all_ids`."""
+    return db.conn.execute("SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) FROM articles").fetchone()
+
+
 def all_ids(db: sqlite_utils.Database) -> set[int]:
     """Every article id (to check a draft's citations as it is typed)."""
     return {r[0] for r in db.conn.execute("SELECT id FROM articles")}

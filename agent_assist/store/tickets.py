@@ -218,7 +218,7 @@ class Ticket:
 def get_ticket(db: sqlite_utils.Database, ticket_id: int) -> Ticket:
     row = db.conn.execute(
         "SELECT t.id, t.subject, t.status, t.priority, t.channel, t.language, t.assignee, t.sla_due_at, "
-        "t.tags, t.topic, t.created_at, t.updated_at, t.customer_id, COALESCE(c.name, ''), c.email "
+        "t.tags, t.topic, t.created_at, t.updated_at, t.customer_id, COALESCE(c.name, ''), c.email, t.sentiment "
         "FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id WHERE t.id = ?",
         (ticket_id,),
     ).fetchone()
@@ -234,9 +234,8 @@ def get_ticket(db: sqlite_utils.Database, ticket_id: int) -> Ticket:
     )
     flags = tuple(TicketFlag(*f) for f in db.conn.execute(
         "SELECT kind, reason, source FROM ticket_flags WHERE ticket_id = ? ORDER BY kind, source", (ticket_id,)))
-    sentiment = db.conn.execute("SELECT sentiment FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
-    return Ticket(*row[:8], tuple(json.loads(row[8] or "[]")), *row[9:], messages=msgs, flags=flags,
-                  sentiment=sentiment)
+    return Ticket(*row[:8], tuple(json.loads(row[8] or "[]")), *row[9:15], messages=msgs, flags=flags,
+                  sentiment=row[15])
 
 
 # -- changes ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from agent_assist.assist.provider import Provider, ProviderConfig, ProviderError
 from agent_assist.assist.workspace import TicketWorkspace
 from agent_assist.knowledge import search as kb_search
 from agent_assist.knowledge.articles import all_ids as all_article_ids
+from agent_assist.knowledge.articles import fingerprint as article_fingerprint
 from agent_assist.knowledge.articles import get_article
 from agent_assist.store import Store, StoreError, drafts, people, tickets
 from agent_assist.settings import Settings
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         self.refresh_ai_state()
         self._warm_up_ai()
         self._pending_ai = None
+        self._articles_seen = article_fingerprint(store.db)
         self.draft.known_articles = all_article_ids(store.db)
         self.refresh_knowledge_filters()
 
@@ -720,9 +722,10 @@ class MainWindow(QMainWindow):
         if version == self._data_version:
             return
         self._data_version = version
-        known = all_article_ids(self.store.db)
-        if known != self.draft.known_articles:
-            self.draft.known_articles = known
+        seen = article_fingerprint(self.store.db)  # most changes are to tickets: skip re-reading 50k ids
+        if seen != self._articles_seen:
+            self._articles_seen = seen
+            self.draft.known_articles = all_article_ids(self.store.db)
             self.refresh_knowledge_filters()
         self.queue.refresh_keeping_scroll()
         self.reload_thread()
