@@ -103,4 +103,5 @@ def run(db_path: Path, *, user: str | None, default_user: str = "agent",
     try:
         return app.exec()
     finally:
+        window.close()  # however the loop ended: background work is stopped before the store closes
         store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,23 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from agent_assist.store import Store  # noqa: E402
 from agent_assist.store.bulk import import_dataset  # noqa: E402
 from agent_assist.timefmt import to_iso  # noqa: E402
+
+
+def pytest_sessionstart(session) -> None:
+    """A crash must print every thread's stack: pytest's faulthandler plugin does that; if it
+    was turned off (-p no:faulthandler), enable it here on a copy of the real stderr."""
+    if not faulthandler.is_enabled():
+        faulthandler.enable(file=os.fdopen(os.dup(2), "w"), all_threads=True)
+
+
+_CURRENT_TEST_FILE = os.environ.get("AGENT_ASSIST_CURRENT_TEST_FILE")
+
+
+def pytest_runtest_logstart(nodeid: str, location) -> None:
+    """Note the running test where .ci/run can read it: an abort (SIGABRT, SIGSEGV) then names it."""
+    if _CURRENT_TEST_FILE:
+        with open(_CURRENT_TEST_FILE, "w", encoding="utf-8") as fh:
+            fh.write(nodeid + "\n")
 
 
 @pytest.fixture(autouse=True)

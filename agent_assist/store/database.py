@@ -23,6 +23,7 @@ from agent_assist.store.errors import (
     MigrationError,
     NewerSchemaError,
     NotADatabaseError,
+    StoreClosedError,
 )
 from agent_assist.store.migrations import APPLICATION_ID, MIGRATIONS, Migration
 
@@ -78,7 +79,7 @@ class Store:
     # -- connections -----------------------------------------------------------------
     def _new_connection(self, timeout: float = BUSY_TIMEOUT_MS / 1000) -> sqlite3.Connection:
         if self._closed:
-            raise RuntimeError("the store is closed")
+            raise StoreClosedError(f"{self.path} was closed; reopen it to go on.")
         conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
@@ -105,6 +106,8 @@ class Store:
     @property
     def db(self) -> sqlite_utils.Database:
         """This thread's database handle."""
+        if self._closed:
+            raise StoreClosedError(f"{self.path} was closed; reopen it to go on.")
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite_utils.Database(self._new_connection())

@@ -19,6 +19,10 @@ class DatabaseLockedError(StoreError):
     pass
 
 
+class StoreClosedError(StoreError):
+    """The store was closed (the window or command that owned it is going away)."""
+
+
 class NewerSchemaError(StoreError):
     pass
 

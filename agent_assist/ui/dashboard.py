@@ -395,7 +395,7 @@ class QualityDashboard(QWidget):
                                      group_by=(group,), margin=margin)
 
         self.refresh_button.setEnabled(False)
-        self.tasks.run(job, self.show_data, self._on_error, key=f"quality-dashboard-{id(self)}")
+        self.tasks.run(job, self.show_data, self._on_error, key=f"quality-dashboard-{id(self)}", owner=self)
 
     def show_data(self, data: Dashboard) -> None:
         """Draw figures computed by :func:`quality.dashboard` (on the GUI thread)."""

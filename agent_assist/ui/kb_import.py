@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
@@ -35,9 +36,20 @@ class KnowledgeImport(QObject):
         self.progressed.connect(self._show_progress)
         self.report_box: QMessageBox | None = None
         self._parent = parent
-        tasks.run(lambda: import_sources(store, paths, actor=actor, progress=self.progressed.emit,
-                                         cancel=lambda: self.token.cancelled),
-                  self._done, self._failed)
+        # Cancel (self.token) ends the job and still reports back; the task manager's own token is
+        # set at shutdown, and then the import stops too but nothing is reported to a closed window
+        self._job = CancelToken()
+        tasks.run(lambda: import_sources(store, paths, actor=actor, progress=self._report_progress,
+                                         cancel=self._should_stop),
+                  self._done, self._failed, token=self._job, owner=self)
+
+    def _should_stop(self) -> bool:
+        return self.token.cancelled or self._job.cancelled
+
+    def _report_progress(self, done: int, total: int, what: str) -> None:
+        """Called on the worker thread: a signal, queued to the GUI thread, while this object lives."""
+        if not self._should_stop() and shiboken6.isValid(self):
+            self.progressed.emit(done, total, what)
 
     def cancel(self) -> None:
         self.token.cancel()

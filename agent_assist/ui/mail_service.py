@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from agent_assist.channels.email.config import MailboxConfig, get_password
@@ -33,6 +34,7 @@ class MailService(QObject):
         self._stop = threading.Event()
         self._deliver_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._deliveries: list[threading.Thread] = []
         self.last_status = ("", "")
         self.status.connect(lambda kind, message: setattr(self, "last_status", (kind, message)))
 
@@ -46,17 +48,22 @@ class MailService(QObject):
         # catch up first, with progress (a big mailbox takes a while; pausing keeps what was done)
         try:
             sync(self.store, self.mailbox, get_password(self.mailbox, "imap"),
-                 progress=lambda done, total: self.progress.emit(done, total), cancel=self._stop)
+                 progress=lambda done, total: self._emit(self.progress, done, total), cancel=self._stop)
         except Exception as exc:  # noqa: BLE001 - the watcher below reports and retries connection trouble
             log.info("First mail sync did not finish: %s", exc)
         if self._stop.is_set():
-            self.status.emit("stopped", "Mailbox paused.")
+            self._emit(self.status, "stopped", "Mailbox paused.", even_stopped=True)
             return
         watch(self.store, self.mailbox, lambda: get_password(self.mailbox, "imap"), stop=self._stop,
               on_event=self._event, on_synced=lambda _report: self.deliver())
 
+    def _emit(self, signal, *args, even_stopped: bool = False) -> None:
+        """Emit from a worker thread only while this object (and so its window) is alive."""
+        if (even_stopped or not self._stop.is_set()) and shiboken6.isValid(self):
+            signal.emit(*args)
+
     def _event(self, event: WatchEvent) -> None:
-        self.status.emit(event.kind, event.message)
+        self._emit(self.status, event.kind, event.message)
 
     def deliver(self) -> None:
         """Send what the outbox holds (safe to call from any thread; one delivery at a time)."""
@@ -65,14 +72,16 @@ class MailService(QObject):
         try:
             report = deliver_pending(self.store, self.mailbox, get_password(self.mailbox, "imap"),
                                      smtp_password=get_password(self.mailbox, "smtp"))
-            self.delivered.emit(report)
+            self._emit(self.delivered, report, even_stopped=True)
         except Exception:  # noqa: BLE001 - the outbox keeps the row and retries; never lose the thread
             log.exception("Delivering the outbox failed")
         finally:
             self._deliver_lock.release()
 
     def deliver_soon(self) -> None:
-        threading.Thread(target=self.deliver, name="mail-deliver", daemon=True).start()
+        thread = threading.Thread(target=self.deliver, name="mail-deliver", daemon=True)
+        self._deliveries = [t for t in self._deliveries if t.is_alive()] + [thread]
+        thread.start()
 
     @property
     def running(self) -> bool:
@@ -83,3 +92,6 @@ class MailService(QObject):
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        for thread in self._deliveries:  # a send in flight finishes (the outbox keeps it exactly-once)
+            thread.join(timeout)
+        self._deliveries = []

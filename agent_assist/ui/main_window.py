@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 from dataclasses import replace
 
+import shiboken6
+
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
@@ -30,6 +32,7 @@ from agent_assist.knowledge.articles import fingerprint as article_fingerprint
 from agent_assist.knowledge.articles import get_article
 from agent_assist.store import Store, StoreError, drafts, people, tickets
 from agent_assist.settings import Settings
+from agent_assist.store.errors import StoreClosedError
 from agent_assist.store.tickets import get_ticket
 from agent_assist.ui.about_dialog import AboutDialog
 from agent_assist.ui.conversation_view import ConversationView
@@ -78,6 +81,8 @@ class MainWindow(QMainWindow):
         self._provider_cache: tuple[tuple[ProviderConfig, str | None], Provider] | None = None
         self._ai_kind = ""
         self.tasks = TaskManager(self)
+        self._closing = False
+        self.error_box: QMessageBox | None = None
         self.workspace: TicketWorkspace | None = None
         self._loading_ticket: int | None = None
         self._data_version = store.data_version()
@@ -267,7 +272,7 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Opening #{ticket_id}…")
         self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user),
-                       self._show_workspace, self._show_error, key="ticket")
+                       self._show_workspace, self._show_error, key="ticket", owner=self)
 
     def _show_workspace(self, ws: TicketWorkspace) -> None:
         if ws.ticket.id != self._loading_ticket:
@@ -326,7 +331,7 @@ class MainWindow(QMainWindow):
             self.aiFinished.emit("triage", False)
 
         self.tasks.run(lambda: model_triage.ask_model(self.store, tid, provider, actor=self.user), done, failed,
-                       key="model-triage")
+                       key="model-triage", owner=self)
 
     def save_draft_edits(self) -> None:
         """Keep what the agent typed before leaving a ticket; nothing typed is ever lost."""
@@ -401,7 +406,7 @@ class MainWindow(QMainWindow):
             return
         ticket_id = ws.ticket.id
         self.tasks.run(lambda: workspace.regenerate_offline(self.store, ticket_id, agent=self.user),
-                       lambda d: self._show_new_draft(ticket_id, d), self._show_error, key="draft")
+                       lambda d: self._show_new_draft(ticket_id, d), self._show_error, key="draft", owner=self)
 
     def _show_new_draft(self, ticket_id: int, draft: drafts.Draft) -> None:
         if self.workspace and self.workspace.ticket.id == ticket_id:
@@ -476,7 +481,8 @@ class MainWindow(QMainWindow):
             return
         provider = self._provider()
         if provider is not None:
-            self.tasks.run(provider.connect, on_error=lambda exc: log.info("AI warm-up: %s", exc), key="ai-warm-up")
+            self.tasks.run(provider.connect, on_error=lambda exc: log.info("AI warm-up: %s", exc),
+                           key="ai-warm-up", owner=self)
 
     def _run_ai(self, kind: str, label: str, make, on_done) -> None:
         """Start one model job streaming into the preview; only one runs at a time."""
@@ -765,7 +771,7 @@ class MainWindow(QMainWindow):
                 self.conversation.set_ticket(ticket, extras)
                 self._show_flags()
 
-        self.tasks.run(work, done, self._show_error, key="thread")
+        self.tasks.run(work, done, self._show_error, key="thread", owner=self)
 
     # -- knowledge ----------------------------------------------------------------------
     def run_search(self, query: str, locale: str | None = None, section: str | None = None) -> None:
@@ -774,7 +780,7 @@ class MainWindow(QMainWindow):
             self.searchShown.emit(query)
 
         self.tasks.run(lambda: kb_search.search(self.store.db, query, locale=locale, section=section, limit=30),
-                       done, self._show_error, key="kb-search")
+                       done, self._show_error, key="kb-search", owner=self)
 
     def refresh_knowledge_filters(self) -> None:
         self.knowledge.set_filter_choices(kb_search.locales(self.store.db), kb_search.sections(self.store.db))
@@ -803,16 +809,28 @@ class MainWindow(QMainWindow):
 
     def load_article(self, article_id: int) -> None:
         self.tasks.run(lambda: get_article(self.store.db, article_id), self.knowledge.show_article,
-                       self._show_error, key="kb-article")
+                       self._show_error, key="kb-article", owner=self)
 
     # -- dialogs ----------------------------------------------------------------------
     def _show_error(self, exc: BaseException) -> None:
+        """One sentence in the status bar and a (non-blocking) message box; quiet once the window closes."""
+        if self._closing or not shiboken6.isValid(self):
+            log.info("error after the window closed: %s", exc)
+            return
+        if isinstance(exc, StoreClosedError):
+            log.info("store closed under a job: %s", exc)
+            return
         if isinstance(exc, StoreError):
-            self.statusBar().showMessage(str(exc), 10000)
-            QMessageBox.warning(self, APP_NAME, str(exc))
+            text, icon = str(exc), QMessageBox.Icon.Warning
+            self.statusBar().showMessage(text, 10000)
         else:
             log.error("unexpected error", exc_info=exc)
-            QMessageBox.critical(self, APP_NAME, f"Something went wrong: {exc}")
+            text, icon = f"Something went wrong: {exc}", QMessageBox.Icon.Critical
+        box = QMessageBox(icon, APP_NAME, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorMessage")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # window-modal without a nested event loop: a late job cannot re-enter it
+        self.error_box = box
 
     def _link_clicked(self, url: QUrl) -> None:
         if url.scheme() == "save":
@@ -917,17 +935,24 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:
+        if self._closing:
+            super().closeEvent(event)
+            return
+        self._closing = True
         job = self.ai_job
         self.stop_ai()
         if job is not None:
             job.wait()
+        for timer in self.findChildren(QTimer):  # no timer may start work on a store about to close
+            timer.stop()
+        self.tasks.shutdown()  # waits for running jobs; their results are dropped
         self._close_provider()
         if self.mail is not None:
             self.mail.stop()
-        self._live.stop()
-        self._tick.stop()
         self.notifier.close()
-        self.save_draft_edits()
+        try:
+            self.save_draft_edits()
+        except StoreClosedError:
+            log.warning("the store closed before the reply being written could be saved")
         self.save_layout()
-        self.tasks.shutdown()
         super().closeEvent(event)

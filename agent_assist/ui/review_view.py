@@ -223,7 +223,7 @@ class ReviewView(QWidget):
         def job() -> tuple[list[ReviewItem], list[ReviewItem]]:
             return review.awaiting(store.db), review.recently_sent(store.db)
 
-        self.tasks.run(job, self._show_lists, self._on_error, key=f"review-lists-{id(self)}")
+        self.tasks.run(job, self._show_lists, self._on_error, key=f"review-lists-{id(self)}", owner=self)
 
     def _poll_changes(self) -> None:
         version = self.store.data_version()
@@ -290,7 +290,7 @@ class ReviewView(QWidget):
             return detail, word_diff(detail.original_body, detail.body)
 
         self.tasks.run(job, lambda result: self._show_detail(*result), self._on_error,
-                       key=f"review-detail-{id(self)}")
+                       key=f"review-detail-{id(self)}", owner=self)
 
     def _show_detail(self, detail: ReviewDetail | None, diff: WordDiff | None = None) -> None:
         self.detail = detail
@@ -340,7 +340,7 @@ class ReviewView(QWidget):
             self._on_error(exc)
             self.load_detail(draft_id)  # it may have changed under us: show it as it is now
 
-        self.tasks.run(action, on_done, on_error, key=f"review-decide-{id(self)}")
+        self.tasks.run(action, on_done, on_error, key=f"review-decide-{id(self)}", owner=self)
 
     def approve_current(self) -> None:
         if not self.can_decide or self.detail is None or self.detail.item.state != review.AWAITING:

@@ -300,7 +300,7 @@ class SettingsDialog(QDialog):
             self.test_result.setText(f"✘ {text}")
             self.connectionTested.emit(False, text)
 
-        self.tasks.run(work, done, failed, key="settings-test")
+        self.tasks.run(work, done, failed, key="settings-test", owner=self)
 
     def load_models(self) -> None:
         config = self.config()
@@ -323,7 +323,7 @@ class SettingsDialog(QDialog):
             self.test_result.setText(f"✘ {exc}")
             self.modelsLoaded.emit([])
 
-        self.tasks.run(work, done, failed, key="settings-models")
+        self.tasks.run(work, done, failed, key="settings-models", owner=self)
 
     def save(self) -> bool:
         """Write settings (and the key to the keyring); False with a message when that fails."""

@@ -1,11 +1,16 @@
 """One gateway for background work.
 
-``TaskManager.run(fn, on_done, on_error)`` runs ``fn()`` on a pool thread and
-calls ``on_done(result)`` or ``on_error(exc)`` back on the GUI thread. Jobs never
-touch widgets; they call the core, which opens its own per-thread SQLite
-connection. A job submitted under a *key* supersedes any earlier job with the
-same key: the earlier one's result is dropped (and its cancel flag set), which
+``TaskManager.run(fn, on_done, on_error, owner=widget)`` runs ``fn()`` on a pool
+thread and calls ``on_done(result)`` or ``on_error(exc)`` back on the GUI thread.
+Jobs never touch widgets; they call the core, which opens its own per-thread
+SQLite connection. A job submitted under a *key* supersedes any earlier job with
+the same key: the earlier one's result is dropped (and its cancel flag set), which
 is how opening another ticket abandons the previous ticket's work.
+
+Results never reach something that went away: a callback is dropped when its
+owner (given, or the QObject a bound-method callback belongs to) was deleted,
+after ``shutdown()``, and when the job failed only because the store was closed
+under it. ``run()`` after ``shutdown()`` starts nothing.
 """
 
 from __future__ import annotations
@@ -14,11 +19,17 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from agent_assist.store.errors import StoreClosedError
+
 log = logging.getLogger(__name__)
+
+SHUTDOWN_WAIT_MS = 30_000
 
 
 class CancelToken:
@@ -56,6 +67,26 @@ class _Job(QRunnable):
             self.relay.finished.emit(self.job_id, result, None)
 
 
+@dataclass
+class _Pending:
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+    token: CancelToken
+    owners: tuple[QObject, ...]
+
+    def owner_gone(self) -> bool:
+        return any(not shiboken6.isValid(o) for o in self.owners)
+
+
+def _owners_of(*callbacks: Callable | None, owner: QObject | None) -> tuple[QObject, ...]:
+    found = [owner] if owner is not None else []
+    for cb in callbacks:
+        bound_to = getattr(cb, "__self__", None)
+        if isinstance(bound_to, QObject) and all(bound_to is not o for o in found):
+            found.append(bound_to)
+    return tuple(found)
+
+
 class TaskManager(QObject):
     """Runs core calls off the GUI thread and delivers their results back on it."""
 
@@ -65,23 +96,33 @@ class TaskManager(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
-        self._relay = _Relay()
+        self._relay = _Relay()  # not parented: jobs still running may emit on it after we are gone
         self._relay.finished.connect(self._on_finished)
         self._ids = itertools.count(1)
-        self._pending: dict[int, tuple[Callable[[Any], None] | None, Callable[[BaseException], None] | None, CancelToken]] = {}
+        self._pending: dict[int, _Pending] = {}
         self._by_key: dict[str, int] = {}
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None, *, key: str | None = None,
-            token: CancelToken | None = None) -> CancelToken:
+            token: CancelToken | None = None, owner: QObject | None = None) -> CancelToken:
+        """Run ``fn`` in the pool; deliver to ``on_done``/``on_error`` unless *owner* is gone by then."""
         token = token or CancelToken()
+        if self._closed:
+            log.debug("background job %r not started: the task manager is shut down", key)
+            token.cancel()
+            return token
         job_id = next(self._ids)
         if key is not None:
             previous = self._by_key.get(key)
             if previous in self._pending:
-                self._pending[previous][2].cancel()
+                self._pending[previous].token.cancel()
             self._by_key[key] = job_id
-        self._pending[job_id] = (on_done, on_error, token)
+        self._pending[job_id] = _Pending(on_done, on_error, token, _owners_of(on_done, on_error, owner=owner))
         if len(self._pending) == 1:
             self.busyChanged.emit(True)
         self._pool.start(_Job(job_id, fn, self._relay))
@@ -89,22 +130,29 @@ class TaskManager(QObject):
 
     @Slot(int, object, object)
     def _on_finished(self, job_id: int, result: Any, exc: BaseException | None) -> None:
-        on_done, on_error, token = self._pending.pop(job_id, (None, None, None))
+        pending = self._pending.pop(job_id, None)
+        if self._closed or not shiboken6.isValid(self):
+            return
         if not self._pending:
             self.busyChanged.emit(False)
-        if token is None or token.cancelled:
+        if pending is None or pending.token.cancelled:
+            return
+        if pending.owner_gone():
+            log.debug("background job %d finished after its owner went away; result dropped", job_id)
             return
         if exc is not None:
-            if on_error is not None:
-                on_error(exc)
+            if isinstance(exc, StoreClosedError):
+                log.info("background job %d ended because the store was closed", job_id)
+            elif pending.on_error is not None:
+                pending.on_error(exc)
             else:
                 log.error("background job failed", exc_info=exc)
-        elif on_done is not None:
-            on_done(result)
+        elif pending.on_done is not None:
+            pending.on_done(result)
 
     def cancel_all(self) -> None:
-        for _, _, token in self._pending.values():
-            token.cancel()
+        for pending in self._pending.values():
+            pending.token.cancel()
 
     def is_busy(self) -> bool:
         return bool(self._pending)
@@ -114,5 +162,10 @@ class TaskManager(QObject):
         return self._pool.waitForDone(msecs)
 
     def shutdown(self) -> None:
+        """Cancel everything, accept no more work, wait for running jobs and drop their results."""
+        self._closed = True
         self.cancel_all()
-        self.wait()
+        if not self.wait(SHUTDOWN_WAIT_MS):
+            log.warning("background jobs still running %d s after shutdown", SHUTDOWN_WAIT_MS // 1000)
+        self._pending.clear()
+        self._by_key.clear()
