@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from agent_assist import APP_NAME, __version__, config
 from agent_assist.assist.redact import Redactor
+from agent_assist.store.errors import StoreError
 
 if TYPE_CHECKING:
     from agent_assist.store import Store
@@ -233,7 +234,7 @@ def _database_facts(db_path: Path | None, store: Store | None) -> list[tuple[str
         finally:
             if own:
                 conn.close()
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreError) as exc:
         facts.append(("Database state", f"cannot be read ({type(exc).__name__})"))
     return facts
 

@@ -33,6 +33,7 @@ from agent_assist.knowledge.importers import (
 )
 from agent_assist.store import audit
 from agent_assist.store.database import Store
+from agent_assist.store.errors import StorageError
 from agent_assist.timefmt import now_iso
 
 __all__ = ["ImportCancelled", "ImportReport", "import_sources"]
@@ -250,7 +251,7 @@ def _tidy_index(store: Store) -> None:
 
     The import is already committed; if another writer holds the file now, this can wait for next time.
     """
-    with contextlib.suppress(sqlite3.OperationalError):
+    with contextlib.suppress(sqlite3.OperationalError, StorageError):
         with store.transaction() as db:
             db.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
     store.analyze()
