@@ -10,6 +10,7 @@ this process or another, commits — that is what makes the queue live.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -170,6 +171,8 @@ class Store:
             self.close()
             raise
         self._watch = self._new_connection()
+        # a file we may not write opens read-only on its own (SQLite falls back quietly): say so
+        self.read_only = self.read_only or not os.access(self.path, os.W_OK)
         self._ensure_statistics()
 
     def _open(self) -> None:
