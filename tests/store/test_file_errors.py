@@ -27,6 +27,7 @@ from agent_assist.store.errors import (
     ReadOnlyDatabaseError,
 )
 from agent_assist.store.tickets import create_ticket
+from tests.store.lock_holder import LockHolder
 
 
 def new_ticket(store: Store, subject: str = "Where is my parcel?") -> int:
@@ -37,34 +38,6 @@ def new_ticket(store: Store, subject: str = "Where is my parcel?") -> int:
 def ticket_count(path: Path) -> int:
     with Store(path, create=False) as store:
         return store.db.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
-
-
-class LockHolder:
-    """Another process that holds the write lock (``BEGIN IMMEDIATE``) until told to let go."""
-
-    SCRIPT = textwrap.dedent("""
-        import sqlite3, sys
-        conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        print("held", flush=True)
-        sys.stdin.readline()
-        conn.execute("ROLLBACK")
-        conn.close()
-    """)
-
-    def __init__(self, path: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", self.SCRIPT, str(path)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "held"
-
-    def release(self) -> None:
-        if self.proc.poll() is None and self.proc.stdin is not None and not self.proc.stdin.closed:
-            self.proc.stdin.write("\n")
-            self.proc.stdin.flush()
-        self.proc.wait(timeout=30)
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            if pipe is not None:
-                pipe.close()
 
 
 @pytest.fixture
