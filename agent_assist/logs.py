@@ -207,12 +207,14 @@ def _loaded_qt_versions() -> list[tuple[str, str]]:
     return out
 
 
-def _database_facts(db_path: Path | None, store: Store | None) -> list[tuple[str, str]]:
+def _database_facts(db_path: Path | None, store: Store | None, reason: str | None = None) -> list[tuple[str, str]]:
     if store is not None:
         db_path = store.path
     if db_path is None:
         return []
     facts: list[tuple[str, str]] = [("Database", str(db_path))]
+    if reason:
+        facts.append(("Database chosen by", reason))
     if not Path(db_path).exists():
         return facts + [("Database state", "does not exist yet")]
     facts.append(("Database size", f"{Path(db_path).stat().st_size / 1_048_576:.1f} MiB"))
@@ -253,7 +255,7 @@ def _sqlite_facts() -> list[tuple[str, str]]:
 
 
 def diagnostics(db_path: Path | str | None = None, *, store: Store | None = None,
-                extra: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> str:
+                extra: Mapping[str, str] | Iterable[tuple[str, str]] = (), db_reason: str | None = None) -> str:
     """Plain text for a bug report: versions, platform, paths, the database's schema and counts.
 
     ``extra`` adds lines (the UI passes Qt's versions and the platform plugin). No customer text,
@@ -275,7 +277,7 @@ def diagnostics(db_path: Path | str | None = None, *, store: Store | None = None
         ("Log folder", str(config.log_dir())),
     ]
     facts += _sqlite_facts()
-    facts += _database_facts(Path(db_path) if db_path is not None else None, store)
+    facts += _database_facts(Path(db_path) if db_path is not None else None, store, db_reason)
     width = max(len(k) for k, _ in facts) + 1
     seen: set[str] = set()
     lines = [f"{APP_NAME} diagnostics"]

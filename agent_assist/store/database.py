@@ -105,6 +105,65 @@ def translate_error(exc: sqlite3.Error, path: str | Path) -> StoreError | None:
     return None
 
 
+def in_use_elsewhere(path: str | Path) -> bool:
+    """Whether another process has this database open (or is inside a transaction on it).
+
+    Every connection to a WAL database holds a shared lock on the "dead man switch" byte of its
+    ``-shm`` file for as long as it is open; a writer or reader of a rollback-journal file locks
+    the database file itself. On Linux, ``/proc/locks`` shows those locks without touching the
+    files (opening and closing a file would drop this process's own SQLite locks on it); elsewhere
+    a non-blocking probe of the ``-shm`` byte answers.
+    """
+    path = Path(path)
+    files = [p for p in (path, Path(f"{path}-shm"), Path(f"{path}-wal")) if p.exists()]
+    if not files:
+        return False
+    try:
+        with open("/proc/locks", encoding="ascii") as fh:
+            table = fh.read().splitlines()
+    except OSError:
+        return _shm_probe(Path(f"{path}-shm"))
+    wanted = set()
+    for p in files:
+        st = p.stat()
+        wanted.add((os.major(st.st_dev), os.minor(st.st_dev), st.st_ino))
+    me = str(os.getpid())
+    for line in table:
+        fields = line.split()
+        if fields and fields[1] == "->":  # a waiting lock: "12: -> POSIX ..."
+            fields = [fields[0], *fields[2:]]
+        if len(fields) < 6:
+            continue
+        pid, where = fields[4], fields[5]
+        try:
+            major, minor, inode = where.split(":")
+            key = (int(major, 16), int(minor, 16), int(inode))
+        except ValueError:
+            continue
+        if key in wanted and pid != me:
+            return True
+    return False
+
+
+def _shm_probe(shm: Path) -> bool:  # pragma: no cover - platforms without /proc/locks
+    try:
+        import fcntl
+    except ImportError:  # Windows: an open file cannot be deleted there; the deletion says so
+        return False
+    if not shm.exists():
+        return False
+    try:
+        with shm.open("r+b") as fh:
+            try:
+                fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)  # SQLite's DMS byte
+            except OSError:
+                return True
+            fcntl.lockf(fh, fcntl.LOCK_UN, 1, 128)
+    except OSError:
+        return False
+    return False
+
+
 class _Connection(sqlite3.Connection):
     """A connection whose statements raise the store's errors for busy, full, read-only or damaged files."""
 
