@@ -262,7 +262,7 @@ class Store:
     # -- connections -----------------------------------------------------------------
     def _new_connection(self, timeout: float | None = None) -> sqlite3.Connection:
         if self._closed:
-            raise StoreClosedError(f"{self.path} was closed; the action came too late and did nothing.")
+            raise self._closed_error()
         timeout = self.busy_timeout if timeout is None else timeout
         try:
             if self._uri_mode is None:
@@ -289,6 +289,9 @@ class Store:
             self._conns.append(conn)
         return conn
 
+    def _closed_error(self) -> StoreClosedError:
+        return StoreClosedError(f"{self.path} was closed; the action came too late and did nothing.")
+
     def _raise_open_error(self, exc: sqlite3.Error) -> None:
         if _is_locked(exc):
             raise DatabaseLockedError(
@@ -305,7 +308,9 @@ class Store:
 
     @property
     def db(self) -> sqlite_utils.Database:
-        """This thread's database handle."""
+        """This thread's database handle (:class:`StoreClosedError` once the store is closed)."""
+        if self._closed:
+            raise self._closed_error()
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite_utils.Database(self._new_connection())
@@ -388,6 +393,8 @@ class Store:
 
     def data_version(self) -> int:
         """A number that changes whenever any connection other than the watcher commits."""
+        if self._closed:
+            raise self._closed_error()
         return self._watch.execute("PRAGMA data_version").fetchone()[0]
 
     def schema_version(self) -> int:

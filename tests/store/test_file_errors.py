@@ -224,4 +224,8 @@ def test_a_closed_store_raises_its_own_error(store: Store) -> None:
     worker.join(30)
     assert len(caught) == 1 and isinstance(caught[0], StoreClosedError)
     assert isinstance(caught[0], StoreError)
+    with pytest.raises(StoreClosedError):  # the thread that had a connection, too
+        store.db
+    with pytest.raises(StoreClosedError):  # and the live queue's poll
+        store.data_version()
 
