@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from agent_assist import APP_NAME, __version__, config
 from agent_assist.assist.redact import Redactor
+from agent_assist.store import database
 from agent_assist.store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -223,7 +224,8 @@ def _database_facts(db_path: Path | None, store: Store | None, reason: str | Non
             conn = store.db.conn
             own = False
         else:  # read-only: diagnostics must never create, migrate or lock anything
-            conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
+            conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=database.BUSY_TIMEOUT_S)
             own = True
         try:
             facts.append(("Schema version", str(conn.execute("PRAGMA user_version").fetchone()[0])))
