@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from agent_assist import APP_ID, APP_NAME, __version__, logs
+from agent_assist import APP_ID, APP_NAME, __version__, config, logs
 from agent_assist.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,58 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def missing_display(env: Mapping[str, str] | None = None, qt_args: Sequence[str] = (),
+                    platform: str | None = None) -> str | None:
+    """Why no window can open here (Linux or BSD without a display), or None.
+
+    Qt would abort with "could not load the Qt platform plugin xcb … xcb-cursor0 is needed", which
+    sends people after a library when the real gap is the display: say so before Qt tries.
+    """
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"):
+        return None
+    if "-platform" in qt_args or any(a.startswith("-platform=") for a in qt_args):
+        return None
+    return ("There is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set): start "
+            "Agent Assist from a desktop session, under a virtual display with `xvfb-run -a agent-assist …`, "
+            "or use the commands that need no window (`agent-assist --help` lists them).")
+
+
+def explain_missing_display(qt_args: Sequence[str] = ()) -> bool:
+    """False (after one sentence on stderr) when no window can open here."""
+    problem = missing_display(qt_args=qt_args)
+    if problem is not None:
+        print(f"agent-assist: {problem}", file=sys.stderr)
+    return problem is None
+
+
+def ask_to_create_folder(path: Path) -> bool:
+    """Ask before making the folders of a database the person named; False when they say no."""
+    box = QMessageBox(QMessageBox.Icon.Question, f"Create a new database for {APP_NAME}?",
+                      f"The folder {path.parent} does not exist.\n\nCreate it and a new, empty database "
+                      f"{path.name} in it? If the path has a typo, choose No and start again with the right one.",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Yes
+
+
+def folder_ready(path: Path, ask: Callable[[Path], bool] | None) -> bool:
+    """True when ``path``'s folder exists, or the person agreed to create it (nothing is created unasked).
+
+    ``ask`` is None when there is no person to ask (the offscreen or minimal platform): the answer is no.
+    """
+    if path.parent.is_dir():
+        return True
+    agreed = ask is not None and ask(path)
+    if not agreed:
+        print(f"agent-assist: the folder {path.parent} does not exist, so no database was created there; "
+              "create the folder first, or check the path.", file=sys.stderr)
+    return agreed
+
+
 def open_store_or_explain(path: Path) -> Store | None:
     """Open the database; on failure tell the person why in a dialog and return None."""
     try:
@@ -81,16 +135,24 @@ def choose_profile(store: Store, suggested: str) -> str | None:
 
 
 def run(db_path: Path, *, user: str | None, default_user: str = "agent",
-        qt_args: list[str] | None = None, quit_after_ms: int | None = None) -> int:
+        qt_args: list[str] | None = None, quit_after_ms: int | None = None, ask_folder: bool = False) -> int:
+    """Start the app on ``db_path``. ``ask_folder``: the path was named by the person (``--db`` or the
+    environment), so missing folders are asked about, not created silently."""
+    if not explain_missing_display(qt_args or ()):
+        return 2
     from agent_assist.ui.main_window import MainWindow
 
     log_file = logs.setup_logging()
     logs.log_uncaught_exceptions()
     log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
     app = make_application(qt_args)
+    nobody_looks = QApplication.platformName() in ("offscreen", "minimal")
+    if ask_folder and not folder_ready(db_path, None if nobody_looks else ask_to_create_folder):
+        return 2
     store = open_store_or_explain(db_path)
     if store is None:
         return 2
+    config.remember_db(db_path)  # the commands (kb search, audit verify …) use this one next
     if user is None:
         user = choose_profile(store, default_user)
         if user is None:

@@ -6,6 +6,11 @@
     agent-assist demo --arrivals N [--interval S]  trickle N new tickets into an existing database
     agent-assist kb search "query" [--locale xx]   search the knowledge base
     agent-assist audit verify                      check the audit trail's hash chain
+
+Which database: ``--db``, else ``$AGENT_ASSIST_DB``, else the one last opened (by the
+app or ``demo``), else the default (config.choose_db, shared with the app). Commands
+that only read never create a database, and a ``--db`` in a folder that does not
+exist is refused rather than created.
 """
 
 from __future__ import annotations
@@ -13,24 +18,50 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import sqlite3
 import sys
 import time
 from pathlib import Path
 
 from agent_assist import __version__, config
 from agent_assist.store import Store, StoreError
+from agent_assist.store.database import in_use_elsewhere, translate_error
 
 DEMO_DB_NAME = "demo.db"
 
 
 def _demo_db_path(args: argparse.Namespace) -> Path:
     if args.db:
-        return Path(args.db).expanduser()
+        return _checked_folder(Path(args.db).expanduser())
     return config.data_dir() / DEMO_DB_NAME
 
 
+def _checked_folder(path: Path) -> Path:
+    """A path the person named: its folder must exist (a typo must not become a new, empty database)."""
+    if not path.parent.is_dir():
+        raise StoreError(f"The folder {path.parent} does not exist, so {path.name} was not created there; "
+                         "create the folder first, or check the path.")
+    return path
+
+
+def _choice(args: argparse.Namespace) -> config.DbChoice:
+    choice = config.choose_db(args.db)
+    if choice.explicit:
+        _checked_folder(choice.path)
+    return choice
+
+
 def _db_path(args: argparse.Namespace) -> Path:
-    return config.resolve_db_path(args.db)
+    return _choice(args).path
+
+
+def _open_existing(args: argparse.Namespace) -> Store:
+    """The store for a command that only reads: a missing file is an error, never a new database."""
+    choice = _choice(args)
+    if not choice.path.exists():
+        raise StoreError(f"There is no database at {choice.describe()}; this command only reads, so it "
+                         "created none. Name the file with --db, or make demo data with `agent-assist demo`.")
+    return Store(choice.path, create=False)
 
 
 def create_demo_database(path: Path, *, seed: int = 7, tickets: int = 360, force: bool = False) -> dict[str, int]:
@@ -43,13 +74,21 @@ def create_demo_database(path: Path, *, seed: int = 7, tickets: int = 360, force
             raise StoreError(f"{path} already exists; pass --force to replace it with fresh demo data.")
         with Store(path):  # refuse (with a clear error) to delete anything that is not ours
             pass
+        if in_use_elsewhere(path):
+            raise StoreError(f"{path} is open in another program (the app, or `demo --arrivals`); close it "
+                             "there first. Nothing was replaced.")
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+            try:
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{path}{suffix} could not be deleted ({exc.strerror or exc}); "
+                                 "close it where it is open, or check the folder's permissions.") from exc
     from agent_assist.assist.escalation import retriage_many
     from agent_assist.store import people, quality
     from agent_assist.store.bulk import import_draft_history
 
     with Store(path) as store:
+        config.remember_db(path)  # the next command finds it
         counts = import_dataset(store, demo.generate(seed=seed, tickets=tickets), label="demo data")
         for name in demo.AGENTS:
             people.save_profile(store, name, "supervisor" if name == demo.SUPERVISOR else "agent")
@@ -84,7 +123,7 @@ def _arrivals(path: Path, count: int, interval: float, seed: int | None) -> int:
     if not path.exists():
         raise StoreError(f"{path} does not exist; create it first with `agent-assist demo`.")
     rng = random.Random(seed)
-    with Store(path) as store:
+    with Store(path, create=False) as store:
         for i in range(count):
             t = demo.new_arrival(rng)
             first = t["messages"][0]
@@ -104,7 +143,7 @@ def _arrivals(path: Path, count: int, interval: float, seed: int | None) -> int:
 def _cmd_kb_search(args: argparse.Namespace) -> int:
     from agent_assist.knowledge.search import search
 
-    with Store(_db_path(args)) as store:
+    with _open_existing(args) as store:
         hits = search(store.db, args.query, locale=args.locale, section=args.section, limit=args.limit)
     if not hits:
         print("No articles match.")
@@ -129,6 +168,10 @@ def _cmd_kb_import(args: argparse.Namespace) -> int:
             last[0] = now
             print(f"\r{what}: {done:,}/{total:,}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
+    missing = [p for p in args.paths if not Path(p).expanduser().exists()]
+    if missing:
+        names = ", ".join(missing)
+        raise StoreError(f"Nothing was imported: {names} {'does' if len(missing) == 1 else 'do'} not exist.")
     with Store(_db_path(args)) as store:
         try:
             report = import_sources(store, args.paths, actor=config.current_user(args.user), progress=progress)
@@ -141,13 +184,17 @@ def _cmd_kb_import(args: argparse.Namespace) -> int:
     else:
         print("\n".join(lines[:21]))
         print(f"… {len(lines) - 21} more lines: run with -v to see them all")
+    if report.skipped and not (report.added or report.changed or report.unchanged or report.kept):
+        print("agent-assist: nothing was imported: every file was skipped (the reasons are above).",
+              file=sys.stderr)
+        return 1
     return 0
 
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     from agent_assist.store import audit
 
-    with Store(_db_path(args)) as store:
+    with _open_existing(args) as store:
         result = audit.verify(store.db)
     if result.ok:
         print(f"Audit trail intact: {result.rows} rows.")
@@ -157,69 +204,102 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from agent_assist.app import explain_missing_display, run  # Qt is only imported when a window is wanted
+
+    if not explain_missing_display(args.qt_args):  # before any demo data is made for a window that cannot open
+        return 2
+    ask_folder = False
     if args.demo:
         path = _demo_db_path(args)
         ensure_demo_database(path)
         default_user = "alex"
     else:
-        path = _db_path(args)
+        choice = config.choose_db(args.db)  # the window asks about a missing folder (the CLI refuses)
+        path, ask_folder = choice.path, choice.explicit
         default_user = config.current_user()
     user = args.user or os.environ.get(config.USER_ENV) or None
-    from agent_assist.app import run  # Qt is only imported when a window is wanted
-
     return run(path, user=user, default_user=default_user, qt_args=[sys.argv[0], *args.qt_args],
-               quit_after_ms=args.quit_after)
+               quit_after_ms=args.quit_after, ask_folder=ask_folder)
 
 
 def _cmd_diagnostics(args: argparse.Namespace) -> int:
     from agent_assist import logs
 
-    print(logs.diagnostics(_db_path(args)), end="")
+    choice = _choice(args)
+    print(logs.diagnostics(choice.path, db_reason=choice.reason), end="")
+    if not choice.path.exists():
+        print(f"agent-assist: there is no database at {choice.describe()}; nothing was created.", file=sys.stderr)
+        return 2
     return 0
 
 
+def _db_help(what: str) -> str:
+    choice = config.choose_db()
+    return f"{what}; now {choice.path}, chosen by {choice.reason}".replace("%", "%%")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agent-assist", description="Live queue, knowledge and AI drafts that a person approves.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--db", help=f"the database file (default: ${config.DB_ENV} or the data folder)")
+    choice = config.choose_db()
+    parser = argparse.ArgumentParser(
+        prog="agent-assist", description="Live queue, knowledge and AI drafts that a person approves.",
+        epilog=f"Database: {choice.path}, chosen by {choice.reason}. The rule, for the app and every command alike: --db, else "
+               f"${config.DB_ENV}, else the database last opened, else {config.default_db_path()}. Commands "
+               "that only read (kb search, audit verify, diagnostics) never create a database.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version and exit")
+    parser.add_argument("--db", metavar="PATH", help=_db_help("the database file"))
     parser.add_argument("--demo", action="store_true", help="start on the demo database, creating it if needed")
-    parser.add_argument("--user", help=f"who you are (default: ${config.USER_ENV} or your login name)")
+    parser.add_argument("--user", metavar="NAME", help=f"who you are (default: ${config.USER_ENV} or your login name)")
     parser.add_argument("--quit-after", type=int, metavar="MS", help=argparse.SUPPRESS)  # close the window after MS
     parser.set_defaults(func=_cmd_run, qt_args=[])
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="create demo data, or trickle in new tickets")
-    demo.add_argument("--db", default=argparse.SUPPRESS, help="where to write (default: demo.db in the data folder)")
-    demo.add_argument("--force", action="store_true", help="replace an existing file")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--tickets", type=int, default=360)
+    demo = sub.add_parser("demo", help="create demo data, or trickle in new tickets",
+                          description="Write a fresh demo database (then the app and commands use it), or add "
+                                      "new tickets to an existing one as if customers were writing in.")
+    demo.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                      help="where to write (default: demo.db in the data folder)")
+    demo.add_argument("--force", action="store_true",
+                      help="replace an existing demo file (refused while another program has it open)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed: the same seed makes the same data "
+                                                           "(default: %(default)s)")
+    demo.add_argument("--tickets", type=int, default=360, metavar="N", help="how many tickets (default: %(default)s)")
     demo.add_argument("--arrivals", type=int, default=0, metavar="N", help="add N new tickets to an existing database")
-    demo.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between arrivals")
+    demo.add_argument("--interval", type=float, default=2.0, metavar="S",
+                      help="seconds between arrivals (default: %(default)s)")
     demo.set_defaults(func=_cmd_demo)
 
-    kb = sub.add_parser("kb", help="knowledge base commands").add_subparsers(dest="kb_command", required=True)
-    kb_search = kb.add_parser("search", help="search the knowledge base")
-    kb_search.add_argument("query")
-    kb_search.add_argument("--locale")
-    kb_search.add_argument("--section")
-    kb_search.add_argument("--limit", type=int, default=10)
-    kb_search.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
+    kb = sub.add_parser("kb", help="knowledge base commands", description="Search or import knowledge articles.")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True, title="commands", metavar="COMMAND")
+    kb_search = kb_sub.add_parser("search", help="search the knowledge base (reads only)",
+                                  description="Search the knowledge base; prints citations, titles and snippets.")
+    kb_search.add_argument("query", help="words to look for, in any language")
+    kb_search.add_argument("--locale", help="only articles in this language, e.g. en or sv")
+    kb_search.add_argument("--section", help="only articles in this section")
+    kb_search.add_argument("--limit", type=int, default=10, metavar="N", help="at most N hits (default: %(default)s)")
+    kb_search.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
     kb_search.set_defaults(func=_cmd_kb_search)
 
-    kb_import = kb.add_parser("import", help="import or re-import Markdown/HTML/text folders, CSV or JSON exports")
-    kb_import.add_argument("paths", nargs="+", metavar="PATH")
+    kb_import = kb_sub.add_parser("import", help="import or re-import Markdown/HTML/text folders, CSV or JSON exports",
+                                  description="Import files and folders as knowledge articles; importing again "
+                                              "updates what changed. All of it goes in, or nothing does.")
+    kb_import.add_argument("paths", nargs="+", metavar="PATH", help="a file or folder to import")
     kb_import.add_argument("-v", "--verbose", action="store_true", help="list every added, changed, removed "
                                                                          "and skipped article")
-    kb_import.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
+    kb_import.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
     kb_import.set_defaults(func=_cmd_kb_import)
 
-    aud = sub.add_parser("audit", help="audit trail commands").add_subparsers(dest="audit_command", required=True)
-    verify = aud.add_parser("verify", help="check the hash chain")
-    verify.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
+    aud = sub.add_parser("audit", help="audit trail commands", description="Check the append-only audit trail.")
+    aud_sub = aud.add_subparsers(dest="audit_command", required=True, title="commands", metavar="COMMAND")
+    verify = aud_sub.add_parser("verify", help="check the hash chain (reads only)",
+                                description="Check that no audit row was changed or removed since it was written.")
+    verify.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
     verify.set_defaults(func=_cmd_audit_verify)
 
-    diag = sub.add_parser("diagnostics", help="print versions, paths and database facts for a bug report")
-    diag.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
+    diag = sub.add_parser("diagnostics", help="print versions, paths and database facts for a bug report",
+                          description="Print versions, paths and database facts for a bug report (no customer "
+                                      "text, no keys); reads only.")
+    diag.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
     diag.set_defaults(func=_cmd_diagnostics)
     return parser
 
@@ -234,6 +314,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except StoreError as exc:
         print(f"agent-assist: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:  # met outside the store's seam (e.g. a damaged page while reading rows)
+        where = getattr(args, "db", None) or config.resolve_db_path()
+        err = translate_error(exc, where)
+        print(f"agent-assist: {err or f'the database {where} could not be used ({exc}).'}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

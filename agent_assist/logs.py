@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 from agent_assist import APP_NAME, __version__, config
 from agent_assist.assist.redact import Redactor
+from agent_assist.store import database
+from agent_assist.store.errors import StoreError
 
 if TYPE_CHECKING:
     from agent_assist.store import Store
@@ -206,12 +208,14 @@ def _loaded_qt_versions() -> list[tuple[str, str]]:
     return out
 
 
-def _database_facts(db_path: Path | None, store: Store | None) -> list[tuple[str, str]]:
+def _database_facts(db_path: Path | None, store: Store | None, reason: str | None = None) -> list[tuple[str, str]]:
     if store is not None:
         db_path = store.path
     if db_path is None:
         return []
     facts: list[tuple[str, str]] = [("Database", str(db_path))]
+    if reason:
+        facts.append(("Database chosen by", reason))
     if not Path(db_path).exists():
         return facts + [("Database state", "does not exist yet")]
     facts.append(("Database size", f"{Path(db_path).stat().st_size / 1_048_576:.1f} MiB"))
@@ -220,7 +224,8 @@ def _database_facts(db_path: Path | None, store: Store | None) -> list[tuple[str
             conn = store.db.conn
             own = False
         else:  # read-only: diagnostics must never create, migrate or lock anything
-            conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
+            conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=database.BUSY_TIMEOUT_S)
             own = True
         try:
             facts.append(("Schema version", str(conn.execute("PRAGMA user_version").fetchone()[0])))
@@ -233,7 +238,7 @@ def _database_facts(db_path: Path | None, store: Store | None) -> list[tuple[str
         finally:
             if own:
                 conn.close()
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreError) as exc:
         facts.append(("Database state", f"cannot be read ({type(exc).__name__})"))
     return facts
 
@@ -252,7 +257,7 @@ def _sqlite_facts() -> list[tuple[str, str]]:
 
 
 def diagnostics(db_path: Path | str | None = None, *, store: Store | None = None,
-                extra: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> str:
+                extra: Mapping[str, str] | Iterable[tuple[str, str]] = (), db_reason: str | None = None) -> str:
     """Plain text for a bug report: versions, platform, paths, the database's schema and counts.
 
     ``extra`` adds lines (the UI passes Qt's versions and the platform plugin). No customer text,
@@ -274,7 +279,7 @@ def diagnostics(db_path: Path | str | None = None, *, store: Store | None = None
         ("Log folder", str(config.log_dir())),
     ]
     facts += _sqlite_facts()
-    facts += _database_facts(Path(db_path) if db_path is not None else None, store)
+    facts += _database_facts(Path(db_path) if db_path is not None else None, store, db_reason)
     width = max(len(k) for k, _ in facts) + 1
     seen: set[str] = set()
     lines = [f"{APP_NAME} diagnostics"]

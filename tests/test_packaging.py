@@ -171,6 +171,7 @@ def test_the_bundle_builds_and_starts_on_a_fresh_database(tmp_path: Path):
 
     # the window, on a database that does not exist yet, with no screen; closed after 1.5 s
     fresh = tmp_path / "sub" / "x.db"
+    fresh.parent.mkdir()  # a missing folder is asked about (refused offscreen), not created silently
     started = run("--db", str(fresh), "--user", "smoke", "--quit-after", "1500", QT_QPA_PLATFORM="offscreen")
     assert started.returncode == 0, started.stdout + started.stderr
     assert "Traceback" not in started.stderr

@@ -679,7 +679,7 @@ def _read_json(ctx: _Context, text: str, *, lines: bool, cancel: Cancel | None) 
         doc = None if lines else json.loads(text)
     except json.JSONDecodeError as exc:
         if not _first_line_is_json(text):  # else: JSON Lines in a .json file
-            yield Skipped(where, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            yield Skipped(where, f"Not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}).",
                           incomplete=True)
             return
         lines = True
@@ -695,12 +695,12 @@ def _read_json(ctx: _Context, text: str, *, lines: bool, cancel: Cancel | None) 
         elif _field(doc, "title") is not None:
             records = [doc]  # a single article
         else:
-            yield Skipped(where, 'no articles found (expected a list, or {"articles": [...]})', incomplete=True)
+            yield Skipped(where, 'No articles found: expected a list, or {"articles": [...]}.', incomplete=True)
             return
     elif isinstance(doc, list):
         records = doc
     else:
-        yield Skipped(where, 'no articles found (expected a list, or {"articles": [...]})', incomplete=True)
+        yield Skipped(where, 'No articles found: expected a list, or {"articles": [...]}.', incomplete=True)
         return
     for n, rec in enumerate(records, start=1):
         _check_cancel(cancel)
@@ -724,7 +724,7 @@ def _read_json_lines(ctx: _Context, text: str, cancel: Cancel | None) -> Iterato
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Skipped(where, f"invalid JSON at column {exc.colno}: {exc.msg}", item=f"line {n}",
+            yield Skipped(where, f"Not valid JSON at column {exc.colno} ({exc.msg}).", item=f"line {n}",
                           incomplete=True)
             continue
         yield _json_record(ctx, rec, f"line {n}", {})

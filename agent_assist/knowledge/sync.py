@@ -33,6 +33,7 @@ from agent_assist.knowledge.importers import (
 )
 from agent_assist.store import audit
 from agent_assist.store.database import Store
+from agent_assist.store.errors import DatabaseLockedError, StorageError
 from agent_assist.timefmt import now_iso
 
 __all__ = ["ImportCancelled", "ImportReport", "import_sources"]
@@ -43,6 +44,7 @@ KeyTitle = tuple[str, str]
 
 LARGE_IMPORT = 1000  # articles: from here on the import gets a larger page cache
 MAX_CACHE_KIB = 256 * 1024  # page cache for a large import, at most
+SAVE_TRIES = 3  # a busy database: the save is tried this often (each waits the store's busy timeout)
 OPTIMIZE_AFTER = 2000  # merge the FTS index after an import that wrote at least this many articles
 
 
@@ -96,11 +98,21 @@ def import_sources(store: Store, paths: Iterable[str | Path], *, actor: str = "s
     once per article while saving (``total`` = articles): two passes of one bar, ``what`` says which.
     ``cancel()`` is asked before each file and each article; when it returns true the import stops
     with :class:`ImportCancelled` and nothing is changed. Any other exception (including one raised
-    by these callbacks) also leaves the store untouched, and propagates.
+    by these callbacks) also leaves the store untouched, and propagates. While another program holds
+    the write lock, the save is tried ``SAVE_TRIES`` times with what was read (files are not read
+    again), then :class:`DatabaseLockedError` says that nothing was imported.
     """
-    report = ImportReport()
-    reads = _read_all(paths, report, progress, cancel)
-    _save(store, reads, report, actor=actor, progress=progress, cancel=cancel)
+    read_report = ImportReport()
+    reads = _read_all(paths, read_report, progress, cancel)
+    for attempt in range(1, SAVE_TRIES + 1):  # busy: save what was read again, never read it twice
+        report = ImportReport(sources=list(read_report.sources), skipped=list(read_report.skipped),
+                              notes=list(read_report.notes))
+        try:
+            _save(store, reads, report, actor=actor, progress=progress, cancel=cancel)
+            break
+        except DatabaseLockedError as exc:
+            if attempt == SAVE_TRIES:
+                raise DatabaseLockedError(f"{exc} Nothing was imported; the knowledge base is as it was.") from exc
     if len(report.added) + len(report.changed) + len(report.removed) >= OPTIMIZE_AFTER:
         _tidy_index(store)
     return report
@@ -250,7 +262,7 @@ def _tidy_index(store: Store) -> None:
 
     The import is already committed; if another writer holds the file now, this can wait for next time.
     """
-    with contextlib.suppress(sqlite3.OperationalError):
+    with contextlib.suppress(sqlite3.OperationalError, StorageError):
         with store.transaction() as db:
             db.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
     store.analyze()

@@ -1,6 +1,6 @@
 """The one source of truth: one SQLite file, its schema, and every state change."""
 
 from agent_assist.store.database import Store
-from agent_assist.store.errors import StoreError
+from agent_assist.store.errors import StoreClosedError, StoreError
 
-__all__ = ["Store", "StoreError"]
+__all__ = ["Store", "StoreClosedError", "StoreError"]

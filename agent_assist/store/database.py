@@ -10,26 +10,38 @@ this process or another, commits — that is what makes the queue live.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import sqlite_utils
 
 from agent_assist.store.errors import (
+    DamagedDatabaseError,
     DatabaseLockedError,
+    DiskFullError,
     ForeignDatabaseError,
     MigrationError,
+    MissingDatabaseError,
     NewerSchemaError,
     NotADatabaseError,
+    ReadOnlyDatabaseError,
+    StorageError,
     StoreClosedError,
+    StoreError,
 )
 from agent_assist.store.migrations import APPLICATION_ID, MIGRATIONS, Migration
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-OPEN_TIMEOUT_S = 3.0
-BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_S = 5.0  # the one busy timeout: opening, reading and writing all wait this long for a lock
+RETRY_PAUSE_S = 0.05  # between tries of BEGIN IMMEDIATE / COMMIT while the busy timeout lasts
+
+# primary result codes (https://sqlite.org/rescode.html); extended codes carry them in the low byte
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
 
 
 def _check_file(path: Path) -> None:
@@ -50,16 +62,157 @@ def _check_file(path: Path) -> None:
         )
 
 
-def _is_locked(exc: sqlite3.OperationalError) -> bool:
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    code = _primary_code(exc)
+    if code is not None:
+        return code in (_SQLITE_BUSY, _SQLITE_LOCKED)
     msg = str(exc).lower()
     return "locked" in msg or "busy" in msg
 
 
-class Store:
-    """The single source of truth. Thread-safe: each thread gets its own connection."""
+def translate_error(exc: sqlite3.Error, path: str | Path) -> StoreError | None:
+    """The store's own error for an SQLite error about the file itself, or None for any other one.
 
-    def __init__(self, path: str | Path, *, migrations: Sequence[Migration] | None = None):
+    Only conditions of the file are translated (busy, full, read-only, damaged, I/O); an error of one
+    statement (a constraint, a syntax error) stays what it is, for the code that caused it.
+    """
+    code = _primary_code(exc)
+    if _is_locked(exc):
+        return DatabaseLockedError(f"{path} is busy: another program is writing to it; try again in a moment.")
+    if code == _SQLITE_FULL:
+        return DiskFullError(
+            f"The disk holding {path} is full (or the file reached its size limit), so the change was not "
+            "saved; free some space and try again.")
+    if code == _SQLITE_READONLY:
+        return ReadOnlyDatabaseError(
+            f"{path} is read-only (the file or its folder cannot be written), so the change was not saved; "
+            "reading still works.")
+    if code == _SQLITE_CORRUPT:
+        return DamagedDatabaseError(
+            f"{path} is damaged (SQLite found a broken page), so it cannot be used safely; restore it from "
+            "a backup, and keep the damaged file for inspection.")
+    if code == _SQLITE_NOTADB:
+        return NotADatabaseError(f"{path} is not a readable SQLite database. It was left untouched.")
+    if code in (_SQLITE_IOERR, _SQLITE_CANTOPEN):
+        return StorageError(
+            f"{path} could not be read or written ({exc}); check that the disk and folder are there and "
+            "try again.")
+    return None
+
+
+def in_use_elsewhere(path: str | Path) -> bool:
+    """Whether another process has this database open (or is inside a transaction on it).
+
+    Every connection to a WAL database holds a shared lock on the "dead man switch" byte of its
+    ``-shm`` file for as long as it is open; a writer or reader of a rollback-journal file locks
+    the database file itself. On Linux, ``/proc/locks`` shows those locks without touching the
+    files (opening and closing a file would drop this process's own SQLite locks on it); elsewhere
+    a non-blocking probe of the ``-shm`` byte answers.
+    """
+    path = Path(path)
+    files = [p for p in (path, Path(f"{path}-shm"), Path(f"{path}-wal")) if p.exists()]
+    if not files:
+        return False
+    try:
+        with open("/proc/locks", encoding="ascii") as fh:
+            table = fh.read().splitlines()
+    except OSError:
+        return _shm_probe(Path(f"{path}-shm"))
+    wanted = set()
+    for p in files:
+        st = p.stat()
+        wanted.add((os.major(st.st_dev), os.minor(st.st_dev), st.st_ino))
+    me = str(os.getpid())
+    for line in table:
+        fields = line.split()
+        if fields and fields[1] == "->":  # a waiting lock: "12: -> POSIX ..."
+            fields = [fields[0], *fields[2:]]
+        if len(fields) < 6:
+            continue
+        pid, where = fields[4], fields[5]
+        try:
+            major, minor, inode = where.split(":")
+            key = (int(major, 16), int(minor, 16), int(inode))
+        except ValueError:
+            continue
+        if key in wanted and pid != me:
+            return True
+    return False
+
+
+def _shm_probe(shm: Path) -> bool:  # pragma: no cover - platforms without /proc/locks
+    try:
+        import fcntl
+    except ImportError:  # Windows: an open file cannot be deleted there; the deletion says so
+        return False
+    if not shm.exists():
+        return False
+    try:
+        with shm.open("r+b") as fh:
+            try:
+                fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)  # SQLite's DMS byte
+            except OSError:
+                return True
+            fcntl.lockf(fh, fcntl.LOCK_UN, 1, 128)
+    except OSError:
+        return False
+    return False
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements raise the store's errors for busy, full, read-only or damaged files."""
+
+    store_path: Path
+
+    def execute(self, sql: str, parameters=(), /) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            err = translate_error(exc, self.store_path)
+            if err is None:
+                raise
+            raise err from exc
+
+    def executemany(self, sql: str, parameters, /) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            err = translate_error(exc, self.store_path)
+            if err is None:
+                raise
+            raise err from exc
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().executescript(script)
+        except sqlite3.Error as exc:
+            err = translate_error(exc, self.store_path)
+            if err is None:
+                raise
+            raise err from exc
+
+
+class Store:
+    """The single source of truth. Thread-safe: each thread gets its own connection.
+
+    ``create=False`` is for commands that only read: a missing file raises
+    :class:`MissingDatabaseError` instead of becoming a new, empty database. A file that cannot be
+    written (a read-only file or folder) still opens for reading (``read_only`` is then true);
+    any write raises :class:`ReadOnlyDatabaseError`. ``busy_timeout`` (seconds, default
+    ``BUSY_TIMEOUT_S``) is how long any statement waits for another program's lock.
+    """
+
+    def __init__(self, path: str | Path, *, migrations: Sequence[Migration] | None = None,
+                 create: bool = True, busy_timeout: float | None = None):
         self.path = Path(path)
+        self.busy_timeout = BUSY_TIMEOUT_S if busy_timeout is None else float(busy_timeout)
+        self.read_only = False
+        self._uri_mode: str | None = None  # "mode=ro" or "immutable=1" once the file proved read-only
         self._migrations = list(MIGRATIONS if migrations is None else migrations)
         self._local = threading.local()
         self._write_lock = threading.RLock()
@@ -67,47 +220,97 @@ class Store:
         self._conns_lock = threading.Lock()
         self._closed = False
         _check_file(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not create and not self.path.exists():
+            raise MissingDatabaseError(f"{self.path} does not exist; nothing was created.")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._open_and_migrate()
+            self._open()
         except BaseException:
             self.close()
             raise
         self._watch = self._new_connection()
+        # a file we may not write opens read-only on its own (SQLite falls back quietly): say so
+        self.read_only = self.read_only or not os.access(self.path, os.W_OK)
         self._ensure_statistics()
 
+    def _open(self) -> None:
+        try:
+            self._open_and_migrate()
+            return
+        except StorageError as exc:
+            if isinstance(exc, (DatabaseLockedError, DiskFullError, DamagedDatabaseError)) \
+                    or not self.path.exists() or self.path.stat().st_size == 0:
+                raise
+            last = exc
+        # The file (or its folder) cannot be written: open it for reading only. ``mode=ro`` needs a
+        # writable folder for WAL's shared-memory file; ``immutable=1`` reads without any lock or
+        # side file, which is right when nobody can write there (a read-only folder).
+        for mode in ("mode=ro", "immutable=1"):
+            self._close_connections()
+            self._local = threading.local()
+            self._uri_mode = mode
+            try:
+                self._open_and_migrate()
+            except StorageError as exc:
+                last = exc
+                continue
+            self.read_only = True
+            return
+        raise last
+
     # -- connections -----------------------------------------------------------------
-    def _new_connection(self, timeout: float = BUSY_TIMEOUT_MS / 1000) -> sqlite3.Connection:
+    def _new_connection(self, timeout: float | None = None) -> sqlite3.Connection:
         if self._closed:
-            raise StoreClosedError(f"{self.path} was closed; reopen it to go on.")
-        conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            raise self._closed_error()
+        timeout = self.busy_timeout if timeout is None else timeout
+        try:
+            if self._uri_mode is None:
+                conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                       check_same_thread=False, factory=_Connection)
+            else:
+                conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?{self._uri_mode}", uri=True,
+                                       timeout=timeout, isolation_level=None, check_same_thread=False,
+                                       factory=_Connection)
+        except sqlite3.Error as exc:
+            self._raise_open_error(exc)
+        conn.store_path = self.path
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.DatabaseError as exc:
+            if self._uri_mode is None:
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except (sqlite3.DatabaseError, StoreError) as exc:
             conn.close()
+            if isinstance(exc, StoreError):
+                raise
             self._raise_open_error(exc)
         with self._conns_lock:
             self._conns.append(conn)
         return conn
 
-    def _raise_open_error(self, exc: sqlite3.DatabaseError) -> None:
-        if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
+    def _closed_error(self) -> StoreClosedError:
+        return StoreClosedError(f"{self.path} was closed; the action came too late and did nothing.")
+
+    def _raise_open_error(self, exc: sqlite3.Error) -> None:
+        if _is_locked(exc):
             raise DatabaseLockedError(
                 f"{self.path} is locked by another program. Close it there, or open another file."
             ) from exc
-        if "not a database" in str(exc).lower() or "malformed" in str(exc).lower():
+        if "not a database" in str(exc).lower():
             raise NotADatabaseError(
                 f"{self.path} is not a readable SQLite database ({exc}). It was left untouched."
             ) from exc
+        err = translate_error(exc, self.path)
+        if err is not None:
+            raise err from exc
         raise exc
 
     @property
     def db(self) -> sqlite_utils.Database:
-        """This thread's database handle."""
+        """This thread's database handle (:class:`StoreClosedError` once the store is closed)."""
         if self._closed:
-            raise StoreClosedError(f"{self.path} was closed; reopen it to go on.")
+            raise self._closed_error()
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite_utils.Database(self._new_connection())
@@ -116,20 +319,51 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """One write transaction (``BEGIN IMMEDIATE``); commits on success, rolls back on error."""
+        """One write transaction (``BEGIN IMMEDIATE``); commits on success, rolls back on error.
+
+        While another program holds the write lock, ``BEGIN IMMEDIATE`` is tried again until the busy
+        timeout has passed (safe: nothing is written yet), then :class:`DatabaseLockedError`. Errors of
+        the file (busy, full, read-only, damaged) leave the transaction rolled back and surface as the
+        store's own errors; the caller still has whatever the person typed.
+        """
         db = self.db
+        conn = db.conn
         with self._write_lock:
-            if db.conn.in_transaction:  # nested: join the outer transaction
+            if conn.in_transaction:  # nested: join the outer transaction
                 yield db
                 return
-            db.conn.execute("BEGIN IMMEDIATE")
+            self._retry_while_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
             try:
                 yield db
-            except BaseException:
-                db.conn.execute("ROLLBACK")
+            except BaseException as exc:
+                self._rollback(conn)
+                if isinstance(exc, sqlite3.Error) and (err := translate_error(exc, self.path)) is not None:
+                    raise err from exc
                 raise
-            else:
-                db.conn.execute("COMMIT")
+            try:
+                # COMMIT that meets a lock (readers in rollback-journal mode) keeps the transaction open:
+                # trying again is safe
+                self._retry_while_busy(lambda: conn.execute("COMMIT"))
+            except BaseException:
+                self._rollback(conn)
+                raise
+
+    def _retry_while_busy(self, step) -> None:
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                step()
+                return
+            except DatabaseLockedError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(RETRY_PAUSE_S)
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:  # SQLite may already have rolled back (a full disk, an I/O error)
+            with contextlib.suppress(sqlite3.Error, StoreError):
+                conn.execute("ROLLBACK")
 
     def _ensure_statistics(self) -> None:
         """Give the query planner table statistics once (~150 ms for 100k tickets)."""
@@ -140,7 +374,8 @@ class Store:
 
     def analyze(self) -> None:
         """Refresh the planner's statistics (after large imports)."""
-        with contextlib.suppress(sqlite3.OperationalError):  # a reader elsewhere may hold a lock; it can wait
+        # another program may hold the lock, or the file is read-only: the statistics can wait
+        with contextlib.suppress(sqlite3.OperationalError, StorageError):
             with self._write_lock:
                 self.db.conn.execute("ANALYZE")
 
@@ -158,6 +393,8 @@ class Store:
 
     def data_version(self) -> int:
         """A number that changes whenever any connection other than the watcher commits."""
+        if self._closed:
+            raise self._closed_error()
         return self._watch.execute("PRAGMA data_version").fetchone()[0]
 
     def schema_version(self) -> int:
@@ -171,10 +408,13 @@ class Store:
         """Close every connection; safe to call twice."""
         if not self._closed:
             db = getattr(self._local, "db", None)
-            if db is not None:
-                with contextlib.suppress(sqlite3.Error):
+            if db is not None and not self.read_only:
+                with contextlib.suppress(sqlite3.Error, StoreError):
                     db.conn.execute("PRAGMA optimize")
         self._closed = True
+        self._close_connections()
+
+    def _close_connections(self) -> None:
         with self._conns_lock:
             conns, self._conns = self._conns, []
         for conn in conns:
@@ -189,7 +429,7 @@ class Store:
 
     # -- opening ---------------------------------------------------------------------
     def _open_and_migrate(self) -> None:
-        conn = self._new_connection(timeout=OPEN_TIMEOUT_S)
+        conn = self._new_connection()
         db = sqlite_utils.Database(conn)
         self._local.db = db
         try:
@@ -209,6 +449,11 @@ class Store:
                 f"{self.path} was written by a newer Agent Assist (schema {current}; this version "
                 f"knows up to {latest}). Update Agent Assist to open it; the file was not changed."
             )
+        if current < latest and self._uri_mode is not None:
+            raise ReadOnlyDatabaseError(
+                f"{self.path} cannot be written, and it was made by an older Agent Assist (schema {current}; "
+                f"this version needs {latest}); open it once where it can be written to upgrade it."
+            )
         if current < latest:
             try:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -222,6 +467,8 @@ class Store:
                 with self.transaction():
                     migration(db)
                     conn.execute(f"PRAGMA user_version = {version}")
+            except StorageError:
+                raise  # busy, full, read-only, damaged: the file's trouble, said as such
             except sqlite3.OperationalError as exc:
                 if _is_locked(exc):
                     self._raise_open_error(exc)

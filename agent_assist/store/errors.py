@@ -15,12 +15,32 @@ class ForeignDatabaseError(StoreError):
     pass
 
 
-class DatabaseLockedError(StoreError):
-    pass
+class StorageError(StoreError):
+    """The file itself is in trouble (busy, full, read-only, damaged): no single record is at fault."""
+
+
+class DatabaseLockedError(StorageError):
+    """Another program held the write lock longer than the busy timeout; trying again later can work."""
+
+
+class DiskFullError(StorageError):
+    """The disk (or the database's size limit) is full; nothing of the failed write was kept."""
+
+
+class ReadOnlyDatabaseError(StorageError):
+    """The file or its folder cannot be written; reading still works."""
+
+
+class DamagedDatabaseError(StorageError):
+    """SQLite found a damaged page; the file needs a restore from a backup (or ``.recover``)."""
+
+
+class MissingDatabaseError(StoreError):
+    """A command that only reads was pointed at a file that does not exist (it never creates one)."""
 
 
 class StoreClosedError(StoreError):
-    """The store was closed (the window or command that owned it is going away)."""
+    """The store was closed; late work (a timer, a background job) finds it gone."""
 
 
 class NewerSchemaError(StoreError):

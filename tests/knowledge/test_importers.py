@@ -233,15 +233,15 @@ def test_json_shapes(tmp_path: Path) -> None:
 def test_invalid_json_says_where(tmp_path: Path) -> None:
     write(tmp_path / "bad.json", '{"articles": [\n  {"id": 1, "title": "x",\n   "body": oops}\n]}')
     (skip,) = skipped(tmp_path / "bad.json")
-    assert skip.reason == "invalid JSON at line 3, column 12: Expecting value"
+    assert skip.reason == "Not valid JSON at line 3, column 12 (Expecting value)."
     assert skip.incomplete
     write(tmp_path / "bad.jsonl", '{"id": 1, "title": "A", "body": "a"}\n{"id": 2, "title": \n'
                                   '{"id": 3, "title": "C", "body": "c"}\n')
     assert [r.key for r in records(tmp_path / "bad.jsonl")] == ["1", "3"]
     assert [(s.item, s.reason) for s in skipped(tmp_path / "bad.jsonl")] == [
-        ("line 2", "invalid JSON at column 20: Expecting value")]
+        ("line 2", "Not valid JSON at column 20 (Expecting value).")]
     write(tmp_path / "scalar.json", "42")
-    assert skipped(tmp_path / "scalar.json")[0].reason.startswith("no articles found")
+    assert skipped(tmp_path / "scalar.json")[0].reason.startswith("No articles found: ")
     write(tmp_path / "mixed.json", json.dumps([{"title": "T", "body": "B"}, "text", {"title": "", "body": "B"}]))
     assert [(s.item, s.reason) for s in skipped(tmp_path / "mixed.json")] == [
         ("record 2", "not an article (a JSON str)"), ("record 3", "empty title")]

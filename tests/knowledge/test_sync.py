@@ -13,7 +13,9 @@ from agent_assist.knowledge.articles import add_articles
 from agent_assist.knowledge.search import search
 from agent_assist.knowledge.sync import ImportCancelled, ImportReport, import_sources
 from agent_assist.store import Store, audit
+from agent_assist.store.errors import DatabaseLockedError
 from agent_assist.store.migrations import MIGRATIONS
+from tests.store.lock_holder import LockHolder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -217,7 +219,7 @@ def test_unreadable_files_never_delete_articles(kb_store: Store, folder: Path, t
     export.write_text(export.read_text()[:300])
     report = import_sources(kb_store, [export])
     assert report.removed == [] and len(report.kept) == 3
-    assert report.skipped[0][1].startswith("invalid JSON at line ")
+    assert report.skipped[0][1].startswith("Not valid JSON at line ")
     assert any("no article removed" in note for note in report.notes)
     assert len(rows(kb_store)) == n
 
@@ -411,3 +413,28 @@ def test_a_failing_write_rolls_back(kb_store: Store, folder: Path) -> None:
 
 def test_report_on_nothing() -> None:
     assert ImportReport().summary() == "Imported 0 sources: 0 added, 0 changed, 0 removed, 0 unchanged, 0 skipped."
+
+
+def test_a_busy_database_keeps_the_knowledge_base_as_it_was_and_says_so(tmp_path: Path, folder: Path) -> None:
+    path = tmp_path / "busy.db"
+    Store(path, migrations=WITH_BODY_HTML).close()
+    store = Store(path, migrations=WITH_BODY_HTML, busy_timeout=0.1)
+    try:
+        import_sources(store, [folder])
+        (folder / "zz.md").write_text("# Last\n\nlast")
+        before = snapshot(store)
+        calls: list[str] = []
+        holder = LockHolder(path)
+        try:
+            with pytest.raises(DatabaseLockedError) as info:
+                import_sources(store, [folder], progress=lambda done, total, what: calls.append(what))
+        finally:
+            holder.release()
+        message = str(info.value)
+        assert str(path) in message and "busy" in message and "Nothing was imported" in message
+        assert snapshot(store) == before
+        reading = [c for c in calls if c.startswith("Reading ")]
+        assert len(reading) == len(set(reading))  # the files were read once, whatever the tries
+        assert [title for _, title in import_sources(store, [folder]).added] == ["Last"]  # free again: it goes in
+    finally:
+        store.close()

@@ -27,6 +27,7 @@ from agent_assist.channels.email import ingest, mime
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.imap_client import Fetched, ImapConnection
 from agent_assist.store.database import Store
+from agent_assist.store.errors import StorageError
 from agent_assist.timefmt import now_iso
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,7 @@ def _sync_chunk(store: Store, conn: ImapConnection, mailbox: MailboxConfig, fold
                 try:
                     done = ingest.store_mail(store, item.parsed, actor=actor, window_days=mailbox.thread_window_days,
                                              received_at=item.received_at, language=item.language)
-                except sqlite3.OperationalError:
+                except (sqlite3.OperationalError, StorageError):
                     raise  # the database itself is in trouble (disk full, I/O): stop, retry the batch later
                 except Exception as exc:  # noqa: BLE001 - one message must never stop the sync
                     c.execute("ROLLBACK TO email_message")
