@@ -19,7 +19,9 @@
 --   SQLite store does it; UPDATE, DELETE and TRUNCATE on audit are refused to everyone but the owner;
 -- * LISTEN agent_assist_tickets: each ticket created or changed is announced with its id.
 
-ALTER DEFAULT PRIVILEGES IN SCHEMA agent_assist REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+-- functions are executable by PUBLIC unless revoked; a per-schema default cannot take that away, so the
+-- owner's global default does, and every function here is revoked by name below as well
+ALTER DEFAULT PRIVILEGES FOR ROLE agent_assist_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- == helpers =========================================================================================
 CREATE FUNCTION actor() RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog
@@ -189,6 +191,7 @@ BEGIN
             NEW.last_edited_by := NULL;
             NEW.created_at := now_iso();
             NEW.updated_at := NEW.created_at;
+            NEW.original_body := NEW.body;  -- "edited" means a person changed it afterwards, on the record
         END IF;
         NEW.original_body := coalesce(NEW.original_body, NEW.body);
         RETURN NEW;
@@ -469,6 +472,7 @@ CREATE TRIGGER review_comments_before BEFORE INSERT ON review_comments
 
 -- == grants ==========================================================================================
 REVOKE ALL ON ALL TABLES IN SCHEMA agent_assist FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA agent_assist FROM PUBLIC;
 GRANT USAGE ON SCHEMA agent_assist TO agent_assist_agent, agent_assist_supervisor;
 GRANT SELECT ON ALL TABLES IN SCHEMA agent_assist TO agent_assist_agent, agent_assist_supervisor;
 
