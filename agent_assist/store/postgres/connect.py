@@ -66,11 +66,14 @@ def connect(url: str, *, autocommit: bool = False, **kwargs: Any) -> psycopg.Con
 def _reason(exc: psycopg.Error) -> str:
     """The server's or libpq's first line, as a sentence."""
     text = (getattr(getattr(exc, "diag", None), "message_primary", None) or str(exc)).strip()
-    text = text.splitlines()[-1].strip() if text else "unknown error"
-    text = text.removeprefix("FATAL:").strip()
-    if "connection to server" in text and ":" in text:  # libpq: 'connection to server at "h", port p failed: why'
+    lines = [line.strip() for line in text.splitlines() if line.strip()] or ["unknown error"]
+    # libpq: 'connection to server at "h", port p failed: why' (and a hint on the next line)
+    text = next((line for line in lines if "failed:" in line), lines[0])
+    if "failed:" in text:
         text = text.rsplit("failed:", 1)[-1].strip()
-    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+    for prefix in ("FATAL:", "ERROR:"):
+        text = text.removeprefix(prefix).strip()
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
 
 
 def server_message(exc: psycopg.Error) -> str:
