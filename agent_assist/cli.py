@@ -6,6 +6,8 @@
     agent-assist demo --arrivals N [--interval S]  trickle N new tickets into an existing database
     agent-assist kb search "query" [--locale xx]   search the knowledge base
     agent-assist audit verify                      check the audit trail's hash chain
+    agent-assist team init URL --supervisor NAME   set up a team database on PostgreSQL
+    agent-assist team add-person NAME --role ROLE  give a person their own login there
 """
 
 from __future__ import annotations
@@ -221,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     diag = sub.add_parser("diagnostics", help="print versions, paths and database facts for a bug report")
     diag.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
     diag.set_defaults(func=_cmd_diagnostics)
+
+    from agent_assist import team_cli
+
+    team_cli.add_subcommands(sub)
     return parser
 
 
