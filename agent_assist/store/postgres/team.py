@@ -128,11 +128,13 @@ def init(url: str, supervisor: str, password: str) -> InitReport:
                 db = sql.Identifier(dbname)
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}")
                              .format(sql.Identifier(SCHEMA), sql.Identifier(OWNER_ROLE)))
-                # only the team connects; psql sessions find the tables without a schema prefix
+                # only this team's people connect, each granted by name (group roles are cluster-wide:
+                # granting CONNECT to a group would let another team's people in); psql sessions find
+                # the tables without a schema prefix; nobody creates objects in public (PostgreSQL 14)
                 conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
-                conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}, {}, {}").format(
-                    db, sql.Identifier(OWNER_ROLE), sql.Identifier(AGENT_ROLE), sql.Identifier(SUPERVISOR_ROLE)))
+                conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, sql.Identifier(OWNER_ROLE)))
                 conn.execute(sql.SQL("ALTER DATABASE {} SET search_path = {}").format(db, sql.Identifier(SCHEMA)))
+                conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
         except psycopg.Error as exc:
             raise TeamDatabaseError(f"Setting up {describe(url)} failed: {server_message(exc)}") from exc
         applied = migrations.migrate(conn)
@@ -179,6 +181,7 @@ def _save_person(conn: psycopg.Connection, name: str, role: str, password: str |
             if conn.execute("SELECT pg_has_role(%s, %s, 'MEMBER')", [name, other]).fetchone()[0]:
                 conn.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(other), ident))
             conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), ident))
+            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(conn.info.dbname), ident))
             conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER_ROLE)))
             before = conn.execute(sql.SQL("SELECT role FROM {}.profiles WHERE name = %s")
                                   .format(sql.Identifier(SCHEMA)), [name]).fetchone()

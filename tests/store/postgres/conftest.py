@@ -19,7 +19,7 @@ from tests.postgres_server import PostgresServer
 PASSWORD = "correct horse battery"
 
 
-@dataclass
+@dataclass(eq=False)
 class Team:
     server: PostgresServer
     dbname: str
@@ -53,9 +53,13 @@ class Team:
         self.connections.append(conn)
         return conn
 
+    def close_connections(self) -> None:
+        while self.connections:
+            self.connections.pop().close()
+
     def drop(self) -> None:
-        for conn in self.connections:
-            conn.close()
+        self.close_connections()
+        _LIVE.discard(self)
         self.server.drop_database(self.dbname)
         with psycopg.connect(self.server.url(), autocommit=True) as conn:
             names = [r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s",
@@ -64,12 +68,25 @@ class Team:
                 conn.execute(psycopg.sql.SQL("DROP ROLE {}").format(psycopg.sql.Identifier(name)))
 
 
+_LIVE: set[Team] = set()
+
+
 def make_team(server: PostgresServer) -> Team:
     dbname = server.create_database("team")
     suffix = secrets.token_hex(3)
     supervisor = f"sue_{suffix}"
     team.init(server.url(dbname), supervisor, PASSWORD)
-    return Team(server, dbname, suffix, supervisor)
+    made = Team(server, dbname, suffix, supervisor)
+    _LIVE.add(made)
+    return made
+
+
+@pytest.fixture(autouse=True)
+def _close_team_connections():
+    """The sessions a test opened end with it (the server has a limited number of slots)."""
+    yield
+    for live in list(_LIVE):
+        live.close_connections()
 
 
 @pytest.fixture(scope="module")

@@ -381,3 +381,19 @@ def test_discarding_and_returning_drafts(alex, vera, people):
     with pytest.raises(errors.CheckViolation, match="cannot be approved"):
         alex.execute("SELECT approve_draft(%s, 'again')", [draft])
     assert [a for _, a in audit_rows(alex, draft=draft)][-2:] == ["draft.returned", "draft.discarded"]
+
+
+def test_an_agent_cannot_rename_a_rule_flag_away_or_pick_ids(alex, vera):
+    ticket = new_ticket(alex, flags=["fraud"])
+    alex.execute("INSERT INTO ticket_flags (ticket_id, kind, reason, source) VALUES (%s, 'fraud', 'x', 'rules')",
+                 [ticket])
+    assert alex.execute("UPDATE ticket_flags SET kind = 'angry' WHERE ticket_id = %s", [ticket]).rowcount == 0
+    assert vera.execute("UPDATE ticket_flags SET kind = 'angry' WHERE ticket_id = %s", [ticket]).rowcount == 1
+    with pytest.raises(errors.InsufficientPrivilege):
+        alex.execute("INSERT INTO tickets (id, subject) VALUES (999999999, 'squatting on an id')")
+    with pytest.raises(errors.InsufficientPrivilege):
+        alex.execute("UPDATE tickets SET id = id + 1000000 WHERE id = %s", [ticket])
+    with pytest.raises(errors.InvalidTextRepresentation):  # flags are a JSON list, or nothing
+        alex.execute("UPDATE tickets SET flags = 'fraud' WHERE id = %s", [ticket])
+    with pytest.raises(errors.CheckViolation):
+        alex.execute("UPDATE tickets SET flags = '{\"fraud\": false}' WHERE id = %s", [ticket])

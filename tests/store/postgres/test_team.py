@@ -10,6 +10,9 @@ from agent_assist.store.postgres import TeamDatabaseError, team
 from tests.store.postgres.conftest import PASSWORD, make_team
 
 
+UNREACHABLE = "postgresql://nobody@127.0.0.1:1/nothing"
+
+
 @pytest.fixture
 def fresh(postgres_server):
     t = make_team(postgres_server)
@@ -75,9 +78,9 @@ def test_changing_a_persons_role_moves_them_between_groups_and_is_audited(fresh)
     ("pg_monitor", "reserved"),
     ("agent_assist_owner", "reserved"),
 ])
-def test_names_that_cannot_be_logins_are_refused_in_words(fresh, name, reason):
-    with pytest.raises(InvalidTransitionError, match=reason):
-        team.add_person(fresh.admin_url, name, "agent", PASSWORD)
+def test_names_that_cannot_be_logins_are_refused_in_words(name, reason):
+    with pytest.raises(InvalidTransitionError, match=reason):  # before any connection is tried
+        team.add_person(UNREACHABLE, name, "agent", PASSWORD)
 
 
 def test_odd_but_valid_names_are_quoted_safely(fresh):
@@ -90,7 +93,7 @@ def test_odd_but_valid_names_are_quoted_safely(fresh):
 
 def test_bad_roles_and_passwords_are_refused(fresh):
     with pytest.raises(InvalidTransitionError, match="A role is one of agent, supervisor"):
-        team.add_person(fresh.admin_url, fresh.login("x"), "admin", PASSWORD)
+        team.add_person(UNREACHABLE, fresh.login("x"), "admin", PASSWORD)
     with pytest.raises(InvalidTransitionError, match="at least 8 characters"):
         team.add_person(fresh.admin_url, fresh.login("x"), "agent", "short")
     with pytest.raises(InvalidTransitionError, match="at least 8 characters"):
@@ -121,3 +124,13 @@ def test_init_creates_the_database_when_it_is_missing(postgres_server):
         postgres_server.drop_database(dbname)
         with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
             conn.execute("DROP ROLE IF EXISTS sue_created")
+
+
+def test_a_person_of_one_team_cannot_connect_to_another_teams_database(postgres_server, fresh):
+    other = make_team(postgres_server)
+    try:
+        outsider = other.add("olga", "supervisor")  # the same group roles: they are cluster-wide
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            psycopg.connect(fresh.url_for(outsider))
+    finally:
+        other.drop()

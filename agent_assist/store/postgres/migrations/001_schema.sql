@@ -34,8 +34,8 @@ CREATE TABLE tickets (
     topic text,
     created_at text NOT NULL DEFAULT now_iso(),
     updated_at text NOT NULL DEFAULT now_iso(),
-    flags text NOT NULL DEFAULT '[]',  -- triage flag kinds (JSON list), for chips, filters and rules
-    sentiment text
+    flags text NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(flags::jsonb) = 'array'),  -- triage flag kinds, for
+    sentiment text                                                  -- chips, filters and rules
 );
 CREATE INDEX idx_tickets_status_priority_sla ON tickets (status, priority, sla_due_at);
 CREATE INDEX idx_tickets_sla_due_at ON tickets (sla_due_at);
@@ -88,7 +88,7 @@ CREATE TABLE drafts (
     source text NOT NULL,  -- offline | ai | human
     original_body text,
     body text NOT NULL,
-    citations text DEFAULT '[]',  -- JSON list of article ids
+    citations text DEFAULT '[]' CHECK (jsonb_typeof(citations::jsonb) = 'array'),  -- JSON list of article ids
     provider text,
     model text,
     prompt_version text,

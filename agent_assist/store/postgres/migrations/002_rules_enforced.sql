@@ -454,7 +454,9 @@ CREATE TRIGGER rules_audit AFTER INSERT OR UPDATE ON rules FOR EACH ROW EXECUTE 
 ALTER TABLE ticket_flags ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ticket_flags_read ON ticket_flags FOR SELECT USING (true);
 CREATE POLICY ticket_flags_add ON ticket_flags FOR INSERT WITH CHECK (true);
-CREATE POLICY ticket_flags_change ON ticket_flags FOR UPDATE USING (true) WITH CHECK (true);
+CREATE POLICY ticket_flags_change ON ticket_flags FOR UPDATE
+    USING (is_supervisor(actor()) OR coalesce((SELECT action FROM rules WHERE flag = kind), 'none') = 'none')
+    WITH CHECK (true);
 CREATE POLICY ticket_flags_remove ON ticket_flags FOR DELETE
     USING (is_supervisor(actor()) OR coalesce((SELECT action FROM rules WHERE flag = kind), 'none') = 'none');
 
@@ -476,8 +478,14 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA agent_assist FROM PUBLIC;
 GRANT USAGE ON SCHEMA agent_assist TO agent_assist_agent, agent_assist_supervisor;
 GRANT SELECT ON ALL TABLES IN SCHEMA agent_assist TO agent_assist_agent, agent_assist_supervisor;
 
-GRANT INSERT, UPDATE ON customers TO agent_assist_agent, agent_assist_supervisor;
-GRANT INSERT, UPDATE ON tickets TO agent_assist_agent, agent_assist_supervisor;
+-- column lists, not whole tables: ids come from the database, never from a client
+GRANT INSERT (name, email, language, created_at), UPDATE (name, email, language) ON customers
+    TO agent_assist_agent, agent_assist_supervisor;
+GRANT INSERT (customer_id, subject, status, priority, channel, language, assignee, sla_due_at, tags, topic,
+              created_at, updated_at, flags, sentiment),
+      UPDATE (customer_id, subject, status, priority, channel, language, assignee, sla_due_at, tags, topic,
+              updated_at, flags, sentiment) ON tickets
+    TO agent_assist_agent, agent_assist_supervisor;
 GRANT INSERT (ticket_id, direction, author, body_text, body_html, created_at) ON messages
     TO agent_assist_agent, agent_assist_supervisor;
 GRANT INSERT, UPDATE, DELETE ON articles TO agent_assist_agent, agent_assist_supervisor;
