@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import psycopg
+import pytest
 
 from agent_assist.store.postgres import audit as team_audit
 from tests.store.postgres.test_rules import new_ticket
@@ -58,3 +59,16 @@ def test_desks_writing_at_once_keep_one_audit_chain(team_db):
     assert errors == []
     result = team_audit.verify(team_db.admin())
     assert result.ok, result
+
+
+def test_no_agent_can_stall_the_audit_trail_for_everyone(team_db):
+    mallory = team_db.connect(team_db.login("sam"))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        mallory.execute("SELECT * FROM audit_head FOR UPDATE")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), mallory.transaction():
+        mallory.execute("LOCK TABLE audit IN EXCLUSIVE MODE")
+    # an advisory lock with any key of theirs is theirs alone: other desks go on writing
+    mallory.execute("SELECT pg_advisory_lock(hashtext('agent_assist.audit'))")
+    alex = team_db.connect(team_db.login("alex"))
+    alex.execute("SET statement_timeout = '10s'")  # would fail the test instead of hanging it
+    assert new_ticket(alex)

@@ -66,6 +66,14 @@ CREATE FUNCTION audit_hash(p_prev text, p_at text, p_actor text, p_action text, 
         json_item(p_details) || ']', 'UTF8')), 'hex')
     $$;
 
+-- the chain's head: its row lock orders the writers. A client cannot take it (row locks need UPDATE,
+-- which nobody on the team has), unlike an advisory lock, which anyone could hold to stall every desk.
+CREATE TABLE audit_head (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    last_hash text NOT NULL
+);
+INSERT INTO audit_head (last_hash) VALUES (coalesce((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), repeat('0', 64)));
+
 CREATE FUNCTION audit_append(p_action text, p_ticket bigint, p_draft bigint, p_details jsonb) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = agent_assist, pg_temp
     AS $$
@@ -74,16 +82,16 @@ DECLARE
     v_at text := now_iso();
     v_actor text := actor();
     v_details text := coalesce(p_details, '{}'::jsonb)::text;
+    v_hash text;
     v_id bigint;
 BEGIN
     -- one writer at a time, to the end of the transaction: the chain stays a chain
-    PERFORM pg_advisory_xact_lock(hashtext('agent_assist.audit'));
-    SELECT hash INTO v_prev FROM audit ORDER BY id DESC LIMIT 1;
-    v_prev := coalesce(v_prev, repeat('0', 64));
+    SELECT last_hash INTO STRICT v_prev FROM audit_head FOR UPDATE;
+    v_hash := audit_hash(v_prev, v_at, v_actor, p_action, p_ticket, p_draft, v_details);
     INSERT INTO audit (at, actor, action, ticket_id, draft_id, details, prev_hash, hash)
-    VALUES (v_at, v_actor, p_action, p_ticket, p_draft, v_details, v_prev,
-            audit_hash(v_prev, v_at, v_actor, p_action, p_ticket, p_draft, v_details))
+    VALUES (v_at, v_actor, p_action, p_ticket, p_draft, v_details, v_prev, v_hash)
     RETURNING id INTO v_id;
+    UPDATE audit_head SET last_hash = v_hash;
     RETURN v_id;
 END $$;
 
@@ -498,7 +506,8 @@ GRANT INSERT, UPDATE, DELETE ON draft_quality TO agent_assist_agent, agent_assis
 GRANT INSERT (flag, action), UPDATE (action) ON rules TO agent_assist_supervisor;
 GRANT INSERT, UPDATE ON email_sync_state, email_messages, email_uids, email_blobs, email_attachments, email_outbox
     TO agent_assist_agent, agent_assist_supervisor;
--- profiles, audit and schema_migrations: read only (SELECT above)
+-- profiles, audit and schema_migrations: read only (SELECT above); the chain's head: nothing
+REVOKE ALL ON audit_head FROM agent_assist_agent, agent_assist_supervisor;
 
 GRANT EXECUTE ON FUNCTION now_iso(), actor(), is_owner_context(), role_of(text), is_supervisor(text),
     ticket_actions(bigint), json_item(anyelement), audit_hash(text, text, text, text, bigint, bigint, text),
