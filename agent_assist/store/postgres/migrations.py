@@ -38,6 +38,8 @@ def load() -> list[Migration]:
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
+    if not found:  # a broken install must not look like an empty schema
+        raise RuntimeError("the team schema's migrations/NNN_*.sql files are missing from this installation")
     if [m.version for m in found] != list(range(1, len(found) + 1)):
         raise RuntimeError(f"team migrations are not numbered 1..n: {[m.version for m in found]}")
     return found
