@@ -8,6 +8,7 @@
     agent-assist audit verify                      check the audit trail's hash chain
     agent-assist team init URL --supervisor NAME   set up a team database on PostgreSQL
     agent-assist team add-person NAME --role ROLE  give a person their own login there
+    agent-assist team import-sqlite FILE           move a desk's data and audit trail there
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
     agent-assist team init URL --supervisor NAME      schema, roles, rules and the first supervisor
     agent-assist team add-person NAME --role ROLE     a person's own login (agent or supervisor)
+    agent-assist team import-sqlite FILE              move a desk's tickets, drafts, articles and audit trail
 
 Both run as the server's administrator (the URL's user: a superuser, or a role with CREATEROLE).
 Passwords are read from a prompt, from one line of standard input (``--password-stdin``) or from
@@ -78,6 +79,14 @@ def _cmd_add_person(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_sqlite(args: argparse.Namespace) -> int:
+    from agent_assist.store.postgres import import_sqlite
+
+    report = import_sqlite.import_file(_url(args.db), args.file)
+    print("\n".join(report.lines()))
+    return 0
+
+
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
     """Add ``team init`` and ``team add-person`` to the ``agent-assist`` parser."""
     team = sub.add_parser("team", help="team mode on PostgreSQL: set up the database and its people")
@@ -96,3 +105,9 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:
                      help=f"the team database as its administrator (default: ${config.DB_ENV})")
     add.add_argument("--password-stdin", action="store_true", help="read their password from standard input")
     add.set_defaults(func=_cmd_add_person)
+
+    imp = cmds.add_parser("import-sqlite", help="move a desk's SQLite file to the team database (all or nothing)")
+    imp.add_argument("file", metavar="FILE", help="the desk's database file")
+    imp.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
+                     help=f"the team database as its administrator (default: ${config.DB_ENV})")
+    imp.set_defaults(func=_cmd_import_sqlite)
