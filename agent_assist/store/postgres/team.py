@@ -75,10 +75,14 @@ def _exists(conn: psycopg.Connection, role: str) -> bool:
 
 
 def _require_admin(conn: psycopg.Connection, url: str) -> None:
-    row = conn.execute("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()
-    if not row or not (row[0] or row[1]):
-        raise TeamDatabaseError(f"{describe(url)} may not create roles: run this as the server's administrator "
-                                "(a superuser, or a role with CREATEROLE).")
+    """A superuser, or a role with CREATEROLE that owns the database (what hosted servers give)."""
+    row = conn.execute(
+        "SELECT r.rolsuper, r.rolcreaterole, d.datdba = r.oid FROM pg_roles r, pg_database d "
+        "WHERE r.rolname = current_user AND d.datname = current_database()").fetchone()
+    if not row or not (row[0] or (row[1] and row[2])):
+        raise TeamDatabaseError(f"{describe(url)} may not create roles and grant access to this database: run this "
+                                "as the server's administrator (a superuser, or the database's owner with "
+                                "CREATEROLE).")
 
 
 def _ensure_roles(conn: psycopg.Connection) -> None:
@@ -106,7 +110,10 @@ def _create_database(url: str) -> None:
         raise TeamDatabaseError("The URL names no database: postgresql://user@host:port/DATABASE.")
     maintenance = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with connect(maintenance, autocommit=True) as conn:
-        _require_admin(conn, url)
+        row = conn.execute("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user").fetchone()
+        if not row or not row[0]:
+            raise TeamDatabaseError(f"The database {dbname} does not exist and {describe(url)} may not create it: "
+                                    "create it first, or run this as the server's administrator.")
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
 
 

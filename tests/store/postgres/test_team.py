@@ -134,3 +134,24 @@ def test_a_person_of_one_team_cannot_connect_to_another_teams_database(postgres_
             psycopg.connect(fresh.url_for(outsider))
     finally:
         other.drop()
+
+
+def test_a_database_owner_with_createrole_sets_up_a_team_without_being_superuser(postgres_server):
+    admin_name, dbname = "hosted_admin", "team_hosted"
+    with psycopg.connect(postgres_server.url(), autocommit=True) as root:
+        root.execute(f"CREATE ROLE {admin_name} LOGIN CREATEROLE CREATEDB PASSWORD '{PASSWORD}'")
+    url = postgres_server.url(dbname, user=admin_name, password=PASSWORD)
+    try:
+        report = team.init(url, "sue_hosted", PASSWORD)  # creates the database, so owns it
+        assert report.schema_version >= 2
+        assert team.add_person(url, "alex_hosted", "agent", PASSWORD) == "added"
+        with psycopg.connect(postgres_server.url(dbname, user="alex_hosted", password=PASSWORD)) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("UPDATE drafts SET state = 'approved'")
+    finally:
+        postgres_server.drop_database(dbname)
+        with psycopg.connect(postgres_server.url(), autocommit=True) as root:
+            for role in ("alex_hosted", "sue_hosted"):
+                root.execute(f"DROP ROLE IF EXISTS {role}")
+            root.execute(f"DROP OWNED BY {admin_name}")
+            root.execute(f"DROP ROLE {admin_name}")
