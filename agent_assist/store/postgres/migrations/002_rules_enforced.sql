@@ -458,15 +458,21 @@ BEGIN
 END $$;
 CREATE TRIGGER rules_audit AFTER INSERT OR UPDATE ON rules FOR EACH ROW EXECUTE FUNCTION rules_audit();
 
--- a flag that carries a rule is removed by a supervisor only
-ALTER TABLE ticket_flags ENABLE ROW LEVEL SECURITY;
-CREATE POLICY ticket_flags_read ON ticket_flags FOR SELECT USING (true);
-CREATE POLICY ticket_flags_add ON ticket_flags FOR INSERT WITH CHECK (true);
-CREATE POLICY ticket_flags_change ON ticket_flags FOR UPDATE
-    USING (is_supervisor(actor()) OR coalesce((SELECT action FROM rules WHERE flag = kind), 'none') = 'none')
-    WITH CHECK (true);
-CREATE POLICY ticket_flags_remove ON ticket_flags FOR DELETE
-    USING (is_supervisor(actor()) OR coalesce((SELECT action FROM rules WHERE flag = kind), 'none') = 'none');
+-- a flag that carries a rule is removed (or renamed, or moved) by a supervisor only, and an agent is
+-- told so rather than seeing nothing happen
+CREATE FUNCTION ticket_flags_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = agent_assist, pg_temp
+    AS $$
+BEGIN
+    IF NOT is_owner_context() AND NOT is_supervisor(actor())
+       AND coalesce((SELECT action FROM rules WHERE flag = OLD.kind), 'none') <> 'none'
+       AND (TG_OP = 'DELETE' OR NEW.kind IS DISTINCT FROM OLD.kind OR NEW.ticket_id IS DISTINCT FROM OLD.ticket_id) THEN
+        RAISE EXCEPTION 'Only a supervisor can clear the flag % on a ticket: its rule decides how replies '
+                        'are approved.', OLD.kind USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+CREATE TRIGGER ticket_flags_guard BEFORE UPDATE OR DELETE ON ticket_flags
+    FOR EACH ROW EXECUTE FUNCTION ticket_flags_guard();
 
 CREATE FUNCTION review_comments_before() RETURNS trigger LANGUAGE plpgsql SET search_path = agent_assist, pg_temp
     AS $$
