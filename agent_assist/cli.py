@@ -6,6 +6,9 @@
     agent-assist demo --arrivals N [--interval S]  trickle N new tickets into an existing database
     agent-assist kb search "query" [--locale xx]   search the knowledge base
     agent-assist audit verify                      check the audit trail's hash chain
+    agent-assist team init URL --supervisor NAME   set up a team database on PostgreSQL
+    agent-assist team add-person NAME --role ROLE  give a person their own login there
+    agent-assist team import-sqlite FILE           move a desk's data and audit trail there
 
 Which database: ``--db``, else ``$AGENT_ASSIST_DB``, else the one last opened (by the
 app or ``demo``), else the default (config.choose_db, shared with the app). Commands
@@ -301,6 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
                                       "text, no keys); reads only.")
     diag.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
     diag.set_defaults(func=_cmd_diagnostics)
+
+    from agent_assist import team_cli
+
+    team_cli.add_subcommands(sub)
     return parser
 
 

@@ -14,6 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from agent_assist.store import Store  # noqa: E402
 from agent_assist.store.bulk import import_dataset  # noqa: E402
 from agent_assist.timefmt import to_iso  # noqa: E402
+from tests.postgres_server import postgres_server  # noqa: E402,F401  (a real PostgreSQL, session-wide)
 
 
 def pytest_sessionstart(session) -> None:

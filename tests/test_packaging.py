@@ -147,6 +147,7 @@ def test_the_bundle_builds_and_starts_on_a_fresh_database(tmp_path: Path):
                      "libQt6Multimedia.so.6", "libQt63DCore.so.6", "libqgtk3.so"):
         assert unwanted not in names
     assert (bundle / "_internal" / "agent_assist" / "resources" / "demo" / "articles.json").is_file()
+    assert (bundle / "_internal" / "agent_assist" / "store" / "postgres" / "migrations" / "001_schema.sql").is_file()
     assert not any("screenshots" in p.parts for p in files)
     size_mb = sum(p.stat().st_size for p in files) / 1e6
     assert size_mb < 260, f"the bundle grew to {size_mb:.0f} MB"
