@@ -6,6 +6,7 @@ from pathlib import Path
 
 from agent_assist.knowledge.articles import count
 from agent_assist.store import Store
+from tests.ui.conftest import wait_loaded
 
 
 def _folder(tmp_path: Path, n: int) -> Path:
@@ -20,6 +21,7 @@ def _folder(tmp_path: Path, n: int) -> Path:
 
 def test_import_shows_progress_and_a_report(small_store: Store, make_window, qtbot, tmp_path):
     w = make_window(small_store)
+    wait_loaded(qtbot, w)  # the first ticket's status line comes first, not over the import's
     before = count(small_store.db)
     seen: list[tuple[int, int, str]] = []
     job = w.import_knowledge([str(_folder(tmp_path, 30))])
@@ -36,6 +38,7 @@ def test_import_shows_progress_and_a_report(small_store: Store, make_window, qtb
 
 def test_cancel_leaves_the_knowledge_base_as_it_was(small_store: Store, make_window, qtbot, tmp_path):
     w = make_window(small_store)
+    wait_loaded(qtbot, w)  # the first ticket's status line comes first, not over the import's
     before = count(small_store.db)
     src = _folder(tmp_path, 400)
     job = w.import_knowledge([str(src)])
