@@ -89,24 +89,34 @@ def _cmd_import_sqlite(args: argparse.Namespace) -> int:
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
     """Add ``team init`` and ``team add-person`` to the ``agent-assist`` parser."""
-    team = sub.add_parser("team", help="team mode on PostgreSQL: set up the database and its people")
-    cmds = team.add_subparsers(dest="team_command", required=True)
+    team = sub.add_parser("team", help="team mode on PostgreSQL: set up the database and its people",
+                          description="Set up a team's shared PostgreSQL database: its schema and roles, "
+                                      "one login per person, and moving a desk's SQLite file there.")
+    cmds = team.add_subparsers(dest="team_command", required=True, title="commands", metavar="COMMAND")
 
-    init = cmds.add_parser("init", help="create or upgrade the team schema, its roles and the first supervisor")
+    init = cmds.add_parser("init", help="create or upgrade the team schema, its roles and the first supervisor",
+                           description="Create (or upgrade) the team schema, its roles and the first supervisor's "
+                                       "login. The password is asked for, or read from standard input or "
+                                       "$AGENT_ASSIST_TEAM_PASSWORD; it is never stored in a file.")
     init.add_argument("url", metavar="URL", help="postgresql://admin@host:port/database (created when missing)")
     init.add_argument("--supervisor", required=True, metavar="NAME", help="the first supervisor's login name")
     init.add_argument("--password-stdin", action="store_true", help="read their password from standard input")
     init.set_defaults(func=_cmd_init)
 
-    add = cmds.add_parser("add-person", help="give a person their own login, or change their role")
+    add = cmds.add_parser("add-person", help="give a person their own login, or change their role",
+                          description="Give a person their own PostgreSQL login in the team (agent or "
+                                      "supervisor), or change the role of one who has it.")
     add.add_argument("name", metavar="NAME", help="their login name")
-    add.add_argument("--role", required=True, choices=("agent", "supervisor"))
+    add.add_argument("--role", required=True, choices=("agent", "supervisor"),
+                     help="agent (works the queue) or supervisor (also approves four-eyes replies, edits rules)")
     add.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
                      help=f"the team database as its administrator (default: ${config.DB_ENV})")
     add.add_argument("--password-stdin", action="store_true", help="read their password from standard input")
     add.set_defaults(func=_cmd_add_person)
 
-    imp = cmds.add_parser("import-sqlite", help="move a desk's SQLite file to the team database (all or nothing)")
+    imp = cmds.add_parser("import-sqlite", help="move a desk's SQLite file to the team database (all or nothing)",
+                          description="Move a desk's tickets, drafts, articles and audit trail to the team "
+                                      "database in one transaction, verifying counts and the audit chain.")
     imp.add_argument("file", metavar="FILE", help="the desk's database file")
     imp.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
                      help=f"the team database as its administrator (default: ${config.DB_ENV})")
