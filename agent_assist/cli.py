@@ -51,8 +51,10 @@ def create_demo_database(path: Path, *, seed: int = 7, tickets: int = 360, force
 
     with Store(path) as store:
         counts = import_dataset(store, demo.generate(seed=seed, tickets=tickets), label="demo data")
-        for name in demo.AGENTS:
-            people.save_profile(store, name, "supervisor" if name == demo.SUPERVISOR else "agent")
+        people.save_profile(store, demo.SUPERVISOR, "supervisor", actor=demo.SUPERVISOR)  # the first supervisor
+        for name in demo.AGENTS:  # the supervisor adds the team
+            people.save_profile(store, name, "supervisor" if name == demo.SUPERVISOR else "agent",
+                                actor=demo.SUPERVISOR)
         retriage_many(store)
         replies = [dict(zip(("ticket_id", "message_id", "author", "body", "created_at"), r)) for r in store.db.conn.execute(
             "SELECT ticket_id, id, author, body_text, created_at FROM messages WHERE direction = 'outbound' ORDER BY id")]

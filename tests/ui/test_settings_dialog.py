@@ -90,7 +90,7 @@ def test_without_a_keyring_saving_a_key_explains_the_way_on(dialog, monkeypatch,
 
 
 def test_supervisors_edit_routing_rules(dialog, small_store: Store):
-    people.save_profile(small_store, "priya", "supervisor")
+    people.save_profile(small_store, "priya", "supervisor", actor="priya")
     d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="priya")
     d.rule_boxes["repeat_contact"].setCurrentIndex(d.rule_boxes["repeat_contact"].findData("four_eyes"))
     assert d.save()
@@ -99,7 +99,7 @@ def test_supervisors_edit_routing_rules(dialog, small_store: Store):
 
 
 def test_agents_see_rules_but_cannot_change_them(dialog, small_store: Store):
-    people.save_profile(small_store, "sam", "agent")
+    people.save_profile(small_store, "sam", "agent", actor="sam")
     d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="sam")
     assert not d.rule_boxes["fraud"].isEnabled()
     d.deleteLater()
