@@ -5,7 +5,8 @@
     agent-assist demo [--force] [--seed N]         create a fresh demo database
     agent-assist demo --arrivals N [--interval S]  trickle N new tickets into an existing database
     agent-assist kb search "query" [--locale xx]   search the knowledge base
-    agent-assist audit verify                      check the audit trail's hash chain
+    agent-assist audit verify [--head FILE]        check the audit trail's chain, triggers and replies
+    agent-assist audit export-head [--out FILE]    the trail's newest row id and MAC, to keep elsewhere
 """
 
 from __future__ import annotations
@@ -147,15 +148,58 @@ def _cmd_kb_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from agent_assist.store import audit
+
+    expected = None
+    if args.head:
+        try:
+            expected = json.loads(Path(args.head).expanduser().read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"agent-assist: the head file {args.head} cannot be read ({exc}).", file=sys.stderr)
+            return 2
+        if not isinstance(expected, dict):
+            print(f"agent-assist: {args.head} is not a head written by 'audit export-head'.", file=sys.stderr)
+            return 2
+    with Store(_db_path(args)) as store:
+        result = audit.verify(store.db, expected_head=expected)
+        if result.ok:
+            audit.remember_head(store.db)
+    signed = f", signed from row {result.keyed_from}" if result.keyed_from else ""
+    for note in result.notes:
+        print(f"Note: {note[0].upper()}{note[1:]}.")
+    if result.ok:
+        print(f"Audit trail intact: {result.rows} rows{signed}.")
+        return 0
+    if result.first_broken_id is not None:
+        print(f"Audit trail broken at row {result.first_broken_id}: {result.reason.split(': ', 1)[-1]}.")
+    else:
+        print("Audit trail not intact.")
+    for problem in result.problems:
+        print(f"  - {problem[0].upper()}{problem[1:]}.")
+    return 3
+
+
+def _cmd_audit_export_head(args: argparse.Namespace) -> int:
+    import json
+
     from agent_assist.store import audit
 
     with Store(_db_path(args)) as store:
-        result = audit.verify(store.db)
-    if result.ok:
-        print(f"Audit trail intact: {result.rows} rows.")
-        return 0
-    print(f"Audit trail broken at row {result.first_broken_id}: {result.reason}.")
-    return 3
+        head = audit.head(store.db)
+        kept = audit.remember_head(store.db) is not None
+    text = json.dumps(head, indent=2, sort_keys=True) + "\n"
+    if args.out:
+        Path(args.out).expanduser().write_text(text, encoding="utf-8")
+        print(f"Audit head (row {head['last_id']}) written to {args.out}; keep it somewhere else and check "
+              f"against it with: agent-assist audit verify --head {args.out}")
+    else:
+        sys.stdout.write(text)
+    if not kept:
+        print("Note: the head was not kept in a keyring (none is usable here, or the trail is not signed).",
+              file=sys.stderr)
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -218,7 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     aud = sub.add_parser("audit", help="audit trail commands").add_subparsers(dest="audit_command", required=True)
     verify = aud.add_parser("verify", help="check the hash chain")
     verify.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
+    verify.add_argument("--head", metavar="FILE", help="also check against a head written by export-head")
     verify.set_defaults(func=_cmd_audit_verify)
+    export = aud.add_parser("export-head", help="print (or write) the trail's newest row id and MAC")
+    export.add_argument("--db", default=argparse.SUPPRESS, help="the database file")
+    export.add_argument("--out", metavar="FILE", help="write the head to FILE instead of printing it")
+    export.set_defaults(func=_cmd_audit_export_head)
 
     diag = sub.add_parser("diagnostics", help="print versions, paths and database facts for a bug report")
     diag.add_argument("--db", default=argparse.SUPPRESS, help="the database file")

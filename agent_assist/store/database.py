@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from agent_assist.store import audit
 from agent_assist.store.errors import (
     DatabaseLockedError,
     ForeignDatabaseError,
@@ -74,6 +75,7 @@ class Store:
             raise
         self._watch = self._new_connection()
         self._ensure_statistics()
+        audit.start_keyed_chain(self)  # once per database, where a keyring can keep the key
 
     # -- connections -----------------------------------------------------------------
     def _new_connection(self, timeout: float = BUSY_TIMEOUT_MS / 1000) -> sqlite3.Connection:
@@ -170,6 +172,7 @@ class Store:
             db = getattr(self._local, "db", None)
             if db is not None:
                 with contextlib.suppress(sqlite3.Error):
+                    audit.remember_head(db)  # the keyring's copy of the head shows rows cut from the end
                     db.conn.execute("PRAGMA optimize")
         self._closed = True
         with self._conns_lock:

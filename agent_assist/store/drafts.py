@@ -19,6 +19,7 @@ It checks the routing rules itself, whatever state the row claims:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -227,6 +228,8 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
                         (status_after, now, draft.ticket_id))
         audit.record(db, actor=actor, action="reply.sent", ticket_id=draft.ticket_id, draft_id=draft_id,
                      message_id=cur.lastrowid, approved_by=draft.approved_by, source=draft.source,
+                     body_sha256=hashlib.sha256(draft.body.encode("utf-8")).hexdigest(),
+                     requested_by=draft.requested_by, edited_by=draft.edited_by,
                      model=draft.model, prompt_version=draft.prompt_version, citations=list(draft.citations),
                      status_before=before, status_after=status_after)
     return cur.lastrowid

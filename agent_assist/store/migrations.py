@@ -7,6 +7,7 @@ Never edit a released migration: append a new one.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import sqlite_utils
@@ -229,6 +230,24 @@ def _v9_drafts_edited_by(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE drafts ADD COLUMN edited_by TEXT")
 
 
+def _v10_keyed_audit(db: sqlite_utils.Database) -> None:
+    """The database's own id (its audit key's name in the keyring) and a per-row chain algorithm.
+
+    Rows so far stay plain SHA-256 (``alg`` defaults to it); the store keys the chain from
+    their head when it opens where a keyring can keep the key (``audit.start_keyed_chain``).
+    Messages and drafts that exist now predate reply audit details and are not matched.
+    """
+    db.execute("CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    legacy_messages = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
+    legacy_drafts = db.execute("SELECT COALESCE(MAX(id), 0) FROM drafts").fetchone()[0]
+    db.conn.executemany("INSERT INTO store_meta (key, value) VALUES (?, ?)", [
+        ("database_id", str(uuid.uuid4())),
+        ("legacy_message_max", str(legacy_messages)),
+        ("legacy_draft_max", str(legacy_drafts)),
+    ])
+    db.execute("ALTER TABLE audit ADD COLUMN alg TEXT NOT NULL DEFAULT 'sha256'")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 MIGRATIONS: list[Migration] = [
@@ -241,4 +260,5 @@ MIGRATIONS: list[Migration] = [
     review.migrate,  # 7: supervisors' review comments
     _v8_sort_by_flags,
     _v9_drafts_edited_by,
+    _v10_keyed_audit,
 ]
