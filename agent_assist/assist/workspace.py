@@ -7,12 +7,14 @@ data out, so the UI runs it on a worker thread and the tests call it directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import sqlite_utils
 
 from agent_assist.assist import injection, offline_drafter
 from agent_assist.assist.escalation import retriage
 from agent_assist.assist.injection import Flag
-from agent_assist.channels.thread_info import extras_for
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
 from agent_assist.store import Store, drafts, review, rules
 from agent_assist.store.review import ReviewComment
@@ -42,7 +44,12 @@ class TicketWorkspace:
         return "four_eyes" in self.actions
 
 
-def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
+ExtrasFn = Callable[[sqlite_utils.Database, Ticket], dict]
+
+
+def open_ticket(store: Store, ticket_id: int, *, agent: str, extras: ExtrasFn | None = None) -> TicketWorkspace:
+    """``extras`` gives the channel's facts about the messages (the UI passes the channels' one:
+    this layer sits below the channels and does not import them)."""
     db = store.db
     retriage(store, ticket_id, actor=agent)  # the thread may have grown since it was last read
     ticket = get_ticket(db, ticket_id)
@@ -68,7 +75,7 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
     if comment is not None and (draft is None or comment.draft_id != draft.id or draft.state == "awaiting_supervisor"):
         comment = None  # only a comment on the draft in hand, returned to its writer, is news
     return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())), actions, comment,
-                           extras_for(db, ticket))
+                           extras(db, ticket) if extras is not None else {})
 
 
 def regenerate_offline(store: Store, ticket_id: int, *, agent: str) -> Draft:

@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from agent_assist.knowledge.articles import article_row
 from agent_assist.sanitize import sanitize_html
 from agent_assist.store import audit
+from agent_assist.store.article_rows import article_row
 from agent_assist.store.database import Store
 from agent_assist.store.tickets import priority_rank
 from agent_assist.timefmt import now_iso

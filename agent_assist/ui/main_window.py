@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
             self.knowledge.set_suggestions([])
             return
         self.statusBar().showMessage(f"Opening #{ticket_id}…")
-        self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user),
+        self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user, extras=extras_for),
                        self._show_workspace, self._show_error, key="ticket")
 
     def _show_workspace(self, ws: TicketWorkspace) -> None:

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from agent_assist.knowledge.articles import content_hash, count, get_article
+from agent_assist.knowledge.articles import count, get_article
+from agent_assist.store.article_rows import content_hash
 from agent_assist.knowledge.search import search
 from agent_assist.store import Store, audit
 from agent_assist.store.bulk import import_dataset
