@@ -1,4 +1,9 @@
-"""Triage applied to stored tickets: flags and sentiment recorded, so rules and the queue can use them."""
+"""Triage applied to stored tickets: flags and sentiment recorded, so rules and the queue can use them.
+
+It runs when a message arrives (the channels call :func:`retriage` after they write it),
+never when someone opens a ticket: reading must not write. Routing rules need no
+re-triage when they change: they map flags to actions when a reply is approved or sent.
+"""
 
 from __future__ import annotations
 
@@ -25,13 +30,13 @@ def retriage(store: Store, ticket_id: int, *, actor: str = "triage") -> Triage:
     return result
 
 
-def retriage_many(store: Store, ticket_ids: Iterable[int] | None = None, *,
+def retriage_many(store: Store, ticket_ids: Iterable[int] | None = None, *, actor: str = "triage",
                   progress: Callable[[int, int], None] | None = None) -> int:
     """Triage many tickets (all when ``ticket_ids`` is None); returns how many were read."""
     ids = list(ticket_ids) if ticket_ids is not None else all_ticket_ids(store.db)
     with store.transaction():
         for n, tid in enumerate(ids, 1):
-            retriage(store, tid)
+            retriage(store, tid, actor=actor)
             if progress is not None:
                 progress(n, len(ids))
     return len(ids)

@@ -63,6 +63,11 @@ class Draft:
     edited_by: str | None = None  # the last person who changed the text
 
     @property
+    def saved(self) -> bool:
+        """False for a suggestion shown but not stored yet (see :func:`unsaved`)."""
+        return self.id > 0
+
+    @property
     def person_wrote_text(self) -> bool:
         """A person wrote this text: they started from nothing, or changed what a machine suggested."""
         if self.source == "human":
@@ -102,6 +107,17 @@ def _move(db: sqlite_utils.Database, draft: Draft, to_state: str) -> None:
         raise InvalidTransitionError(
             f"A draft that is {draft.state.replace('_', ' ')} cannot become {to_state.replace('_', ' ')}."
         )
+
+
+def unsaved(ticket_id: int, body: str, *, actor: str, source: str, citations: Sequence[int] = (),
+            prompt_version: str | None = None) -> Draft:
+    """A suggestion to show without writing it (id 0: SQLite never hands out that rowid).
+
+    Opening a ticket must not write; :func:`suggest` stores it once a person starts on it.
+    """
+    now = now_iso()
+    return Draft(0, ticket_id, "suggested", source, body, body, tuple(citations), None, None, prompt_version,
+                 actor, None, now, now)
 
 
 def suggest(store: Store, ticket_id: int, body: str, *, actor: str, source: str,
