@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ import sqlite_utils
 from agent_assist.store import audit_key
 from agent_assist.store.errors import AuditKeyMissingError
 from agent_assist.timefmt import now_iso
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 PLAIN = "sha256"
@@ -72,13 +75,19 @@ def database_id(db: sqlite_utils.Database) -> str | None:
     return _meta(db).get("database_id")
 
 
-def _key_for(db: sqlite_utils.Database, meta: dict[str, str] | None = None
-             ) -> tuple[audit_key.ChainKey | None, int | None, str | None]:
-    """(key, the first keyed row's id as the database says, database id)."""
-    meta = _meta(db) if meta is None else meta
-    dbid = meta.get("database_id")
-    keyed_from = int(meta["audit_keyed_from"]) if meta.get("audit_keyed_from") else None
-    return (audit_key.load(dbid) if dbid else None), keyed_from, dbid
+def _keyed_from(meta: dict[str, str]) -> int | None:
+    value = meta.get("audit_keyed_from")
+    return int(value) if value else None
+
+
+def _load_key(dbid: str | None) -> audit_key.ChainKey | None:
+    """The keyring's key for this database; None when it has none or does not answer."""
+    if dbid is None:
+        return None
+    try:
+        return audit_key.load(dbid)
+    except audit_key.KeyringUnreadable:
+        return None
 
 
 def _append(db: sqlite_utils.Database, chain_key: audit_key.ChainKey | None, *, actor: str, action: str,
@@ -107,12 +116,14 @@ def record(db: sqlite_utils.Database, *, actor: str, action: str, ticket_id: int
     if not db.conn.in_transaction:
         raise RuntimeError("audit.record must run inside the transaction of the change it records")
     meta = _meta(db)
-    chain_key, keyed_from, _dbid = _key_for(db, meta)
-    if chain_key is None and keyed_from is not None:
-        raise AuditKeyMissingError(
-            "This database's audit trail is signed with a key that is not in this computer's keyring, so "
-            "no change can be recorded. Unlock the keyring that holds it (or open the file where it was "
-            "created); nothing was changed.")
+    chain_key = None
+    if _keyed_from(meta) is not None:  # a signed chain: every row after its start is signed
+        chain_key = _load_key(meta.get("database_id"))
+        if chain_key is None:
+            raise AuditKeyMissingError(
+                "This database's audit trail is signed with a key that this computer's keyring does not give "
+                "(it is locked, or the key is elsewhere), so no change can be recorded. Unlock the keyring "
+                "that holds it (or open the file where it was created); nothing was changed.")
     return _append(db, chain_key, actor=actor, action=action, ticket_id=ticket_id, draft_id=draft_id,
                    details=details, with_alg=bool(meta))
 
@@ -120,29 +131,47 @@ def record(db: sqlite_utils.Database, *, actor: str, action: str, ticket_id: int
 def start_keyed_chain(store: Any) -> bool:
     """Key this database's chain from its current head, once, when a keyring can keep the key.
 
-    Returns True when the chain is keyed (now or before). Called when the store opens.
+    Returns True when the chain is keyed (now or before). Called when the store opens; a
+    keyring that does not answer, or a database busy elsewhere, just leaves it for next time.
     """
     db = store.db
-    chain_key, keyed_from, dbid = _key_for(db)
+    meta = _meta(db)
+    dbid = meta.get("database_id")
     if dbid is None:
         return False
-    if chain_key is not None:
-        return True
-    if keyed_from is not None or not audit_key.available():
-        return False  # keyed elsewhere (record refuses), or no keyring here: the chain stays unkeyed
-    with store.transaction() as tx:
-        last = tx.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-        first_keyed = (last[0] + 1) if last else 1
-        chain_key = audit_key.create(dbid, first_keyed)
-        if chain_key is None:
+    if _keyed_from(meta) is not None:
+        return True  # keyed before (record refuses to write unsigned rows if the key is not here)
+    if not audit_key.available():
+        return False  # no keyring here: the chain stays unkeyed, and verify says so
+    try:
+        if audit_key.load(dbid) is not None:
+            # a key for this id, but the file says unkeyed: the file was rolled back or tampered with;
+            # never overwrite the key (verify reports what the file lacks)
+            log.warning("Database %s has an audit key in the keyring but claims an unsigned trail", dbid)
             return False
-        meta = _meta(tx)
-        _append(tx, chain_key, actor="system", action="audit.keyed", ticket_id=None, draft_id=None,
-                details={"unkeyed_head": last[1] if last else GENESIS, "unkeyed_rows": last[0] if last else 0,
-                         "legacy_message_max": int(meta.get("legacy_message_max", 0)),
-                         "legacy_draft_max": int(meta.get("legacy_draft_max", 0))})
-        tx.conn.execute("INSERT INTO store_meta (key, value) VALUES ('audit_keyed_from', ?) "
-                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(first_keyed),))
+    except audit_key.KeyringUnreadable:
+        return False
+    try:
+        with store.transaction() as tx:
+            last = tx.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+            first_keyed = (last[0] + 1) if last else 1
+            chain_key = audit_key.create(dbid, first_keyed)
+            if chain_key is None:
+                return False
+            try:
+                _append(tx, chain_key, actor="system", action="audit.keyed", ticket_id=None, draft_id=None,
+                        details={"unkeyed_head": last[1] if last else GENESIS,
+                                 "unkeyed_rows": last[0] if last else 0,
+                                 "legacy_message_max": int(meta.get("legacy_message_max", 0)),
+                                 "legacy_draft_max": int(meta.get("legacy_draft_max", 0))})
+                tx.conn.execute("INSERT INTO store_meta (key, value) VALUES ('audit_keyed_from', ?) "
+                                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(first_keyed),))
+            except BaseException:
+                audit_key.discard(dbid)
+                raise
+    except sqlite3.OperationalError as exc:  # busy or read-only: stay unkeyed this time
+        log.warning("The audit chain of %s could not be keyed now (%s)", store.path, exc)
+        return False
     return True
 
 
@@ -155,8 +184,9 @@ def head(db: sqlite_utils.Database) -> dict[str, Any]:
 
 def remember_head(db: sqlite_utils.Database) -> dict[str, Any] | None:
     """Keep the current head in the keyring (keyed databases only); returns it, or None when not kept."""
-    chain_key, _from, dbid = _key_for(db)
-    if chain_key is None or dbid is None:
+    meta = _meta(db)
+    dbid = meta.get("database_id")
+    if _keyed_from(meta) is None or _load_key(dbid) is None:
         return None
     current = head(db)
     return current if audit_key.save_head(dbid, current) else None
@@ -271,8 +301,11 @@ def verify(db: sqlite_utils.Database, *, expected_head: dict[str, Any] | None = 
     an exported one), that the append-only triggers exist, and that sent drafts and
     outbound messages match their audit rows.
     """
-    chain_key, meta_from, dbid = _key_for(db)
-    keyed_from = chain_key.keyed_from if chain_key is not None else meta_from
+    meta = _meta(db)
+    dbid = meta.get("database_id")
+    chain_key = _load_key(dbid)
+    # the keyring's word on where signing starts wins over the file's (which an attacker can edit)
+    keyed_from = chain_key.keyed_from if chain_key is not None else _keyed_from(meta)
     has_alg = "alg" in db["audit"].columns_dict
     problems: list[str] = []
     notes: list[str] = []
@@ -344,7 +377,6 @@ def verify(db: sqlite_utils.Database, *, expected_head: dict[str, Any] | None = 
                 problems.append(f"row {hid} differs from {label}")
 
     problems.extend(_check_triggers(db))
-    meta = _meta(db)
     legacy_messages = int(keyed_detail.get("legacy_message_max", meta.get("legacy_message_max", 0)))
     legacy_drafts = int(keyed_detail.get("legacy_draft_max", meta.get("legacy_draft_max", 0)))
     problems.extend(_check_replies(db, legacy_messages, legacy_drafts))

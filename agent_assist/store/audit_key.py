@@ -20,8 +20,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-import keyring.errors
-
 from agent_assist.keyring_access import usable_backend
 
 log = logging.getLogger(__name__)
@@ -36,15 +34,20 @@ class ChainKey:
     keyed_from: int  # the id of the first row signed with this key
 
 
+class KeyringUnreadable(Exception):
+    """The keyring is there but did not answer (locked, or broken): try again later."""
+
+
 def _read(account: str) -> str | None:
+    """The stored value, or None when there is none (or no keyring); raises KeyringUnreadable."""
     backend, _reason = usable_backend()
     if backend is None:
         return None
     try:
         return backend.get_password(SERVICE, account)
-    except keyring.errors.KeyringError as err:
+    except Exception as err:  # noqa: BLE001 - a locked or broken keyring must not crash the app
         log.warning("Could not read the audit key from the keyring (%s)", type(err).__name__)
-        return None
+        raise KeyringUnreadable(type(err).__name__) from err
 
 
 def _write(account: str, value: str) -> bool:
@@ -54,9 +57,19 @@ def _write(account: str, value: str) -> bool:
     try:
         backend.set_password(SERVICE, account, value)
         return backend.get_password(SERVICE, account) == value
-    except keyring.errors.KeyringError as err:
-        log.warning("Could not write the audit key to the keyring (%s)", type(err).__name__)
+    except Exception as err:  # noqa: BLE001 - a locked or broken keyring must not crash the app
+        log.warning("Could not write to the keyring (%s)", type(err).__name__)
         return False
+
+
+def _delete(account: str) -> None:
+    backend, _reason = usable_backend()
+    if backend is None:
+        return
+    try:
+        backend.delete_password(SERVICE, account)
+    except Exception as err:  # noqa: BLE001 - best effort: nothing was signed with it
+        log.warning("Could not remove an unused audit key from the keyring (%s)", type(err).__name__)
 
 
 def available() -> bool:
@@ -65,7 +78,10 @@ def available() -> bool:
 
 
 def load(database_id: str) -> ChainKey | None:
-    """This database's key, or None when the keyring has none (or there is no keyring)."""
+    """This database's key, or None when the keyring has none (or there is no keyring).
+
+    Raises :class:`KeyringUnreadable` when the keyring did not answer (nothing is cached then).
+    """
     if database_id in _cache:
         return _cache[database_id]
     raw = _read(database_id)
@@ -90,6 +106,12 @@ def create(database_id: str, keyed_from: int) -> ChainKey | None:
     return chain_key
 
 
+def discard(database_id: str) -> None:
+    """Remove a key that signed nothing (the transaction that was to start the chain failed)."""
+    _cache.pop(database_id, None)
+    _delete(database_id)
+
+
 def forget(database_id: str | None = None) -> None:
     """Drop what this process remembers (the keyring itself is not touched)."""
     if database_id is None:
@@ -103,7 +125,10 @@ def save_head(database_id: str, head: dict) -> bool:
 
 
 def load_head(database_id: str) -> dict | None:
-    raw = _read(f"{database_id}:head")
+    try:
+        raw = _read(f"{database_id}:head")
+    except KeyringUnreadable:
+        return None
     if not raw:
         return None
     try:

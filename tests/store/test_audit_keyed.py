@@ -171,8 +171,44 @@ def test_without_its_key_a_keyed_database_refuses_changes_and_says_why(keyed: St
     keyring.get_keyring().delete_password(audit_key.SERVICE, audit.database_id(keyed.db))
     audit_key.forget()
     before = keyed.db.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
-    with pytest.raises(AuditKeyMissingError, match="not in this computer's keyring"):
+    with pytest.raises(AuditKeyMissingError, match="keyring does not give"):
         drafts.suggest(keyed, 1, "x", actor="alex", source="offline")
     assert keyed.db.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == before
     assert keyed.db.conn.execute("SELECT COUNT(*) FROM drafts WHERE body = 'x'").fetchone()[0] == 0
     assert "cannot be checked" in audit.verify(keyed.db).reason
+
+
+def test_a_keyring_that_does_not_answer_neither_crashes_nor_replaces_the_key(keyed: Store, db_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch):
+    dbid = audit.database_id(keyed.db)
+    key = audit_key.load(dbid).key
+    keyed.close()
+
+    def locked(account: str) -> str | None:
+        raise audit_key.KeyringUnreadable("KeyringLocked")
+
+    with monkeypatch.context() as m:
+        m.setattr(audit_key, "_read", locked)
+        audit_key.forget()
+        with Store(db_path) as s:  # opens, reads
+            assert s.db.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 3
+            with pytest.raises(AuditKeyMissingError):  # but records nothing unsigned
+                drafts.suggest(s, 1, "x", actor="alex", source="offline")
+    audit_key.forget()
+    with Store(db_path) as s:
+        assert audit_key.load(dbid).key == key
+        assert audit.verify(s.db).ok
+
+
+def test_a_file_rolled_back_to_unsigned_does_not_get_a_new_key(keyed: Store, db_path: Path):
+    dbid = audit.database_id(keyed.db)
+    key = audit_key.load(dbid).key
+    keyed.close()
+    _sql(db_path, "DELETE FROM store_meta WHERE key = 'audit_keyed_from'", keep_triggers=True)
+    audit_key.forget()
+    with Store(db_path) as s:
+        assert audit_key.load(dbid).key == key  # kept, never overwritten
+        result = audit.verify(s.db)
+        assert result.ok and result.keyed_from == 1  # the keyring says where signing starts
+        drafts.suggest(s, 1, "x", actor="alex", source="offline")  # the file now writes an unsigned row
+        assert "not signed although the chain is keyed" in audit.verify(s.db).reason
