@@ -70,6 +70,9 @@ def save_profile(store: Store, name: str, role: str = "agent", *, actor: str) ->
             raise InvalidTransitionError(
                 f"Only a supervisor can {'change the role of ' + name if before else 'add a supervisor'}; "
                 f"{actor or 'nobody'} is not one.")
+        if before == "supervisor" and not db.conn.execute(
+                "SELECT 1 FROM profiles WHERE role = 'supervisor' AND name != ? LIMIT 1", (name,)).fetchone():
+            raise InvalidTransitionError(f"{name} is the only supervisor; make someone else a supervisor first.")
         db.conn.execute("INSERT INTO profiles (name, role, created_at) VALUES (?, ?, ?) "
                         "ON CONFLICT(name) DO UPDATE SET role = excluded.role", (name, role, now_iso()))
         extra = {"bootstrap": True} if bootstrap else {}

@@ -59,6 +59,13 @@ def test_only_the_first_supervisor_of_a_database_names_themself(store: Store):
     assert not people.may_create_supervisor(store.db, "ana") and people.may_create_supervisor(store.db, "lee")
 
 
+def test_the_last_supervisor_cannot_step_down(team: Store):
+    people.save_profile(team, "maja", "agent", actor="priya")
+    with pytest.raises(InvalidTransitionError, match="only supervisor"):
+        people.save_profile(team, "priya", "agent", actor="priya")
+    assert people.role_of(team.db, "priya") == "supervisor"
+
+
 def test_an_agent_cannot_switch_a_rule_off(team: Store):
     with pytest.raises(InvalidTransitionError, match="Only a supervisor can change routing rules"):
         rules.set_rule(team, "fraud", "none", actor="alex")

@@ -105,6 +105,27 @@ def test_agents_see_rules_but_cannot_change_them(dialog, small_store: Store):
     d.deleteLater()
 
 
+def test_a_supervisor_changes_roles_and_an_agent_cannot(dialog, small_store: Store):
+    people.save_profile(small_store, "priya", "supervisor", actor="priya")
+    people.save_profile(small_store, "sam", "agent", actor="sam")
+    d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="sam")
+    assert not d.role_boxes["sam"].isEnabled() and not d.role_boxes["priya"].isEnabled()
+    d.deleteLater()
+    d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="priya")
+    # hand the role over in one save: sam is promoted before priya steps down
+    d.role_boxes["sam"].setCurrentIndex(d.role_boxes["sam"].findData("supervisor"))
+    d.role_boxes["priya"].setCurrentIndex(d.role_boxes["priya"].findData("agent"))
+    assert d.save()
+    assert (people.role_of(small_store.db, "sam"), people.role_of(small_store.db, "priya")) == ("supervisor", "agent")
+    d.deleteLater()
+    d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="sam")
+    d.role_boxes["sam"].setCurrentIndex(d.role_boxes["sam"].findData("agent"))  # the last one: refused, said
+    assert not d.save()
+    assert "only supervisor" in d.error.text()
+    assert people.role_of(small_store.db, "sam") == "supervisor"
+    d.deleteLater()
+
+
 def test_mailbox_settings_are_checked_and_saved(dialog, keyring_file):
     from agent_assist.channels.email.config import get_password
 
