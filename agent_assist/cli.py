@@ -175,7 +175,7 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     if result.first_broken_id is not None:
         print(f"Audit trail broken at row {result.first_broken_id}: {result.reason.split(': ', 1)[-1]}.")
     else:
-        print("Audit trail not intact.")
+        print("Audit trail not verified:")
     for problem in result.problems:
         print(f"  - {problem[0].upper()}{problem[1:]}.")
     return 3
