@@ -191,7 +191,12 @@ def _cmd_audit_export_head(args: argparse.Namespace) -> int:
         kept = audit.remember_head(store.db) is not None
     text = json.dumps(head, indent=2, sort_keys=True) + "\n"
     if args.out:
-        Path(args.out).expanduser().write_text(text, encoding="utf-8")
+        try:
+            Path(args.out).expanduser().write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"agent-assist: the head could not be written to {args.out} ({exc.strerror or exc}).",
+                  file=sys.stderr)
+            return 2
         print(f"Audit head (row {head['last_id']}) written to {args.out}; keep it somewhere else and check "
               f"against it with: agent-assist audit verify --head {args.out}")
     else:

@@ -124,6 +124,8 @@ def test_an_exported_head_catches_cut_rows_even_without_the_keyring(store: Store
     assert main(["audit", "verify", "--db", str(db_path), "--head", str(head_file)]) == 3
     assert "Rows 21–24 were removed from the end" in capsys.readouterr().out
     assert main(["audit", "verify", "--db", str(db_path), "--head", str(tmp_path / "nope.json")]) == 2
+    assert main(["audit", "export-head", "--db", str(db_path), "--out", str(tmp_path / "no" / "such" / "h")]) == 2
+    assert "could not be written" in capsys.readouterr().err
 
 
 def test_a_dropped_trigger_is_reported(keyed: Store, db_path: Path, capsys):
