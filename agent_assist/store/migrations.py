@@ -320,8 +320,6 @@ _EMAIL_DDL = (
 def v5_email_channel(db: sqlite_utils.Database) -> None:
     """The e-mail channel's tables (all prefixed ``email_``; the core tables are not changed).
 
-    Tables (all prefixed ``email_``; the core tables are not changed):
-    
     ``email_sync_state``   per mailbox and folder: UIDVALIDITY and the highest UID handled.
     ``email_uids``         a ledger with one row per (mailbox, folder, UIDVALIDITY, UID) ever handled, and its
                            outcome (imported, threaded, duplicate, skipped + reason): a UID is processed once.
