@@ -19,7 +19,7 @@ from typing import Protocol
 
 import keyring.errors
 
-from agent_assist.keyring_access import BACKEND_ENV  # noqa: F401 - part of this module's interface
+# which keyring may hold a secret is one rule for every secret (the audit key too): it lives below the layers
 from agent_assist.keyring_access import backend_label as _backend_label
 from agent_assist.keyring_access import usable_backend as _usable_backend
 from agent_assist.keyring_access import writes_to as _writes_to
