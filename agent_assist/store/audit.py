@@ -189,6 +189,13 @@ def remember_head(db: sqlite_utils.Database) -> dict[str, Any] | None:
     if _keyed_from(meta) is None or _load_key(dbid) is None:
         return None
     current = head(db)
+    remembered = audit_key.load_head(dbid)
+    if remembered and isinstance(remembered.get("last_id"), int) and remembered["last_id"] > 0:
+        row = db.conn.execute("SELECT hash FROM audit WHERE id = ?", (remembered["last_id"],)).fetchone()
+        if row is None or row[0] != remembered.get("hash"):
+            # the trail no longer reaches the head we saw: keep that one, it is the evidence
+            log.warning("The audit trail no longer reaches its remembered head (row %s)", remembered["last_id"])
+            return None
     return current if audit_key.save_head(dbid, current) else None
 
 

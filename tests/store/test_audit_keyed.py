@@ -97,10 +97,11 @@ def test_rewriting_a_row_without_the_key_breaks_its_signature(keyed: Store, db_p
 def test_deleting_the_last_rows_is_caught_by_the_remembered_head(keyrings_closed_store, db_path: Path):
     total = keyrings_closed_store
     _sql(db_path, f"DELETE FROM audit WHERE id > {total - 3}", keep_triggers=True)
-    with Store(db_path) as reopened:
-        result = audit.verify(reopened.db)
-    assert not result.ok
-    assert any(f"rows {total - 2}–{total} were removed from the end" in p for p in result.problems)
+    for _ in range(2):  # closing the store again does not overwrite the evidence with the shorter head
+        with Store(db_path) as reopened:
+            result = audit.verify(reopened.db)
+        assert not result.ok
+        assert any(f"rows {total - 2}–{total} were removed from the end" in p for p in result.problems)
 
 
 @pytest.fixture
