@@ -120,18 +120,31 @@ def choose_profile(store: Store, suggested: str) -> str | None:
     from agent_assist.store import people
     from agent_assist.ui.profile_dialog import ProfileDialog
 
+    from agent_assist.store.errors import InvalidTransitionError
+
     existing = people.profiles(store.db)
-    if not existing or QApplication.platformName() in ("offscreen", "minimal"):
+    if QApplication.platformName() in ("offscreen", "minimal"):
         return suggested
-    dialog = ProfileDialog(existing, suggested)
-    if dialog.exec() != ProfileDialog.DialogCode.Accepted:
-        return None
-    name, role = dialog.choice()
-    if not name:
-        return None
-    if role is not None:
-        people.save_profile(store, name, role, actor=name)
-    return name
+    # an empty database asks too: its first profile may be the supervisor who sets the team up
+    dialog = ProfileDialog(existing, suggested, allow_supervisor=not people.has_supervisor(store.db))
+    while True:
+        if dialog.exec() != ProfileDialog.DialogCode.Accepted:
+            return None
+        name, role = dialog.choice()
+        if not name:
+            return None
+        if role is None:
+            return name
+        if people.get_profile(store.db, name) is not None:
+            QMessageBox.warning(dialog, "Profile not saved",
+                                f"A profile named {name} exists already; pick it from the list.")
+            continue
+        try:
+            people.save_profile(store, name, role, actor=name)
+        except InvalidTransitionError as exc:
+            QMessageBox.warning(dialog, "Profile not saved", str(exc))
+            continue
+        return name
 
 
 def run(db_path: Path, *, user: str | None, default_user: str = "agent",

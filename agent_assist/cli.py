@@ -5,7 +5,8 @@
     agent-assist demo [--force] [--seed N]         create a fresh demo database
     agent-assist demo --arrivals N [--interval S]  trickle N new tickets into an existing database
     agent-assist kb search "query" [--locale xx]   search the knowledge base
-    agent-assist audit verify                      check the audit trail's hash chain
+    agent-assist audit verify [--head FILE]        check the audit trail's chain, triggers and replies
+    agent-assist audit export-head [--out FILE]    the trail's newest row id and MAC, to keep elsewhere
     agent-assist team init URL --supervisor NAME   set up a team database on PostgreSQL
     agent-assist team add-person NAME --role ROLE  give a person their own login there
     agent-assist team import-sqlite FILE           move a desk's data and audit trail there
@@ -93,8 +94,10 @@ def create_demo_database(path: Path, *, seed: int = 7, tickets: int = 360, force
     with Store(path) as store:
         config.remember_db(path)  # the next command finds it
         counts = import_dataset(store, demo.generate(seed=seed, tickets=tickets), label="demo data")
-        for name in demo.AGENTS:
-            people.save_profile(store, name, "supervisor" if name == demo.SUPERVISOR else "agent")
+        people.save_profile(store, demo.SUPERVISOR, "supervisor", actor=demo.SUPERVISOR)  # the first supervisor
+        for name in demo.AGENTS:  # the supervisor adds the team
+            people.save_profile(store, name, "supervisor" if name == demo.SUPERVISOR else "agent",
+                                actor=demo.SUPERVISOR)
         retriage_many(store)
         replies = [dict(zip(("ticket_id", "message_id", "author", "body", "created_at"), r)) for r in store.db.conn.execute(
             "SELECT ticket_id, id, author, body_text, created_at FROM messages WHERE direction = 'outbound' ORDER BY id")]
@@ -195,15 +198,63 @@ def _cmd_kb_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from agent_assist.store import audit
+
+    expected = None
+    if args.head:
+        try:
+            expected = json.loads(Path(args.head).expanduser().read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"agent-assist: the head file {args.head} cannot be read ({exc}).", file=sys.stderr)
+            return 2
+        if not isinstance(expected, dict):
+            print(f"agent-assist: {args.head} is not a head written by 'audit export-head'.", file=sys.stderr)
+            return 2
+    with _open_existing(args) as store:
+        result = audit.verify(store.db, expected_head=expected)
+        if result.ok:
+            audit.remember_head(store.db)
+    signed = f", signed from row {result.keyed_from}" if result.keyed_from else ""
+    for note in result.notes:
+        print(f"Note: {note[0].upper()}{note[1:]}.")
+    if result.ok:
+        print(f"Audit trail intact: {result.rows} rows{signed}.")
+        return 0
+    if result.first_broken_id is not None:
+        print(f"Audit trail broken at row {result.first_broken_id}: {result.reason.split(': ', 1)[-1]}.")
+    else:
+        print("Audit trail not verified:")
+    for problem in result.problems:
+        print(f"  - {problem[0].upper()}{problem[1:]}.")
+    return 3
+
+
+def _cmd_audit_export_head(args: argparse.Namespace) -> int:
+    import json
+
     from agent_assist.store import audit
 
     with _open_existing(args) as store:
-        result = audit.verify(store.db)
-    if result.ok:
-        print(f"Audit trail intact: {result.rows} rows.")
-        return 0
-    print(f"Audit trail broken at row {result.first_broken_id}: {result.reason}.")
-    return 3
+        head = audit.head(store.db)
+        kept = audit.remember_head(store.db) is not None
+    text = json.dumps(head, indent=2, sort_keys=True) + "\n"
+    if args.out:
+        try:
+            Path(args.out).expanduser().write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"agent-assist: the head could not be written to {args.out} ({exc.strerror or exc}).",
+                  file=sys.stderr)
+            return 2
+        print(f"Audit head (row {head['last_id']}) written to {args.out}; keep it somewhere else and check "
+              f"against it with: agent-assist audit verify --head {args.out}")
+    else:
+        sys.stdout.write(text)
+    if not kept:
+        print("Note: the head was not kept in a keyring (none is usable here, or the trail is not signed).",
+              file=sys.stderr)
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -294,10 +345,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     aud = sub.add_parser("audit", help="audit trail commands", description="Check the append-only audit trail.")
     aud_sub = aud.add_subparsers(dest="audit_command", required=True, title="commands", metavar="COMMAND")
-    verify = aud_sub.add_parser("verify", help="check the hash chain (reads only)",
-                                description="Check that no audit row was changed or removed since it was written.")
+    verify = aud_sub.add_parser("verify", help="check the chain, its triggers and the sent replies (reads only)",
+                                description="Check that no audit row was changed or removed since it was written, "
+                                            "that the append-only triggers are in place and that every sent "
+                                            "reply has its audit row.")
     verify.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
+    verify.add_argument("--head", metavar="FILE", help="also check against a head written by export-head")
     verify.set_defaults(func=_cmd_audit_verify)
+    export = aud_sub.add_parser("export-head", help="print (or write) the trail's newest row id and MAC",
+                                description="Print (or write to a file) the audit trail's newest row id and MAC, "
+                                            "to keep somewhere else and check against with verify --head.")
+    export.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
+    export.add_argument("--out", metavar="FILE", help="write the head to FILE instead of printing it")
+    export.set_defaults(func=_cmd_audit_export_head)
 
     diag = sub.add_parser("diagnostics", help="print versions, paths and database facts for a bug report",
                           description="Print versions, paths and database facts for a bug report (no customer "

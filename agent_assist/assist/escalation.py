@@ -1,4 +1,9 @@
-"""Triage applied to stored tickets: flags and sentiment recorded, so rules and the queue can use them."""
+"""Triage applied to stored tickets: flags and sentiment recorded, so rules and the queue can use them.
+
+It runs when a message arrives (the channels call :func:`retriage` after they write it),
+never when someone opens a ticket: reading must not write. Routing rules need no
+re-triage when they change: they map flags to actions when a reply is approved or sent.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from agent_assist.assist.triage import Triage, triage_ticket
 from agent_assist.store import Store
-from agent_assist.store.tickets import get_ticket, set_triage
+from agent_assist.store.tickets import all_ticket_ids, customer_history_ids, get_ticket, set_triage
 
 HISTORY = 10  # the customer's most recent other tickets read for repeat contact
 
@@ -15,9 +20,7 @@ def retriage(store: Store, ticket_id: int, *, actor: str = "triage") -> Triage:
     """Triage one ticket with its customer's history and record the result (no write when unchanged)."""
     db = store.db
     ticket = get_ticket(db, ticket_id)
-    history = [get_ticket(db, tid) for (tid,) in db.conn.execute(
-        "SELECT id FROM tickets WHERE customer_id = ? AND id != ? ORDER BY created_at DESC LIMIT ?",
-        (ticket.customer_id, ticket_id, HISTORY))]
+    history = [get_ticket(db, tid) for tid in customer_history_ids(db, ticket, HISTORY)]
     result = triage_ticket(ticket, history)
     flags = [(f.kind, f.reason) for f in result.flags]
     if result.sentiment == "angry":
@@ -27,14 +30,13 @@ def retriage(store: Store, ticket_id: int, *, actor: str = "triage") -> Triage:
     return result
 
 
-def retriage_many(store: Store, ticket_ids: Iterable[int] | None = None, *,
+def retriage_many(store: Store, ticket_ids: Iterable[int] | None = None, *, actor: str = "triage",
                   progress: Callable[[int, int], None] | None = None) -> int:
     """Triage many tickets (all when ``ticket_ids`` is None); returns how many were read."""
-    ids = list(ticket_ids) if ticket_ids is not None else [r[0] for r in store.db.conn.execute(
-        "SELECT id FROM tickets ORDER BY id")]
+    ids = list(ticket_ids) if ticket_ids is not None else all_ticket_ids(store.db)
     with store.transaction():
         for n, tid in enumerate(ids, 1):
-            retriage(store, tid)
+            retriage(store, tid, actor=actor)
             if progress is not None:
                 progress(n, len(ids))
     return len(ids)

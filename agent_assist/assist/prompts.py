@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from agent_assist.assist.injection import scan
-from agent_assist.assist.language import language_name
+from agent_assist.language import language_name
 from agent_assist.assist.redact import RedactionSession
 from agent_assist.knowledge.articles import Article
 from agent_assist.knowledge.search import SearchHit

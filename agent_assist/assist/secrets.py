@@ -13,37 +13,27 @@ only when the person chose it explicitly, with ``PYTHON_KEYRING_BACKEND`` or a
 
 from __future__ import annotations
 
-import configparser
 import logging
 import os
 from typing import Protocol
 
-import keyring
 import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
-from keyring.util import platform_
+
+# which keyring may hold a secret is one rule for every secret (the audit key too): it lives below the layers
+from agent_assist.keyring_access import backend_label as _backend_label
+from agent_assist.keyring_access import usable_backend as _usable_backend
+from agent_assist.keyring_access import writes_to as _writes_to
 
 log = logging.getLogger(__name__)
 
 SERVICE = "agent-assist"
 ENV_KEY = "AGENT_ASSIST_API_KEY"
-BACKEND_ENV = "PYTHON_KEYRING_BACKEND"
 
 _HOW_TO = (
     "Install or unlock a system keyring (Secret Service such as GNOME Keyring or KeePassXC, KWallet, "
     "macOS Keychain or Windows Credential Manager) and try again, or set the environment variable "
     f"{ENV_KEY} before starting Agent Assist."
 )
-
-_FRIENDLY = {
-    "keyring.backends.SecretService": "the Secret Service keyring",
-    "keyring.backends.libsecret": "the Secret Service keyring (libsecret)",
-    "keyring.backends.kwallet": "KWallet",
-    "keyring.backends.macOS": "the macOS Keychain",
-    "keyring.backends.Windows": "Windows Credential Manager",
-}
-
 
 class _ConfigLike(Protocol):
     preset: str
@@ -57,60 +47,6 @@ class SecretStoreUnavailable(RuntimeError):
 def account_name(config: _ConfigLike) -> str:
     """The keyring user name for a provider configuration, e.g. ``openai:https://api.openai.com/v1``."""
     return f"{config.preset}:{(config.base_url or '').strip().rstrip('/')}"
-
-
-def _backend_label(backend: object) -> str:
-    module = type(backend).__module__
-    for prefix, label in _FRIENDLY.items():
-        if module.startswith(prefix):
-            return label
-    return f"{module}.{type(backend).__name__}"
-
-
-def _explicitly_chosen() -> bool:
-    """Did the person pick a keyring backend themselves (environment or keyringrc.cfg)?"""
-    if os.environ.get(BACKEND_ENV, "").strip():
-        return True
-    path = platform_.config_root() / "keyringrc.cfg"
-    if not path.is_file():
-        return False
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(path, encoding="utf-8")
-        return bool(parser.get("backend", "default-keyring", fallback="").strip())
-    except configparser.Error:
-        return False
-
-
-def _writes_to(backend: KeyringBackend) -> KeyringBackend:
-    """The backend that actually stores: the first of a chain, else the backend itself."""
-    if isinstance(backend, chainer.ChainerBackend):
-        chain = backend.backends
-        return chain[0] if chain else backend
-    return backend
-
-
-def _usable_backend() -> tuple[KeyringBackend | None, str]:
-    """The active backend when it can keep secrets safely, else None and the reason."""
-    try:
-        backend = keyring.get_keyring()
-    except Exception as err:  # noqa: BLE001 - a broken keyring config must not crash the app
-        return None, f"The keyring could not be loaded ({type(err).__name__})."
-    if isinstance(backend, fail.Keyring):
-        return None, "No keyring is available on this computer."
-    if isinstance(backend, null.Keyring):
-        return None, "The keyring is switched off (null backend)."
-    store = _writes_to(backend)
-    if isinstance(store, chainer.ChainerBackend):
-        return None, "No keyring is available on this computer."
-    try:
-        priority = float(store.priority)
-    except Exception:  # noqa: BLE001 - a backend that is not viable raises from priority
-        return None, f"The keyring {_backend_label(store)} cannot be used here."
-    if priority < 1 and not _explicitly_chosen():
-        return None, (f"Only a plain-file key store ({_backend_label(store)}) was found, and it is not used "
-                      "unless chosen explicitly.")
-    return backend, ""
 
 
 def keyring_status() -> tuple[bool, str]:

@@ -1,18 +1,25 @@
 """Everything the agent needs when a ticket opens, gathered in one call.
 
-The thread, knowledge suggestions for it, and the draft being worked on —
-creating an offline suggestion when there is none yet. Plain data in, plain
-data out, so the UI runs it on a worker thread and the tests call it directly.
+The thread, knowledge suggestions for it, and the draft being worked on. Opening
+only reads: with a team, every agent opening every ticket must not write (nor
+wake every other desk's live queue). Triage runs when a message arrives
+(:mod:`agent_assist.assist.escalation`, called by the channels). When the ticket
+has no working draft, the workspace carries an *unsaved* offline suggestion
+(``draft.saved`` is False); :func:`keep_draft` writes it, with its audit row, once
+the person starts on it (edits, approves) — or asks for another (Regenerate).
+Plain data in, plain data out, so the UI runs it on a worker thread and the
+tests call it directly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sqlite_utils
+
 from agent_assist.assist import injection, offline_drafter
-from agent_assist.assist.escalation import retriage
 from agent_assist.assist.injection import Flag
-from agent_assist.channels.thread_info import extras_for
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
 from agent_assist.store import Store, drafts, review, rules
 from agent_assist.store.review import ReviewComment
@@ -42,33 +49,49 @@ class TicketWorkspace:
         return "four_eyes" in self.actions
 
 
-def open_ticket(store: Store, ticket_id: int, *, agent: str) -> TicketWorkspace:
+ExtrasFn = Callable[[sqlite_utils.Database, Ticket], dict]
+
+
+def open_ticket(store: Store, ticket_id: int, *, agent: str, extras: ExtrasFn | None = None) -> TicketWorkspace:
+    """``extras`` gives the channel's facts about the messages (the UI passes the channels' one:
+    this layer sits below the channels and does not import them)."""
     db = store.db
-    retriage(store, ticket_id, actor=agent)  # the thread may have grown since it was last read
     ticket = get_ticket(db, ticket_id)
     hits = tuple(suggest_for_text(db, ticket.inbound_text(), subject=ticket.subject,
                                   language=ticket.language, limit=8))
     draft = drafts.active_for_ticket(db, ticket_id)
     actions = frozenset(rules.ticket_actions(db, ticket_id))
     if draft is None and ticket.status not in NO_DRAFT_STATUSES:
-        suggestion = None if "human_only" in actions else offline_drafter.compose(ticket, list(hits), db,
-                                                                                  agent_name=agent)
-        with store.transaction():
-            # another window (or process) may have opened this ticket meanwhile: one working draft only
-            draft = drafts.active_for_ticket(db, ticket_id)
-            if draft is None:
-                if suggestion is None:  # human-only: no machine text first, a person writes this one
-                    draft_id = drafts.suggest(store, ticket_id, "", actor=agent, source="human")
-                else:
-                    draft_id = drafts.suggest(store, ticket_id, suggestion.body, actor=agent,
-                                              source=suggestion.source, citations=suggestion.citations,
-                                              prompt_version=suggestion.prompt_version)
-                draft = drafts.get(db, draft_id)
+        if "human_only" in actions:  # no machine text first: a person writes this one
+            draft = drafts.unsaved(ticket_id, "", actor=agent, source="human")
+        else:
+            suggestion = offline_drafter.compose(ticket, list(hits), db, agent_name=agent)
+            draft = drafts.unsaved(ticket_id, suggestion.body, actor=agent, source=suggestion.source,
+                                   citations=suggestion.citations, prompt_version=suggestion.prompt_version)
     comment = review.latest_comment(db, ticket_id)
     if comment is not None and (draft is None or comment.draft_id != draft.id or draft.state == "awaiting_supervisor"):
         comment = None  # only a comment on the draft in hand, returned to its writer, is news
     return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())), actions, comment,
-                           extras_for(db, ticket))
+                           extras(db, ticket) if extras is not None else {})
+
+
+def keep_draft(store: Store, draft: Draft, *, agent: str) -> Draft:
+    """The stored draft for this one: an unsaved suggestion is written now (the person started on it).
+
+    Another window (or process) may have started on the ticket meanwhile: its draft is the one
+    working draft, and is returned instead of a second one.
+    """
+    if draft.saved:
+        return draft
+    db = store.db
+    with store.transaction():
+        current = drafts.active_for_ticket(db, draft.ticket_id)
+        if current is not None:
+            return current
+        draft_id = drafts.suggest(store, draft.ticket_id, draft.body, actor=agent, source=draft.source,
+                                  citations=draft.citations, provider=draft.provider, model=draft.model,
+                                  prompt_version=draft.prompt_version)
+    return drafts.get(db, draft_id)
 
 
 def regenerate_offline(store: Store, ticket_id: int, *, agent: str) -> Draft:

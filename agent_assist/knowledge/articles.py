@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from agent_assist.store import audit
+from agent_assist.store.article_rows import article_row
 from agent_assist.store.database import Store
 from agent_assist.store.errors import NotFoundError
 from agent_assist.timefmt import now_iso
@@ -38,26 +38,6 @@ class Article:
             if para.strip():
                 return para.strip()
         return self.body.strip()
-
-
-def content_hash(title: str, body: str) -> str:
-    return hashlib.sha256(f"{title}\x00{body}".encode()).hexdigest()
-
-
-def article_row(a: Mapping[str, Any], now: str) -> dict[str, Any]:
-    """The ``articles`` row for a plain article mapping (key, title, body, section, locale, ...)."""
-    title, body = a["title"].strip(), a["body"].strip()
-    return {
-        "key": a.get("key"),
-        "title": title,
-        "body": body,
-        "section": a.get("section"),
-        "locale": a.get("locale"),
-        "source": a.get("source"),
-        "url": a.get("url"),
-        "content_hash": content_hash(title, body),
-        "updated_at": a.get("updated_at") or now,
-    }
 
 
 def add_articles(store: Store, articles: Iterable[Mapping[str, Any]], *, actor: str = "system") -> int:

@@ -1,15 +1,8 @@
-"""Schema change the knowledge importer needs: to be appended to ``store.migrations.MIGRATIONS``.
-
-Imported articles keep their sanitized HTML next to the plain text (``body``, which
-the FTS index and the prompts use), so the UI can show an article's formatting.
-The sync works without this column too (it then keeps the plain text only).
-"""
+"""The knowledge base's schema change (``articles.body_html``); the store owns its SQL
+(``store.migrations.v4_article_html``, schema 4). The sync works without the column too."""
 
 from __future__ import annotations
 
-import sqlite_utils
+from agent_assist.store.migrations import v4_article_html as migrate
 
-
-def migrate(db: sqlite_utils.Database) -> None:
-    """Add ``articles.body_html`` (sanitized HTML, NULL for plain-text articles)."""
-    db.execute("ALTER TABLE articles ADD COLUMN body_html TEXT")
+__all__ = ["migrate"]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent_assist.knowledge.articles import content_hash
+from agent_assist.store.article_rows import content_hash
 from agent_assist.knowledge.importers import (
     ArticleRecord,
     ImportCancelled,

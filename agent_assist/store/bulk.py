@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from agent_assist.knowledge.articles import article_row
 from agent_assist.sanitize import sanitize_html
 from agent_assist.store import audit
+from agent_assist.store.article_rows import article_row
 from agent_assist.store.database import Store
 from agent_assist.store.tickets import priority_rank
 from agent_assist.timefmt import now_iso
@@ -78,13 +78,16 @@ def import_dataset(store: Store, data: Mapping[str, Any], *, actor: str = "syste
                     "created_at": m["created_at"],
                 })
         db["tickets"].insert_all(ticket_rows, batch_size=BATCH)
+        first_message = (db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
         db["messages"].insert_all(message_rows, batch_size=BATCH)
+        last_message = db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
 
         article_rows = [article_row(a, now) for a in data.get("articles", ())]
         db["articles"].insert_all(article_rows, batch_size=BATCH)
         counts = {"customers": len(customer_rows), "tickets": len(ticket_rows),
                   "messages": len(message_rows), "articles": len(article_rows)}
-        audit.record(db, actor=actor, action="data.imported", label=label, **counts)
+        ranges = {"first_message_id": first_message, "last_message_id": last_message} if message_rows else {}
+        audit.record(db, actor=actor, action="data.imported", label=label, **counts, **ranges)
     store.analyze()
     return counts
 
@@ -92,6 +95,9 @@ def import_dataset(store: Store, data: Mapping[str, Any], *, actor: str = "syste
 def import_draft_history(store: Store, rows: list[Mapping[str, Any]], *, actor: str = "system") -> int:
     """Drafts that were worked on before (sent or discarded), for tickets already in the store."""
     with store.transaction() as db:
+        first = (db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM drafts").fetchone()[0]) + 1
         db["drafts"].insert_all(rows, batch_size=BATCH)
-        audit.record(db, actor=actor, action="data.imported", label="draft history", drafts=len(rows))
+        last = db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM drafts").fetchone()[0]
+        ranges = {"first_draft_id": first, "last_draft_id": last} if rows else {}
+        audit.record(db, actor=actor, action="data.imported", label="draft history", drafts=len(rows), **ranges)
     return len(rows)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from agent_assist.store import audit
 from agent_assist.store.errors import (
     DamagedDatabaseError,
     DatabaseLockedError,
@@ -233,6 +234,8 @@ class Store:
         # a file we may not write opens read-only on its own (SQLite falls back quietly): say so
         self.read_only = self.read_only or not os.access(self.path, os.W_OK)
         self._ensure_statistics()
+        if not self.read_only:
+            audit.start_keyed_chain(self)  # once per database, where a keyring can keep the key
 
     def _open(self) -> None:
         try:
@@ -410,6 +413,7 @@ class Store:
             db = getattr(self._local, "db", None)
             if db is not None and not self.read_only:
                 with contextlib.suppress(sqlite3.Error, StoreError):
+                    audit.remember_head(db)  # the keyring's copy of the head shows rows cut from the end
                     db.conn.execute("PRAGMA optimize")
         self._closed = True
         self._close_connections()

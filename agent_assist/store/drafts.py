@@ -5,10 +5,21 @@
 
 Only :func:`send` turns a draft into an outbound message, and only from
 ``approved`` by a named person; every path (UI, CLI, channels) goes through it.
+It checks the routing rules itself, whatever state the row claims:
+
+* **four eyes** — the approver is a supervisor, someone asked for the approval
+  (``requested_by``), and the approver is neither that person nor the last person
+  who changed the text (``edited_by``). Changing the text clears ``requested_by``
+  and ``approved_by``: an approval or a request stands for one exact text only.
+* **human-only** — a person writes the reply. A draft a machine wrote (any source
+  but ``human``) is refused until a person has changed its text (whitespace does
+  not count); the flag may arrive after the draft was suggested, so this is
+  checked when it is approved and again when it is sent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,10 +60,23 @@ class Draft:
     created_at: str
     updated_at: str
     requested_by: str | None = None  # who asked a supervisor to approve (four eyes)
+    edited_by: str | None = None  # the last person who changed the text
+
+    @property
+    def saved(self) -> bool:
+        """False for a suggestion shown but not stored yet (see :func:`unsaved`)."""
+        return self.id > 0
+
+    @property
+    def person_wrote_text(self) -> bool:
+        """A person wrote this text: they started from nothing, or changed what a machine suggested."""
+        if self.source == "human":
+            return True
+        return self.edited_by is not None and " ".join(self.body.split()) != " ".join(self.original_body.split())
 
 
 _COLUMNS = ("id, ticket_id, state, source, original_body, body, citations, provider, model, "
-            "prompt_version, created_by, approved_by, created_at, updated_at, requested_by")
+            "prompt_version, created_by, approved_by, created_at, updated_at, requested_by, edited_by")
 
 
 def _row_to_draft(row: Sequence[object]) -> Draft:
@@ -85,6 +109,17 @@ def _move(db: sqlite_utils.Database, draft: Draft, to_state: str) -> None:
         )
 
 
+def unsaved(ticket_id: int, body: str, *, actor: str, source: str, citations: Sequence[int] = (),
+            prompt_version: str | None = None) -> Draft:
+    """A suggestion to show without writing it (id 0: SQLite never hands out that rowid).
+
+    Opening a ticket must not write; :func:`suggest` stores it once a person starts on it.
+    """
+    now = now_iso()
+    return Draft(0, ticket_id, "suggested", source, body, body, tuple(citations), None, None, prompt_version,
+                 actor, None, now, now)
+
+
 def suggest(store: Store, ticket_id: int, body: str, *, actor: str, source: str,
             citations: Sequence[int] = (), provider: str | None = None, model: str | None = None,
             prompt_version: str | None = None) -> int:
@@ -111,8 +146,9 @@ def save_edit(store: Store, draft_id: int, body: str, *, actor: str) -> None:
         if draft.body == body:
             return
         _move(db, draft, "edited")
-        db.conn.execute("UPDATE drafts SET state = 'edited', body = ?, approved_by = NULL, updated_at = ? "
-                        "WHERE id = ?", (body, now_iso(), draft_id))
+        # a new text: an earlier approval, or a request for one, was for the old text
+        db.conn.execute("UPDATE drafts SET state = 'edited', body = ?, approved_by = NULL, requested_by = NULL, "
+                        "edited_by = ?, updated_at = ? WHERE id = ?", (body, actor, now_iso(), draft_id))
         audit.record(db, actor=actor, action="draft.edited", ticket_id=draft.ticket_id, draft_id=draft_id,
                      chars=len(body))
 
@@ -122,9 +158,19 @@ def needs_four_eyes(db: sqlite_utils.Database, ticket_id: int) -> bool:
 
 
 def _four_eyes_ok(db: sqlite_utils.Database, draft: Draft, approver: str | None) -> bool:
-    """A supervisor approved it, and not the person who wrote it."""
+    """Someone asked, and a supervisor other than that person and the last editor approves."""
     return (approver is not None and people.role_of(db, approver) == "supervisor"
-            and draft.requested_by is not None and draft.requested_by != approver)
+            and draft.requested_by is not None and draft.requested_by != approver
+            and draft.edited_by != approver)
+
+
+HUMAN_ONLY_REFUSAL = ("This ticket is human-only: a person writes its reply. Write it yourself, or change the "
+                      "suggested text before approving it.")
+
+
+def _check_human_only(db: sqlite_utils.Database, draft: Draft) -> None:
+    if "human_only" in rules.ticket_actions(db, draft.ticket_id) and not draft.person_wrote_text:
+        raise InvalidTransitionError(HUMAN_ONLY_REFUSAL)
 
 
 def approve(store: Store, draft_id: int, body: str, *, actor: str) -> str:
@@ -144,8 +190,9 @@ def approve(store: Store, draft_id: int, body: str, *, actor: str) -> str:
             raise InvalidTransitionError("Return the draft to the agent to change it, or approve it as it is.")
         save_edit(store, draft_id, body, actor=actor)
         draft = get(db, draft_id)
+        _check_human_only(db, draft)
         if needs_four_eyes(db, draft.ticket_id) and not _four_eyes_ok(db, draft, actor):
-            if draft.state == "awaiting_supervisor" and draft.requested_by == actor:
+            if draft.state == "awaiting_supervisor" and actor in (draft.requested_by, draft.edited_by):
                 raise InvalidTransitionError("Four eyes: a supervisor other than the writer approves this reply.")
             if draft.state == "awaiting_supervisor" and people.role_of(db, actor) != "supervisor":
                 raise InvalidTransitionError("This reply waits for a supervisor's approval.")
@@ -161,7 +208,7 @@ def approve(store: Store, draft_id: int, body: str, *, actor: str) -> str:
         audit.record(db, actor=actor, action="draft.approved", ticket_id=draft.ticket_id, draft_id=draft_id,
                      source=draft.source, model=draft.model, prompt_version=draft.prompt_version,
                      citations=list(draft.citations), edited=draft.body != draft.original_body,
-                     requested_by=draft.requested_by)
+                     requested_by=draft.requested_by, edited_by=draft.edited_by)
     return "approved"
 
 
@@ -181,6 +228,7 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
             raise InvalidTransitionError(
                 f"Only an approved draft can be sent; this one is {draft.state.replace('_', ' ')}."
             )
+        _check_human_only(db, draft)
         if needs_four_eyes(db, draft.ticket_id) and not _four_eyes_ok(db, draft, draft.approved_by):
             raise InvalidTransitionError("This ticket needs a supervisor's approval (four eyes) before a reply "
                                          "is sent.")
@@ -196,6 +244,8 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
                         (status_after, now, draft.ticket_id))
         audit.record(db, actor=actor, action="reply.sent", ticket_id=draft.ticket_id, draft_id=draft_id,
                      message_id=cur.lastrowid, approved_by=draft.approved_by, source=draft.source,
+                     body_sha256=hashlib.sha256(draft.body.encode("utf-8")).hexdigest(),
+                     requested_by=draft.requested_by, edited_by=draft.edited_by,
                      model=draft.model, prompt_version=draft.prompt_version, citations=list(draft.citations),
                      status_before=before, status_after=status_after)
     return cur.lastrowid

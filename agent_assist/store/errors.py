@@ -57,3 +57,7 @@ class NotFoundError(StoreError):
 
 class InvalidTransitionError(StoreError):
     """A draft or ticket was asked to move to a state its rules forbid."""
+
+
+class AuditKeyMissingError(StoreError):
+    """The database's audit chain is keyed, but its key is not in this computer's keyring."""

@@ -3,17 +3,18 @@
 Each runs inside one ``BEGIN IMMEDIATE`` transaction together with the
 ``PRAGMA user_version`` bump, so a failing migration leaves the file as it was.
 Never edit a released migration: append a new one.
+
+The store owns every migration's SQL, the tables of the layers above it included
+(knowledge, the e-mail channel): the store is the one place that knows the
+schema and the backend, and nothing here imports upwards.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import sqlite_utils
-
-from agent_assist.channels.email import schema as email_schema
-from agent_assist.knowledge import schema as knowledge_schema
-from agent_assist.store import quality, review
 
 
 APPLICATION_ID = 0x41415354  # "AAST": marks the file as Agent Assist's (PRAGMA application_id)
@@ -219,9 +220,190 @@ def _v3_people_rules_flags(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE drafts ADD COLUMN requested_by TEXT")  # who asked a supervisor to approve
 
 
+def v4_article_html(db: sqlite_utils.Database) -> None:
+    """``articles.body_html``: imported articles keep their sanitized HTML beside the plain text
+    (``body``, which the FTS index and the prompts use), so the UI can show their formatting."""
+    db.execute("ALTER TABLE articles ADD COLUMN body_html TEXT")
+
+
+_EMAIL_DDL = (
+    """CREATE TABLE email_sync_state (
+        mailbox TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        last_uid INTEGER NOT NULL DEFAULT 0,
+        last_sync_at TEXT,
+        PRIMARY KEY (mailbox, folder)
+    )""",
+    """CREATE TABLE email_messages (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+        ticket_id INTEGER REFERENCES tickets(id),
+        message_row INTEGER REFERENCES messages(id),
+        customer_id INTEGER REFERENCES customers(id),
+        subject TEXT NOT NULL DEFAULT '',
+        subject_norm TEXT NOT NULL DEFAULT '',
+        from_addr TEXT,
+        reply_to TEXT,
+        in_reply_to TEXT,
+        refs TEXT,
+        date_header TEXT,
+        received_at TEXT,
+        size INTEGER,
+        notes TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX idx_email_messages_subject ON email_messages (customer_id, subject_norm, created_at)",
+    "CREATE INDEX idx_email_messages_ticket ON email_messages (ticket_id, direction, id)",
+    "CREATE INDEX idx_email_messages_row ON email_messages (message_row)",
+    """CREATE TABLE email_uids (
+        mailbox TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('imported', 'threaded', 'duplicate', 'skipped')),
+        reason TEXT,
+        email_message INTEGER REFERENCES email_messages(id),
+        at TEXT NOT NULL,
+        PRIMARY KEY (mailbox, folder, uidvalidity, uid)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX idx_email_uids_outcome ON email_uids (outcome)",
+    """CREATE TABLE email_blobs (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL
+    )""",
+    """CREATE TABLE email_attachments (
+        id INTEGER PRIMARY KEY,
+        email_message INTEGER NOT NULL REFERENCES email_messages(id),
+        message_row INTEGER REFERENCES messages(id),
+        position INTEGER NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT REFERENCES email_blobs(sha256),
+        content_id TEXT,
+        inline INTEGER NOT NULL DEFAULT 0,
+        risky INTEGER NOT NULL DEFAULT 0,
+        note TEXT
+    )""",
+    "CREATE INDEX idx_email_attachments_row ON email_attachments (message_row, position)",
+    "CREATE INDEX idx_email_attachments_msg ON email_attachments (email_message)",
+    """CREATE TABLE email_outbox (
+        id INTEGER PRIMARY KEY,
+        mailbox TEXT NOT NULL,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        message_row INTEGER NOT NULL UNIQUE REFERENCES messages(id),
+        message_id TEXT NOT NULL UNIQUE,
+        in_reply_to TEXT,
+        refs TEXT,
+        mail_from TEXT NOT NULL,
+        rcpt_to TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        state TEXT NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'sending', 'committing', 'sent', 'failed', 'unknown')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt_at TEXT,
+        smtp_reply TEXT,
+        filed TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        sent_at TEXT
+    )""",
+    "CREATE INDEX idx_email_outbox_due ON email_outbox (state, next_attempt_at)",
+    "CREATE INDEX idx_email_outbox_ticket ON email_outbox (ticket_id)",
+)
+
+
+def v5_email_channel(db: sqlite_utils.Database) -> None:
+    """The e-mail channel's tables (all prefixed ``email_``; the core tables are not changed).
+
+    ``email_sync_state``   per mailbox and folder: UIDVALIDITY and the highest UID handled.
+    ``email_uids``         a ledger with one row per (mailbox, folder, UIDVALIDITY, UID) ever handled, and its
+                           outcome (imported, threaded, duplicate, skipped + reason): a UID is processed once.
+    ``email_messages``     every e-mail known by its Message-ID (unique), inbound and our outbound replies,
+                           with the ticket and ``messages`` row it belongs to and the headers threading needs.
+    ``email_blobs``        attachment contents, content-addressed by SHA-256 (a logo in 500 mails is kept once).
+    ``email_attachments``  the attachments and inline images of each message, with a reason when one was
+                           not kept.
+    ``email_outbox``       replies to send: the full RFC 5322 message, its recipients and its delivery state
+                           (queued -> sending -> committing -> sent; failed / unknown wait for a person).
+    """
+    for sql in _EMAIL_DDL:
+        db.execute(sql)
+
+
+def v6_draft_quality(db: sqlite_utils.Database) -> None:
+    """The per-sent-draft cache behind the quality dashboard (:mod:`agent_assist.store.quality`)."""
+    # clustered by send time (WITHOUT ROWID, sent_at first): a period is one sequential range scan
+    db.execute(
+        "CREATE TABLE draft_quality ("
+        " sent_at TEXT NOT NULL,"
+        " day TEXT NOT NULL,"  # the UTC date of sent_at
+        " draft_id INTEGER NOT NULL REFERENCES drafts (id),"
+        " ticket_id INTEGER NOT NULL,"
+        " agent TEXT NOT NULL,"
+        " topic TEXT,"
+        " language TEXT,"
+        " sent_as_is INTEGER NOT NULL,"
+        " distance REAL NOT NULL,"
+        " seconds_to_send REAL,"
+        " escalated INTEGER NOT NULL,"
+        " PRIMARY KEY (sent_at, draft_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE UNIQUE INDEX idx_draft_quality_draft ON draft_quality (draft_id)")
+    db.execute("CREATE INDEX idx_draft_quality_agent ON draft_quality (agent, sent_at)")
+    # covers the dashboard's query: grouped by day and agent it streams in index order, no sort
+    db.execute("CREATE INDEX idx_draft_quality_day ON draft_quality (day, agent, language, topic, sent_at, "
+               "sent_as_is, distance, seconds_to_send, escalated)")
+    # the sent drafts, newest first for the review list, and cheap to count against the cache
+    db.execute("CREATE INDEX idx_drafts_sent ON drafts (updated_at) WHERE state = 'sent'")
+
+
+def v7_review_comments(db: sqlite_utils.Database) -> None:
+    """Supervisors' review comments, and an index for the approval queue (:mod:`agent_assist.store.review`)."""
+    db.execute(
+        "CREATE TABLE review_comments ("
+        " id INTEGER PRIMARY KEY,"
+        " draft_id INTEGER NOT NULL REFERENCES drafts (id),"
+        " ticket_id INTEGER NOT NULL REFERENCES tickets (id),"
+        " author TEXT NOT NULL,"
+        " comment TEXT NOT NULL,"
+        " created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_review_comments_draft ON review_comments (draft_id, id)")
+    db.execute("CREATE INDEX idx_review_comments_ticket ON review_comments (ticket_id, id)")
+    db.execute("CREATE INDEX idx_drafts_awaiting ON drafts (updated_at) WHERE state = 'awaiting_supervisor'")
+
+
 def _v8_sort_by_flags(db: sqlite_utils.Database) -> None:
     """Sorting the queue by its flag chips (most flagged first) without sorting 100k rows each time."""
     db.execute("CREATE INDEX idx_tickets_flag_count ON tickets (json_array_length(flags), id)")
+
+
+def _v9_drafts_edited_by(db: sqlite_utils.Database) -> None:
+    """Who last changed a draft's text: four eyes needs an approver other than that person."""
+    db.execute("ALTER TABLE drafts ADD COLUMN edited_by TEXT")
+
+
+def _v10_keyed_audit(db: sqlite_utils.Database) -> None:
+    """The database's own id (its audit key's name in the keyring) and a per-row chain algorithm.
+
+    Rows so far stay plain SHA-256 (``alg`` defaults to it); the store keys the chain from
+    their head when it opens where a keyring can keep the key (``audit.start_keyed_chain``).
+    Messages and drafts that exist now predate reply audit details and are not matched.
+    """
+    db.execute("CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    legacy_messages = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
+    legacy_drafts = db.execute("SELECT COALESCE(MAX(id), 0) FROM drafts").fetchone()[0]
+    db.conn.executemany("INSERT INTO store_meta (key, value) VALUES (?, ?)", [
+        ("database_id", str(uuid.uuid4())),
+        ("legacy_message_max", str(legacy_messages)),
+        ("legacy_draft_max", str(legacy_drafts)),
+    ])
+    db.execute("ALTER TABLE audit ADD COLUMN alg TEXT NOT NULL DEFAULT 'sha256'")
 
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -230,9 +412,11 @@ MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_queue_at_scale,
     _v3_people_rules_flags,
-    knowledge_schema.migrate,  # 4: articles.body_html for imported articles
-    email_schema.migrate,  # 5: the e-mail channel: mailboxes, UID ledger, attachments, outbox
-    quality.migrate,  # 6: per-draft quality cache for the dashboard
-    review.migrate,  # 7: supervisors' review comments
+    v4_article_html,  # articles.body_html for imported articles
+    v5_email_channel,  # the e-mail channel: mailboxes, UID ledger, attachments, outbox
+    v6_draft_quality,  # per-draft quality cache for the dashboard
+    v7_review_comments,  # supervisors' review comments
     _v8_sort_by_flags,
+    _v9_drafts_edited_by,
+    _v10_keyed_audit,
 ]

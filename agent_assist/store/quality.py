@@ -40,9 +40,10 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from agent_assist.store import migrations
 from agent_assist.timefmt import to_iso, utcnow
 
-if TYPE_CHECKING:  # no import of the store at run time: store.migrations can import this module's migrate
+if TYPE_CHECKING:
     from agent_assist.store.database import Store
 
 GROUP_COLUMNS = ("agent", "topic", "language")
@@ -53,31 +54,7 @@ FILL_BATCH = 2000
 
 
 # -- schema ----------------------------------------------------------------------------------
-def migrate(db: sqlite_utils.Database) -> None:
-    """The per-sent-draft cache behind the quality dashboard (append to ``MIGRATIONS``)."""
-    # clustered by send time (WITHOUT ROWID, sent_at first): a period is one sequential range scan
-    db.execute(
-        "CREATE TABLE draft_quality ("
-        " sent_at TEXT NOT NULL,"
-        " day TEXT NOT NULL,"  # the UTC date of sent_at
-        " draft_id INTEGER NOT NULL REFERENCES drafts (id),"
-        " ticket_id INTEGER NOT NULL,"
-        " agent TEXT NOT NULL,"
-        " topic TEXT,"
-        " language TEXT,"
-        " sent_as_is INTEGER NOT NULL,"
-        " distance REAL NOT NULL,"
-        " seconds_to_send REAL,"
-        " escalated INTEGER NOT NULL,"
-        " PRIMARY KEY (sent_at, draft_id)) WITHOUT ROWID"
-    )
-    db.execute("CREATE UNIQUE INDEX idx_draft_quality_draft ON draft_quality (draft_id)")
-    db.execute("CREATE INDEX idx_draft_quality_agent ON draft_quality (agent, sent_at)")
-    # covers the dashboard's query: grouped by day and agent it streams in index order, no sort
-    db.execute("CREATE INDEX idx_draft_quality_day ON draft_quality (day, agent, language, topic, sent_at, "
-               "sent_as_is, distance, seconds_to_send, escalated)")
-    # the sent drafts, newest first for the review list, and cheap to count against the cache
-    db.execute("CREATE INDEX idx_drafts_sent ON drafts (updated_at) WHERE state = 'sent'")
+migrate = migrations.v6_draft_quality  # its table, created by the store's migrations (schema 6)
 
 
 # -- edit distance -----------------------------------------------------------------------------

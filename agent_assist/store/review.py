@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from agent_assist.store import audit
+from agent_assist.store import audit, migrations
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError
 from agent_assist.timefmt import now_iso
 
@@ -24,28 +24,13 @@ if TYPE_CHECKING:
     from agent_assist.store.database import Store
     from agent_assist.store.drafts import Draft
 
-# drafts and people (which import the database, which imports store.migrations) are imported inside the
-# functions that use them, so that store.migrations can import this module's migrate without a cycle
 
 AWAITING = "awaiting_supervisor"
 SUPERVISOR = "supervisor"
 MAX_COMMENT_CHARS = 4000
 
 
-def migrate(db: sqlite_utils.Database) -> None:
-    """Review comments, and an index for the approval queue (append to ``MIGRATIONS``)."""
-    db.execute(
-        "CREATE TABLE review_comments ("
-        " id INTEGER PRIMARY KEY,"
-        " draft_id INTEGER NOT NULL REFERENCES drafts (id),"
-        " ticket_id INTEGER NOT NULL REFERENCES tickets (id),"
-        " author TEXT NOT NULL,"
-        " comment TEXT NOT NULL,"
-        " created_at TEXT NOT NULL)"
-    )
-    db.execute("CREATE INDEX idx_review_comments_draft ON review_comments (draft_id, id)")
-    db.execute("CREATE INDEX idx_review_comments_ticket ON review_comments (ticket_id, id)")
-    db.execute(f"CREATE INDEX idx_drafts_awaiting ON drafts (updated_at) WHERE state = '{AWAITING}'")
+migrate = migrations.v7_review_comments  # its table, created by the store's migrations (schema 7)
 
 
 def is_supervisor(role: str | None) -> bool:

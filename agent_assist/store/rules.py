@@ -3,6 +3,8 @@
 * ``human_only`` — no machine draft is offered first; a person writes the reply.
 * ``four_eyes`` — a supervisor other than the writer approves before it is sent.
 * ``none`` — the flag is shown, nothing else changes.
+
+Only a supervisor changes a rule (checked here, with the acting profile's role).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-from agent_assist.store import audit
+from agent_assist.store import audit, people
 from agent_assist.store.database import Store
 from agent_assist.store.errors import InvalidTransitionError
 from agent_assist.store.migrations import FLAG_KINDS
@@ -31,6 +33,8 @@ def set_rule(store: Store, flag: str, action: str, *, actor: str) -> None:
     if action not in ACTIONS:
         raise InvalidTransitionError(f"A rule's action is one of {', '.join(ACTIONS)}.")
     with store.transaction() as db:
+        if people.role_of(db, actor) != "supervisor":
+            raise InvalidTransitionError(f"Only a supervisor can change routing rules; {actor or 'nobody'} is not one.")
         before = all_rules(db).get(flag)
         if before == action:
             return

@@ -270,7 +270,7 @@ def create_ticket(store: Store, *, actor: str, customer_name: str, customer_emai
     created = created_at or now_iso()
     text, safe_html = _clean_body(body_text, body_html)
     if not language:
-        from agent_assist.assist.language import detect
+        from agent_assist.language import detect
 
         language = detect(f"{subject}\n{text}") or "en"
     with store.transaction() as db:
@@ -345,6 +345,17 @@ def assign(store: Store, ticket_id: int, assignee: str | None, *, actor: str) ->
         audit.record(db, actor=actor, action="ticket.assigned", ticket_id=ticket_id, before=before, after=assignee)
 
 
+
+
+def customer_history_ids(db: sqlite_utils.Database, ticket: Ticket, limit: int) -> list[int]:
+    """The customer's most recent other tickets, newest first (what triage reads for repeat contact)."""
+    return [tid for (tid,) in db.conn.execute(
+        "SELECT id FROM tickets WHERE customer_id = ? AND id != ? ORDER BY created_at DESC LIMIT ?",
+        (ticket.customer_id, ticket.id, limit))]
+
+
+def all_ticket_ids(db: sqlite_utils.Database) -> list[int]:
+    return [tid for (tid,) in db.conn.execute("SELECT id FROM tickets ORDER BY id")]
 
 
 def set_triage(store: Store, ticket_id: int, flags: Iterable[tuple[str, str]], *, sentiment: str | None,

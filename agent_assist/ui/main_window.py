@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from agent_assist import APP_NAME
 from agent_assist.assist import drafting, injection, model_triage, secrets, workspace
-from agent_assist.assist.escalation import retriage
 from agent_assist.assist.provider import Provider, ProviderConfig, ProviderError
 from agent_assist.assist.workspace import TicketWorkspace
 from agent_assist.knowledge import search as kb_search
@@ -271,7 +270,7 @@ class MainWindow(QMainWindow):
             self.knowledge.set_suggestions([])
             return
         self.statusBar().showMessage(f"Opening #{ticket_id}…")
-        self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user),
+        self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user, extras=extras_for),
                        self._show_workspace, self._show_error, key="ticket", owner=self)
 
     def _show_workspace(self, ws: TicketWorkspace) -> None:
@@ -339,9 +338,20 @@ class MainWindow(QMainWindow):
         if ws is None or ws.draft is None or not self.draft.is_modified():
             return
         try:
-            drafts.save_edit(self.store, ws.draft.id, self.draft.text(), actor=self.user)
+            draft = self._kept_draft(ws)
+            drafts.save_edit(self.store, draft.id, self.draft.text(), actor=self.user)
         except StoreError as exc:
             self._show_error(exc)
+
+    def _kept_draft(self, ws: TicketWorkspace) -> drafts.Draft:
+        """The workspace's draft, stored now if it was only a suggestion on screen (opening never writes)."""
+        assert ws.draft is not None
+        if ws.draft.saved:
+            return ws.draft
+        kept = workspace.keep_draft(self.store, ws.draft, agent=self.user)
+        if self.workspace is ws:
+            self.workspace = replace(ws, draft=kept)
+        return kept
 
     def focus_reply(self) -> None:
         self.draft.editor.setFocus()
@@ -367,8 +377,9 @@ class MainWindow(QMainWindow):
             return
         status_after = self.draft.status_after()
         try:
+            draft_id = self._kept_draft(ws).id
             message_id, outbox_id = replies.approve_and_send(
-                self.store, ws.draft.id, text, actor=self.user, status_after=status_after,
+                self.store, draft_id, text, actor=self.user, status_after=status_after,
                 mailbox=self.mail.mailbox if self.mail is not None else None)
         except StoreError as exc:
             self._show_error(exc)
@@ -377,7 +388,7 @@ class MainWindow(QMainWindow):
             self.mail.deliver_soon()
         ticket = get_ticket(self.store.db, ws.ticket.id)
         if message_id is None:  # four eyes: it waits for a supervisor
-            waiting = drafts.get(self.store.db, ws.draft.id)
+            waiting = drafts.get(self.store.db, draft_id)
             self.workspace = replace(ws, ticket=ticket, draft=waiting)
             self.draft.set_draft(waiting)
             self.draft.set_enabled_for_ticket(False)
@@ -750,9 +761,7 @@ class MainWindow(QMainWindow):
             extras = extras_for(self.store.db, ticket)
             if ticket.inbound_text() == old_inbound:
                 return ticket, None, extras
-            # the customer wrote again: triage and suggestions follow the new text
-            retriage(self.store, tid, actor=self.user)
-            ticket = get_ticket(self.store.db, tid)
+            # the customer wrote again: suggestions follow the new text (triage ran where it arrived)
             hits = kb_search.suggest_for_text(self.store.db, ticket.inbound_text(), subject=ticket.subject,
                                               language=ticket.language, limit=8)
             return ticket, tuple(hits), extras

@@ -1,4 +1,9 @@
-"""Who is working: pick a local profile (or make one) at start."""
+"""Who is working: pick a local profile (or make one) at start.
+
+A new profile may be a supervisor only while the database has none (the first one
+sets the team up); after that new profiles are agents, and a supervisor changes roles.
+The core checks the same rule (``people.save_profile``); this only keeps the choice honest.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ NEW = "__new__"
 
 
 class ProfileDialog(QDialog):
-    def __init__(self, profiles: list[Profile], suggested: str, parent: QWidget | None = None):
+    def __init__(self, profiles: list[Profile], suggested: str, parent: QWidget | None = None, *,
+                 allow_supervisor: bool | None = None):
         super().__init__(parent)
         self.setWindowTitle("Who is working?")
         self.profile_box = QComboBox()
@@ -33,12 +39,20 @@ class ProfileDialog(QDialog):
         self.name.setAccessibleName("New profile name")
         self.role = QComboBox()
         self.role.setAccessibleName("New profile role")
+        if allow_supervisor is None:
+            allow_supervisor = not any(p.is_supervisor for p in profiles)
         for role in ROLES:
+            if role == "supervisor" and not allow_supervisor:
+                continue
             self.role.addItem(role.capitalize(), role)
+        self.role_note = QLabel("New profiles are agents; a supervisor changes roles." if not allow_supervisor
+                                else "The first supervisor sets up the team's rules.")
+        self.role_note.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Profile", self.profile_box)
         form.addRow("Name", self.name)
         form.addRow("Role", self.role)
+        form.addRow("", self.role_note)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

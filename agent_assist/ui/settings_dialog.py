@@ -25,7 +25,7 @@ from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.config import set_password as set_mail_password
 from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError
 from agent_assist.settings import SCHEMA, Settings
-from agent_assist.store import Store, people, rules
+from agent_assist.store import Store, StoreError, people, rules
 from agent_assist.store.migrations import FLAG_KINDS
 from agent_assist.ui.queue_model import FLAG_LABELS
 
@@ -160,6 +160,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(draft_page, "Drafting && general")
         self.tabs.addTab(self._mail_page(), "Mailbox")
         self.rule_boxes: dict[str, QComboBox] = {}
+        self.role_boxes: dict[str, QComboBox] = {}  # profile name -> its role (supervisors change them)
         if store is not None:
             self.tabs.addTab(self._rules_page(store), "Routing rules")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -248,6 +249,19 @@ class SettingsDialog(QDialog):
             box.setEnabled(supervisor)
             self.rule_boxes[flag] = box
             form.addRow(FLAG_LABELS.get(flag, (flag,))[0], box)
+        team = QLabel("<b>Team</b> — who may approve four-eyes replies and change these rules."
+                      + ("" if supervisor else " Only a supervisor can change roles."))
+        team.setWordWrap(True)
+        form.addRow(team)
+        for profile in people.profiles(store.db):
+            box = QComboBox()
+            box.setAccessibleName(f"Role of {profile.name}")
+            for role in people.ROLES:
+                box.addItem(role.capitalize(), role)
+            box.setCurrentIndex(max(0, box.findData(profile.role)))
+            box.setEnabled(supervisor)
+            self.role_boxes[profile.name] = box
+            form.addRow(profile.name, box)
         return page
 
     # -- helpers -------------------------------------------------------------------------
@@ -349,6 +363,16 @@ class SettingsDialog(QDialog):
         if self.store is not None and people.role_of(self.store.db, self.user) == "supervisor":
             for flag, box in self.rule_boxes.items():
                 rules.set_rule(self.store, flag, box.currentData(), actor=self.user or "")
+            # promotions first and one's own step down last, so that handing the role over in one go works
+            changes = sorted(((name, box.currentData()) for name, box in self.role_boxes.items()
+                              if people.role_of(self.store.db, name) != box.currentData()),
+                             key=lambda change: (change[1] != "supervisor", change[0] == self.user))
+            for name, role in changes:
+                try:
+                    people.save_profile(self.store, name, role, actor=self.user or "")
+                except StoreError as exc:
+                    self.error.setText(str(exc))
+                    return False
         return True
 
     def _save_mailbox(self) -> bool:

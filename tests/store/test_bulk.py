@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from agent_assist.knowledge.articles import content_hash, count, get_article
+from agent_assist.knowledge.articles import count, get_article
+from agent_assist.store.article_rows import content_hash
 from agent_assist.knowledge.search import search
 from agent_assist.store import Store, audit
 from agent_assist.store.bulk import import_dataset
@@ -90,7 +91,9 @@ def test_import_writes_one_audit_row(store: Store) -> None:
     rows = store.db.conn.execute("SELECT actor, action, ticket_id, draft_id FROM audit").fetchall()
     assert rows == [("migrator", "data.imported", None, None)]
     entry_details = store.db.conn.execute("SELECT details FROM audit").fetchone()[0]
-    assert json.loads(entry_details) == {"label": "from zendesk", **counts}
+    # the message ids it brought in, so audit verify can tell imported replies from unaudited ones
+    assert json.loads(entry_details) == {"label": "from zendesk", **counts, "first_message_id": 1,
+                                         "last_message_id": counts["messages"]}
     assert audit.verify(store.db).ok
 
 

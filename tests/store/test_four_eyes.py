@@ -10,9 +10,9 @@ from agent_assist.store.errors import InvalidTransitionError
 
 @pytest.fixture
 def flagged(small_store: Store) -> Store:
-    people.save_profile(small_store, "alex", "agent")
-    people.save_profile(small_store, "priya", "supervisor")
-    people.save_profile(small_store, "maja", "supervisor")
+    people.save_profile(small_store, "priya", "supervisor", actor="priya")  # the first supervisor adds the team
+    people.save_profile(small_store, "alex", "agent", actor="priya")
+    people.save_profile(small_store, "maja", "supervisor", actor="priya")
     tickets.set_triage(small_store, 3, [("fraud", "Does not recognise a purchase: “No reconozco una compra”")],
                        sentiment="negative")
     return small_store
@@ -69,7 +69,7 @@ def test_every_other_path_refuses_to_send(flagged: Store):
     with pytest.raises(InvalidTransitionError, match="other than the writer"):
         drafts.approve(flagged, d, "Hola María, hemos pausado los pagos.", actor="priya")
     # an agent cannot approve what waits for a supervisor
-    people.save_profile(flagged, "sam", "agent")
+    people.save_profile(flagged, "sam", "agent", actor="sam")
     with pytest.raises(InvalidTransitionError, match="waits for a supervisor"):
         drafts.approve(flagged, d, "Hola María, hemos pausado los pagos.", actor="sam")
     # a supervisor cannot slip in a different text under the writer's request
@@ -105,9 +105,9 @@ def test_rules_are_editable_and_audited(flagged: Store):
 
 def test_profiles_and_roles(store: Store):
     assert people.ensure_profile(store, "alex").role == "agent"
-    people.save_profile(store, "alex", "supervisor", actor="admin")
+    people.save_profile(store, "alex", "supervisor", actor="alex")  # no supervisor yet: the first may be named
     assert people.get_profile(store.db, "alex").is_supervisor
     with pytest.raises(InvalidTransitionError):
-        people.save_profile(store, "bob", "king")
+        people.save_profile(store, "bob", "king", actor="alex")
     with pytest.raises(InvalidTransitionError):
-        people.save_profile(store, "  ", "agent")
+        people.save_profile(store, "  ", "agent", actor="alex")

@@ -26,9 +26,9 @@ def rstore(db_path: Path):
 
 @pytest.fixture(autouse=True)
 def team(rstore: Store) -> None:
-    people.save_profile(rstore, "alex", "agent")
-    people.save_profile(rstore, "sue", "supervisor")
-    people.save_profile(rstore, "kim", "supervisor")
+    people.save_profile(rstore, "sue", "supervisor", actor="sue")  # the first supervisor adds the team
+    people.save_profile(rstore, "alex", "agent", actor="sue")
+    people.save_profile(rstore, "kim", "supervisor", actor="sue")
 
 
 def submit(store: Store, draft_id: int, agent: str = "alex") -> None:

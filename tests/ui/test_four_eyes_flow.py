@@ -9,8 +9,8 @@ from tests.ui.conftest import wait_loaded
 
 
 def _flagged_ticket(store: Store) -> int:
-    people.save_profile(store, "alex", "agent")
-    people.save_profile(store, "priya", "supervisor")
+    people.save_profile(store, "priya", "supervisor", actor="priya")  # the first supervisor
+    people.save_profile(store, "alex", "agent", actor="priya")
     tickets.set_triage(store, 3, [("fraud", "Does not recognise a purchase")], sentiment="negative")
     return 3
 

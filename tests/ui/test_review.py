@@ -23,9 +23,9 @@ AGENT_TEXT = "Hi Tom,\n\nYour refund shows within 3 business days. <b>Thanks</b>
 @pytest.fixture
 def rstore(db_path: Path):
     s = open_store(db_path)
-    people.save_profile(s, "alex", "agent")
-    people.save_profile(s, "sue", "supervisor")
-    people.save_profile(s, "kim", "supervisor")
+    people.save_profile(s, "sue", "supervisor", actor="sue")  # the first supervisor adds the team
+    people.save_profile(s, "alex", "agent", actor="sue")
+    people.save_profile(s, "kim", "supervisor", actor="sue")
     yield s
     s.close()
 

@@ -90,7 +90,7 @@ def test_without_a_keyring_saving_a_key_explains_the_way_on(dialog, monkeypatch,
 
 
 def test_supervisors_edit_routing_rules(dialog, small_store: Store):
-    people.save_profile(small_store, "priya", "supervisor")
+    people.save_profile(small_store, "priya", "supervisor", actor="priya")
     d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="priya")
     d.rule_boxes["repeat_contact"].setCurrentIndex(d.rule_boxes["repeat_contact"].findData("four_eyes"))
     assert d.save()
@@ -99,9 +99,30 @@ def test_supervisors_edit_routing_rules(dialog, small_store: Store):
 
 
 def test_agents_see_rules_but_cannot_change_them(dialog, small_store: Store):
-    people.save_profile(small_store, "sam", "agent")
+    people.save_profile(small_store, "sam", "agent", actor="sam")
     d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="sam")
     assert not d.rule_boxes["fraud"].isEnabled()
+    d.deleteLater()
+
+
+def test_a_supervisor_changes_roles_and_an_agent_cannot(dialog, small_store: Store):
+    people.save_profile(small_store, "priya", "supervisor", actor="priya")
+    people.save_profile(small_store, "sam", "agent", actor="sam")
+    d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="sam")
+    assert not d.role_boxes["sam"].isEnabled() and not d.role_boxes["priya"].isEnabled()
+    d.deleteLater()
+    d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="priya")
+    # hand the role over in one save: sam is promoted before priya steps down
+    d.role_boxes["sam"].setCurrentIndex(d.role_boxes["sam"].findData("supervisor"))
+    d.role_boxes["priya"].setCurrentIndex(d.role_boxes["priya"].findData("agent"))
+    assert d.save()
+    assert (people.role_of(small_store.db, "sam"), people.role_of(small_store.db, "priya")) == ("supervisor", "agent")
+    d.deleteLater()
+    d = SettingsDialog(dialog.settings, dialog.tasks, store=small_store, user="sam")
+    d.role_boxes["sam"].setCurrentIndex(d.role_boxes["sam"].findData("agent"))  # the last one: refused, said
+    assert not d.save()
+    assert "only supervisor" in d.error.text()
+    assert people.role_of(small_store.db, "sam") == "supervisor"
     d.deleteLater()
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent_assist.assist.escalation import retriage_many
 from agent_assist.channels.email import ingest, mime
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.imap_client import Fetched, ImapConnection
@@ -218,6 +219,7 @@ def _sync_chunk(store: Store, conn: ImapConnection, mailbox: MailboxConfig, fold
                 chunk: list[tuple[int, int]], report: SyncReport, actor: str) -> None:
     items = _prepare(store, conn, mailbox, chunk)
     key = mailbox.key
+    arrived = len(report.new_tickets), len(report.touched_tickets)
     with store.transaction() as db:
         c = db.conn
         for item in items:
@@ -263,6 +265,10 @@ def _sync_chunk(store: Store, conn: ImapConnection, mailbox: MailboxConfig, fold
         c.execute("UPDATE email_sync_state SET last_uid = MAX(last_uid, ?) WHERE mailbox = ? AND folder = ? "
                   "AND uidvalidity = ?", (high, key, folder, uidvalidity))
     report.last_uid = max(report.last_uid, high)
+    # triage follows the new messages once, here where they arrive (never when someone opens a ticket)
+    fresh = dict.fromkeys([*report.new_tickets[arrived[0]:], *report.touched_tickets[arrived[1]:]])
+    if fresh:
+        retriage_many(store, list(fresh), actor=actor)
 
 
 def skipped_messages(store: Store, mailbox: MailboxConfig, folder: str | None = None) -> list[tuple[int, int, str]]:

@@ -33,7 +33,7 @@ class Ingested:
 
 def detect_language(parsed: ParsedMail) -> str:
     """Offline language detection (call it outside the write transaction: it is the slow part)."""
-    from agent_assist.assist.language import detect
+    from agent_assist.language import detect
 
     return detect(f"{parsed.subject}\n{parsed.text[:2000]}") or "en"
 

@@ -87,6 +87,21 @@ def test_subject_fallback_respects_the_window(estore, dovecot, mailbox):
     assert report.imported == 1 and report.threaded == 0
 
 
+def test_triage_runs_when_mail_arrives(estore, dovecot, mailbox):
+    dovecot.append(mails.plain(message_id="<t1@mail.example>", body="Where is my parcel?"))
+    ticket_id = sync(estore, mailbox, dovecot.password).new_tickets[0]
+    assert get_ticket(estore.db, ticket_id).flags == ()
+    dovecot.append(mails.plain(subject="Re: Late fee charged twice", message_id="<t2@mail.example>",
+                               in_reply_to="<t1@mail.example>",
+                               body="I never made this purchase, someone used my card. This is fraud."))
+    sync(estore, mailbox, dovecot.password)
+    flags = get_ticket(estore.db, ticket_id).flags
+    assert [(f.kind, f.source) for f in flags] == [("fraud", "rules")]
+    triaged = estore.db.conn.execute("SELECT COUNT(*) FROM audit WHERE action = 'ticket.triaged' AND ticket_id = ?",
+                                     (ticket_id,)).fetchone()[0]
+    assert triaged == 1  # once, where the message came in
+
+
 def test_new_mail_reopens_a_solved_ticket(estore, dovecot, mailbox):
     dovecot.append(mails.plain(message_id="<r1@mail.example>"))
     ticket_id = sync(estore, mailbox, dovecot.password).new_tickets[0]

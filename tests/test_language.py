@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from agent_assist.assist import language
-from agent_assist.assist.language import DEFAULT_LANGUAGES, detect, language_name, normalise_code, rank
+from agent_assist import language
+from agent_assist.language import DEFAULT_LANGUAGES, detect, language_name, normalise_code, rank
 
 MIN_ACCURACY = 0.90
 
