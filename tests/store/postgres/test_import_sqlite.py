@@ -22,8 +22,8 @@ def make_desk(path: Path, agent: str = "alex") -> dict:
     """A desk file with tickets, articles, a sent reply citing an article, a four-eyes request and flags."""
     with Store(path) as store:
         import_dataset(store, small_dataset(), label=f"test data of {path.name}")
-        people.save_profile(store, agent, "agent")
-        people.save_profile(store, "sue", "supervisor")
+        people.save_profile(store, "sue", "supervisor", actor="sue")  # the desk's first supervisor
+        people.save_profile(store, agent, "agent", actor="sue")
         first, second = [r[0] for r in store.db.conn.execute("SELECT id FROM tickets ORDER BY id LIMIT 2")]
         article = store.db.conn.execute("SELECT id FROM articles ORDER BY id DESC LIMIT 1").fetchone()[0]
         sent = drafts.suggest(store, first, f"Hi Tom, see [KB-{article}].", actor="alex", source="offline",
