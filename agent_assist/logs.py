@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from agent_assist import APP_NAME, __version__, config
 from agent_assist.assist.redact import Redactor
+from agent_assist.store import private_files
 
 if TYPE_CHECKING:
     from agent_assist.store import Store
@@ -136,6 +137,28 @@ def _default_scrubber() -> Scrubber:
 
 
 # -- set-up -----------------------------------------------------------------------------------
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file (the first, and each one started by a rotation) is 0600,
+    whatever the umask: the log names tickets and errors of customers' conversations."""
+
+    def _open(self):
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(self.baseFilename, flags, private_files.FILE_MODE)
+        try:
+            if private_files.applies():
+                os.fchmod(fd, private_files.FILE_MODE)
+            return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+        except BaseException:
+            os.close(fd)
+            raise
+
+
+def _secure_log_folder(log_dir: Path, path: Path, backup_count: int) -> None:
+    private_files.private_dir(log_dir, label="log folder")
+    for n in range(backup_count + 1):
+        private_files.private_file(path if n == 0 else path.with_name(f"{path.name}.{n}"), label="log")
+
+
 def setup_logging(level: int | str = logging.INFO, log_dir: Path | None = None, *, console: bool = True,
                   max_bytes: int = MAX_BYTES, backup_count: int = BACKUP_COUNT) -> Path:
     """Log to ``<log_dir>/agent-assist.log`` (rotated at ``max_bytes``, ``backup_count`` old files kept)
@@ -155,9 +178,9 @@ def setup_logging(level: int | str = logging.INFO, log_dir: Path | None = None, 
     formatter = logging.Formatter(FORMAT)
     handlers: list[logging.Handler] = []
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backup_count,
-                                                             encoding="utf-8", delay=True))
+        _secure_log_folder(log_dir, path, backup_count)
+        handlers.append(PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backup_count,
+                                                   encoding="utf-8", delay=True))
     except OSError as exc:
         print(f"agent-assist: cannot write logs to {log_dir} ({exc.strerror or exc}); logging to stderr only.",
               file=sys.stderr)
@@ -238,6 +261,18 @@ def _database_facts(db_path: Path | None, store: Store | None) -> list[tuple[str
     return facts
 
 
+def _privacy_fact(db_path: Path | str | None, store: Store | None) -> str:
+    """Whether the data and log folders (and the database's folder) and their files are private."""
+    folders = [("data folder", config.data_dir()), ("log folder", config.log_dir())]
+    db = store.path if store is not None else (Path(db_path) if db_path is not None else None)
+    if db is not None and Path(db).parent.resolve() not in {f.resolve() for _, f in folders}:
+        for suffix in ("", *private_files.DB_COMPANIONS):
+            companion = Path(db).with_name(Path(db).name + suffix)
+            if companion.exists():
+                folders.append((companion.name, companion))
+    return private_files.describe(folders)
+
+
 def _sqlite_facts() -> list[tuple[str, str]]:
     try:
         conn = sqlite3.connect(":memory:")
@@ -272,6 +307,7 @@ def diagnostics(db_path: Path | str | None = None, *, store: Store | None = None
         ("Data folder", str(config.data_dir())),
         ("Config folder", str(config.config_dir())),
         ("Log folder", str(config.log_dir())),
+        ("Privacy", _privacy_fact(db_path, store)),
     ]
     facts += _sqlite_facts()
     facts += _database_facts(Path(db_path) if db_path is not None else None, store)

@@ -26,6 +26,7 @@ from agent_assist.store.errors import (
     StoreClosedError,
 )
 from agent_assist.store.migrations import APPLICATION_ID, MIGRATIONS, Migration
+from agent_assist.store.private_files import prepare_database, secure_database
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 OPEN_TIMEOUT_S = 3.0
@@ -67,12 +68,13 @@ class Store:
         self._conns_lock = threading.Lock()
         self._closed = False
         _check_file(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_database(self.path)  # private folder (0700) and file (0600) before SQLite writes a byte
         try:
             self._open_and_migrate()
         except BaseException:
             self.close()
             raise
+        secure_database(self.path)  # and its -wal/-shm, whatever mode an older version left
         self._watch = self._new_connection()
         self._ensure_statistics()
 
