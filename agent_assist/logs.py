@@ -15,6 +15,7 @@ the UI passes Qt's versions in (see ``ui/about_dialog.py``).
 
 from __future__ import annotations
 
+import html
 import logging
 import logging.handlers
 import os
@@ -25,9 +26,10 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, unquote_plus
 
 from agent_assist import APP_NAME, __version__, config
-from agent_assist.assist.redact import Redactor
+from agent_assist.assist.redact import CARD, IBAN, PERSONNUMMER, SSN, Redactor
 from agent_assist.store import private_files
 
 if TYPE_CHECKING:
@@ -42,6 +44,13 @@ _HANDLER_TAG = "_agent_assist_handler"
 # -- scrubbing ------------------------------------------------------------------------------
 _REDACTED = "[REDACTED]"
 _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # credentials inside a URL: https://user:sk-...@host, https://user:password@proxy
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)[^\s/?#@'\"<>]+@(?=[\w\[])"), rf"\1{_REDACTED}@"),
+    # secret query parameters (?key=, &sig=, &code=): values of these names are credentials
+    (re.compile(r"(?i)([?&;](?:key|sig|signature|code|auth|session|sessionid|sid|credential|credentials|"
+                r"private[_-]?token|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|"
+                r"id[_-]?token|client[_-]?assertion)=)[^&#\s'\"]+"),
+     rf"\1{_REDACTED}"),
     # Authorization / Proxy-Authorization / X-Api-Key headers, as text, repr'd dicts or JSON
     (re.compile(r"(?i)((?:proxy-)?authorization|x-api-key|api-key|cookie|set-cookie)(['\"]?\s*[:=]\s*['\"]?)"
                 r"(?:(?:bearer|basic|token|digest)\s+)?[^'\"\s,}]+"),
@@ -66,26 +75,70 @@ _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGIT_RUN = re.compile(r"(?<![\w.])(?!\d{4}-\d\d-\d\d(?!\d))\+?\d(?:[ -]?\d){8,}(?![\w.]\d|\w)")
 
 
+# %40, %2540 (twice encoded), &#64; and &commat;: a value written for a URL or a page is read as text first
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,10});")
+# separators the redactor's detectors do not expect between digits, read as ones they do, one character
+# for one so that the spans found fit the original text: 4111.1111.1111.1111 and 850709.9805 as
+# dashes (for the checksummed kinds only: dots also separate versions and addresses), and
+# 0221_9876543 (a name made of a number) as a space, for every kind
+_ODD_SEPARATOR = re.compile(r"(?<=[0-9A-Za-z])[._/\u00a0\u2007\u202f](?=[0-9A-Za-z])")
+_UNDERSCORE = re.compile(r"(?<=\d)_(?=[\d+(])")
+
+
+_QUERY_VALUE = re.compile(r"(?<=[?&;])([\w.\[\]-]{1,64}=)([^&#\s'\"<>]*\+[^&#\s'\"<>]*)")
+
+
+def _decoded(text: str) -> str:
+    # in a query string "+" is a space: "q=card+4111+1111+..." is read as the words it encodes
+    text = _QUERY_VALUE.sub(lambda m: m.group(1) + unquote_plus(m.group(2), errors="replace"), text)
+    for _ in range(3):  # nested encodings, a bounded number of times
+        before = text
+        if _PERCENT.search(text):
+            text = unquote(text, errors="replace")
+        if _ENTITY.search(text):
+            text = html.unescape(text)
+        if text == before:
+            break
+    return text
+
+
+def _replace_spans(text: str, spans) -> str:
+    if not spans:
+        return text
+    out, pos = [], 0
+    for span in spans:
+        out += [text[pos:span.start], f"[{span.kind}]"]
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 class Scrubber:
-    """Replaces personal data and secrets in a text. One instance can be shared between threads."""
+    """Replaces personal data and secrets in a text. One instance can be shared between threads.
+
+    The detectors are the redactor's (:mod:`agent_assist.assist.redact`), run over the text as
+    written and over two readings of it: percent- and entity-decoded (``anna%40example.com``), and
+    with dots, underscores and slashes between digits read as spaces (``4111.1111.1111.1111``).
+    """
 
     def __init__(self) -> None:
         self._redactor = Redactor()
+        # checksummed (or range-checked) kinds: safe to look for with any separator
+        self._numbers = Redactor(kinds=(CARD, IBAN, PERSONNUMMER, SSN))
 
     def __call__(self, text: str) -> str:
         if not text:
             return text
+        text = _decoded(text)
         for pattern, repl in _SECRET_PATTERNS:
             text = pattern.sub(repl, text)
         # personal data: typed placeholders ([EMAIL], [CARD], [IBAN], [PHONE], ...), no numbering
-        spans = self._redactor.find(text)
-        if spans:
-            out, pos = [], 0
-            for span in spans:
-                out += [text[pos:span.start], f"[{span.kind}]"]
-                pos = span.end
-            out.append(text[pos:])
-            text = "".join(out)
+        text = _replace_spans(text, self._redactor.find(text))
+        if _UNDERSCORE.search(text):
+            text = _replace_spans(text, self._redactor.find(_UNDERSCORE.sub(" ", text)))
+        if _ODD_SEPARATOR.search(text):
+            text = _replace_spans(text, self._numbers.find(_ODD_SEPARATOR.sub("-", text)))
         text = _EMAIL.sub("[EMAIL]", text)
         return _DIGIT_RUN.sub("[NUMBER]", text)
 
