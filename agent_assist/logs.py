@@ -5,8 +5,10 @@ and the text of "Copy diagnostics".
 through :class:`ScrubFilter` first, whatever its level or logger (ours, httpx, openai, Qt's
 messages): e-mail addresses, card and other long numbers, IBANs, phone and identity numbers (via
 :class:`agent_assist.assist.redact.Redactor`), ``sk-...`` style keys, bearer tokens, Authorization
-headers and ``api_key=...`` pairs are replaced before anything is written. The scrubbing is a net,
-not a licence: code should still log ids and counts, never message bodies.
+headers, ``api_key=...`` pairs and credentials inside URLs are replaced before anything is written,
+in the spellings a URL or a page gives them too (``anna%40example.com``, ``4111.1111.1111.1111``).
+The scrubbing is a net, not a licence: code should still log ids and counts, never message bodies.
+The log files are 0600 in a 0700 folder (see :mod:`agent_assist.store.private_files`).
 
 :func:`diagnostics` is what support asks for: versions, platform, paths, database schema and
 counts. It never contains customer text, settings values or keys. Qt-free, like the rest of the core:
