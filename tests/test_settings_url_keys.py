@@ -45,7 +45,8 @@ def test_a_key_inside_the_base_url_is_refused(tmp_path: Path) -> None:
         with pytest.raises(SettingsError, match="keyring"):
             s.set("ai.provider", ProviderConfig(preset="custom", base_url=url).to_dict())
     s.save()
-    assert KEY not in (tmp_path / "settings.json").read_text() and "abc123" not in (tmp_path / "settings.json").read_text()
+    saved = (tmp_path / "settings.json").read_text()
+    assert KEY not in saved and "abc123" not in saved
 
 
 def test_a_saved_key_in_the_base_url_moves_to_the_keyring_on_load(tmp_path: Path, keyring_file) -> None:
