@@ -125,6 +125,25 @@ def own_folders() -> list[Path]:
     return [config.data_dir(), config.log_dir()]
 
 
+def secure_own_folders() -> None:
+    """At start: Agent Assist's data and log folders (when they exist) and the files directly in
+    them (databases, their -wal/-shm, logs) are private again, whatever an older version or a copy
+    left. Files elsewhere are not touched."""
+    if not applies():
+        return
+    for label, folder in zip(("data folder", "log folder"), own_folders(), strict=True):
+        if not folder.is_dir():
+            continue
+        private_dir(folder, label=label)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False):
+                private_file(entry.path, label="file")
+
+
 def prepare_database(path: str | os.PathLike[str], *, own: Iterable[Path] | None = None) -> None:
     """Before SQLite opens ``path``: its folder exists (private when Agent Assist makes it or it
     is one of its own folders) and a new database file starts life as an empty 0600 file."""

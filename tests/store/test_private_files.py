@@ -116,3 +116,19 @@ def test_a_file_owned_elsewhere_or_a_symlink_is_reported_not_an_error(tmp_path: 
     link.symlink_to(target)
     private_files.private_file(link)  # never follows a link to change someone else's file
     assert mode(target) == 0o644
+
+
+def test_at_start_the_own_folders_and_their_files_are_made_private_again(loose_umask):
+    data = config.data_dir()
+    data.mkdir(parents=True)
+    os.chmod(data, 0o755)
+    demo = data / "demo.db"
+    demo.write_bytes(b"")
+    os.chmod(demo, 0o644)
+    elsewhere = data.parent / "not-ours.txt"
+    elsewhere.write_text("x")
+    os.chmod(elsewhere, 0o644)
+    private_files.secure_own_folders()
+    assert mode(data) == 0o700 and mode(demo) == 0o600
+    assert mode(elsewhere) == 0o644  # outside our folders: left alone
+    assert any("demo.db was 644, now 600" in fix for fix in private_files.fixes_made())
