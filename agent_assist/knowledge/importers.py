@@ -107,7 +107,9 @@ def list_files(path: str | Path, *, unreadable: list[Skipped] | None = None) -> 
     found: list[Path] = []
     for folder, dirs, files in os.walk(root, onerror=failed):
         dirs[:] = sorted(d for d in dirs if not _ignored_name(d))
-        found.extend(Path(folder, f) for f in sorted(files) if not _ignored_name(f))
+        # a link to a folder is not walked (it may lead anywhere); it is listed, for read_file to say so
+        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        found.extend(Path(folder, f) for f in sorted(files + links) if not _ignored_name(f))
     return found
 
 
@@ -135,6 +137,9 @@ def read_file(file: Path, *, root: Path, cancel: Cancel | None = None) -> Iterat
     rel = file.name if file == root else file.relative_to(root).as_posix()
     suffix = file.suffix.lower()
     where = str(file)
+    if file != root and file.is_symlink() and file.is_dir():
+        yield Skipped(where, "a link to a folder; not followed")
+        return
     if suffix not in SUPPORTED_SUFFIXES:
         yield Skipped(where, f"not a supported type ({suffix or 'no extension'})")
         return

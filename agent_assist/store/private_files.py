@@ -152,7 +152,10 @@ def prepare_database(path: str | os.PathLike[str], *, own: Iterable[Path] | None
     parent = path.parent
     private_dir(parent, label="data folder", fix_existing=parent.resolve() in own if parent.exists() else True)
     if not path.exists():
-        create_private_file(path)
+        try:
+            create_private_file(path)
+        except OSError as exc:  # e.g. a read-only folder: SQLite's own open then says what is wrong
+            log.warning("cannot create %s as a private file: %s", path, exc.strerror or exc)
 
 
 def secure_database(path: str | os.PathLike[str]) -> None:

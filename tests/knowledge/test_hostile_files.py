@@ -100,6 +100,7 @@ def test_a_link_out_of_the_folder_is_not_imported_one_inside_is(tmp_path: Path) 
     got = reasons(folder)
     assert got == {
         "dangling.md": "a link to nothing (its target does not exist)",
+        "elsewhere": "a link to a folder; not followed",
         "passwd.txt": "a link to a file outside the imported folder; not followed",
         "+same.md": "Paying early",
         "+sub/early.md": "Paying early",
