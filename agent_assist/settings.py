@@ -99,10 +99,11 @@ def url_secrets(url: str) -> tuple[str, list[str]]:
     return clean, [f for f in found if f]
 
 
-def _contains_secret(value: Any) -> bool:
+def _contains_secret(value: Any, *, nested: bool = False) -> bool:
     if isinstance(value, Mapping):
-        return any(any(w in str(k).lower() for w in _SECRET_WORDS) or _contains_secret(v) for k, v in value.items())
-    if isinstance(value, str) and "://" in value:
+        return any(any(w in str(k).lower() for w in _SECRET_WORDS) or _contains_secret(v, nested=True)
+                   for k, v in value.items())
+    if nested and isinstance(value, str) and "://" in value:  # a URL field; free text (the policy) may cite links
         return bool(url_secrets(value)[1])
     return False
 

@@ -44,6 +44,7 @@ def test_a_key_inside_the_base_url_is_refused(tmp_path: Path) -> None:
     for url in (f"https://u:{KEY}@api.example.com/v1", "https://x.openai.azure.com/openai?api-key=abc123"):
         with pytest.raises(SettingsError, match="keyring"):
             s.set("ai.provider", ProviderConfig(preset="custom", base_url=url).to_dict())
+    s.set("ai.policy", "Point customers to https://help.example.com/reset?code=RESET-FORM when they ask.")
     s.save()
     saved = (tmp_path / "settings.json").read_text()
     assert KEY not in saved and "abc123" not in saved
