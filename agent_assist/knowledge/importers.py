@@ -7,6 +7,11 @@ repaired (and noted), binary, empty and oversized files, unknown types, broken
 CSV and JSON are skipped. Nothing here touches the database; see
 :mod:`agent_assist.knowledge.sync` for that.
 
+Nothing read is trusted: only regular files are opened (never a named pipe or a device), without
+following a link out of the imported folder, and never beyond the size limit whatever the file
+claims; JSON nested too deeply and any parser failure end that one file with a reason, and an
+export cut off mid-file keeps its complete records (:func:`_salvage_json`).
+
 Only :class:`ImportCancelled` (raised when ``cancel()`` returns true) ends a walk
 early, so a caller can never mistake a cancelled walk for a complete one.
 """
