@@ -13,7 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from agent_assist import APP_ID, APP_NAME, __version__, config, logs
-from agent_assist.store import Store, StoreError
+from agent_assist.store import Store, StoreError, private_files
 
 log = logging.getLogger(__name__)
 DESKTOP_ID = "io.github.agent_assist.AgentAssist"  # packaging/linux/<DESKTOP_ID>.desktop, the icon's name
@@ -157,6 +157,7 @@ def run(db_path: Path, *, user: str | None, default_user: str = "agent",
 
     log_file = logs.setup_logging()
     logs.log_uncaught_exceptions()
+    private_files.secure_own_folders()  # customers' data: 0700 folders, 0600 files, fixed at each start
     log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
     app = make_application(qt_args)
     nobody_looks = QApplication.platformName() in ("offscreen", "minimal")

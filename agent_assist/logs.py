@@ -5,8 +5,10 @@ and the text of "Copy diagnostics".
 through :class:`ScrubFilter` first, whatever its level or logger (ours, httpx, openai, Qt's
 messages): e-mail addresses, card and other long numbers, IBANs, phone and identity numbers (via
 :class:`agent_assist.assist.redact.Redactor`), ``sk-...`` style keys, bearer tokens, Authorization
-headers and ``api_key=...`` pairs are replaced before anything is written. The scrubbing is a net,
-not a licence: code should still log ids and counts, never message bodies.
+headers, ``api_key=...`` pairs and credentials inside URLs are replaced before anything is written,
+in the spellings a URL or a page gives them too (``anna%40example.com``, ``4111.1111.1111.1111``).
+The scrubbing is a net, not a licence: code should still log ids and counts, never message bodies.
+The log files are 0600 in a 0700 folder (see :mod:`agent_assist.store.private_files`).
 
 :func:`diagnostics` is what support asks for: versions, platform, paths, database schema and
 counts. It never contains customer text, settings values or keys. Qt-free, like the rest of the core:
@@ -15,6 +17,7 @@ the UI passes Qt's versions in (see ``ui/about_dialog.py``).
 
 from __future__ import annotations
 
+import html
 import logging
 import logging.handlers
 import os
@@ -25,10 +28,11 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, unquote_plus
 
 from agent_assist import APP_NAME, __version__, config
-from agent_assist.assist.redact import Redactor
-from agent_assist.store import database
+from agent_assist.assist.redact import CARD, IBAN, PERSONNUMMER, SSN, Redactor
+from agent_assist.store import database, private_files
 from agent_assist.store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -43,6 +47,13 @@ _HANDLER_TAG = "_agent_assist_handler"
 # -- scrubbing ------------------------------------------------------------------------------
 _REDACTED = "[REDACTED]"
 _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # credentials inside a URL: https://user:sk-...@host, https://user:password@proxy
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)[^\s/?#@'\"<>]+@(?=[\w\[])"), rf"\1{_REDACTED}@"),
+    # secret query parameters (?key=, &sig=, &code=): values of these names are credentials
+    (re.compile(r"(?i)([?&;](?:key|sig|signature|code|auth|session|sessionid|sid|credential|credentials|"
+                r"private[_-]?token|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|"
+                r"id[_-]?token|client[_-]?assertion)=)[^&#\s'\"]+"),
+     rf"\1{_REDACTED}"),
     # Authorization / Proxy-Authorization / X-Api-Key headers, as text, repr'd dicts or JSON
     (re.compile(r"(?i)((?:proxy-)?authorization|x-api-key|api-key|cookie|set-cookie)(['\"]?\s*[:=]\s*['\"]?)"
                 r"(?:(?:bearer|basic|token|digest)\s+)?[^'\"\s,}]+"),
@@ -67,26 +78,70 @@ _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGIT_RUN = re.compile(r"(?<![\w.])(?!\d{4}-\d\d-\d\d(?!\d))\+?\d(?:[ -]?\d){8,}(?![\w.]\d|\w)")
 
 
+# %40, %2540 (twice encoded), &#64; and &commat;: a value written for a URL or a page is read as text first
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,10});")
+# separators the redactor's detectors do not expect between digits, read as ones they do, one character
+# for one so that the spans found fit the original text: 4111.1111.1111.1111 and 850709.9805 as
+# dashes (for the checksummed kinds only: dots also separate versions and addresses), and
+# 0221_9876543 (a name made of a number) as a space, for every kind
+_ODD_SEPARATOR = re.compile(r"(?<=[0-9A-Za-z])[._/\u00a0\u2007\u202f](?=[0-9A-Za-z])")
+_UNDERSCORE = re.compile(r"(?<=\d)_(?=[\d+(])")
+
+
+_QUERY_VALUE = re.compile(r"(?<=[?&;])([\w.\[\]-]{1,64}=)([^&#\s'\"<>]*\+[^&#\s'\"<>]*)")
+
+
+def _decoded(text: str) -> str:
+    # in a query string "+" is a space: "q=card+4111+1111+..." is read as the words it encodes
+    text = _QUERY_VALUE.sub(lambda m: m.group(1) + unquote_plus(m.group(2), errors="replace"), text)
+    for _ in range(3):  # nested encodings, a bounded number of times
+        before = text
+        if _PERCENT.search(text):
+            text = unquote(text, errors="replace")
+        if _ENTITY.search(text):
+            text = html.unescape(text)
+        if text == before:
+            break
+    return text
+
+
+def _replace_spans(text: str, spans) -> str:
+    if not spans:
+        return text
+    out, pos = [], 0
+    for span in spans:
+        out += [text[pos:span.start], f"[{span.kind}]"]
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 class Scrubber:
-    """Replaces personal data and secrets in a text. One instance can be shared between threads."""
+    """Replaces personal data and secrets in a text. One instance can be shared between threads.
+
+    The detectors are the redactor's (:mod:`agent_assist.assist.redact`), run over the text as
+    written and over two readings of it: percent- and entity-decoded (``anna%40example.com``), and
+    with dots, underscores and slashes between digits read as spaces (``4111.1111.1111.1111``).
+    """
 
     def __init__(self) -> None:
         self._redactor = Redactor()
+        # checksummed (or range-checked) kinds: safe to look for with any separator
+        self._numbers = Redactor(kinds=(CARD, IBAN, PERSONNUMMER, SSN))
 
     def __call__(self, text: str) -> str:
         if not text:
             return text
+        text = _decoded(text)
         for pattern, repl in _SECRET_PATTERNS:
             text = pattern.sub(repl, text)
         # personal data: typed placeholders ([EMAIL], [CARD], [IBAN], [PHONE], ...), no numbering
-        spans = self._redactor.find(text)
-        if spans:
-            out, pos = [], 0
-            for span in spans:
-                out += [text[pos:span.start], f"[{span.kind}]"]
-                pos = span.end
-            out.append(text[pos:])
-            text = "".join(out)
+        text = _replace_spans(text, self._redactor.find(text))
+        if _UNDERSCORE.search(text):
+            text = _replace_spans(text, self._redactor.find(_UNDERSCORE.sub(" ", text)))
+        if _ODD_SEPARATOR.search(text):
+            text = _replace_spans(text, self._numbers.find(_ODD_SEPARATOR.sub("-", text)))
         text = _EMAIL.sub("[EMAIL]", text)
         return _DIGIT_RUN.sub("[NUMBER]", text)
 
@@ -138,6 +193,28 @@ def _default_scrubber() -> Scrubber:
 
 
 # -- set-up -----------------------------------------------------------------------------------
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file (the first, and each one started by a rotation) is 0600,
+    whatever the umask: the log names tickets and errors of customers' conversations."""
+
+    def _open(self):
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(self.baseFilename, flags, private_files.FILE_MODE)
+        try:
+            if private_files.applies():
+                os.fchmod(fd, private_files.FILE_MODE)
+            return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+        except BaseException:
+            os.close(fd)
+            raise
+
+
+def _secure_log_folder(log_dir: Path, path: Path, backup_count: int) -> None:
+    private_files.private_dir(log_dir, label="log folder")
+    for n in range(backup_count + 1):
+        private_files.private_file(path if n == 0 else path.with_name(f"{path.name}.{n}"), label="log")
+
+
 def setup_logging(level: int | str = logging.INFO, log_dir: Path | None = None, *, console: bool = True,
                   max_bytes: int = MAX_BYTES, backup_count: int = BACKUP_COUNT) -> Path:
     """Log to ``<log_dir>/agent-assist.log`` (rotated at ``max_bytes``, ``backup_count`` old files kept)
@@ -157,9 +234,9 @@ def setup_logging(level: int | str = logging.INFO, log_dir: Path | None = None, 
     formatter = logging.Formatter(FORMAT)
     handlers: list[logging.Handler] = []
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backup_count,
-                                                             encoding="utf-8", delay=True))
+        _secure_log_folder(log_dir, path, backup_count)
+        handlers.append(PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backup_count,
+                                                   encoding="utf-8", delay=True))
     except OSError as exc:
         print(f"agent-assist: cannot write logs to {log_dir} ({exc.strerror or exc}); logging to stderr only.",
               file=sys.stderr)
@@ -243,6 +320,18 @@ def _database_facts(db_path: Path | None, store: Store | None, reason: str | Non
     return facts
 
 
+def _privacy_fact(db_path: Path | str | None, store: Store | None) -> str:
+    """Whether the data and log folders (and the database's folder) and their files are private."""
+    folders = [("data folder", config.data_dir()), ("log folder", config.log_dir())]
+    db = store.path if store is not None else (Path(db_path) if db_path is not None else None)
+    if db is not None and Path(db).parent.resolve() not in {f.resolve() for _, f in folders}:
+        for suffix in ("", *private_files.DB_COMPANIONS):
+            companion = Path(db).with_name(Path(db).name + suffix)
+            if companion.exists():
+                folders.append((companion.name, companion))
+    return private_files.describe(folders)
+
+
 def _sqlite_facts() -> list[tuple[str, str]]:
     try:
         conn = sqlite3.connect(":memory:")
@@ -277,6 +366,7 @@ def diagnostics(db_path: Path | str | None = None, *, store: Store | None = None
         ("Data folder", str(config.data_dir())),
         ("Config folder", str(config.config_dir())),
         ("Log folder", str(config.log_dir())),
+        ("Privacy", _privacy_fact(db_path, store)),
     ]
     facts += _sqlite_facts()
     facts += _database_facts(Path(db_path) if db_path is not None else None, store, db_reason)

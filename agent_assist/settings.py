@@ -2,7 +2,9 @@
 
 Stored as JSON in the platform's config folder. Secrets never live here (API keys
 go to the OS keyring, see ``assist.secrets``); saving refuses anything that looks
-like one. Window geometry is the UI's business and stays in QSettings.
+like one, a key or password inside a URL included, and a key found in a saved base
+URL is moved to the keyring on load. Window geometry is the UI's business and stays
+in QSettings.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from agent_assist import config
 
@@ -63,9 +66,45 @@ class SettingsError(ValueError):
     pass
 
 
-def _contains_secret(value: Any) -> bool:
+# query parameters whose value is a credential (Azure's ?api-key=, Google's ?key=, SAS ?sig=, ...)
+_SECRET_PARAMS = frozenset({"api-key", "api_key", "apikey", "key", "token", "access_token", "auth", "sig",
+                            "signature", "password", "passwd", "secret", "client_secret", "code"})
+
+
+def url_secrets(url: str) -> tuple[str, list[str]]:
+    """``url`` without the keys and passwords written into it, and those secrets (none: ``[]``).
+
+    ``https://user:sk-...@host/v1`` and ``https://host/v1?api-key=...`` carry a key that would be
+    saved, logged and shown with the URL; the key belongs in the keyring, the URL keeps the rest.
+    """
+    text = (url or "").strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return url, []
+    if not parts.scheme or not parts.netloc:
+        return url, []
+    found: list[str] = []
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, netloc = netloc.rpartition("@")
+        user, _, password = userinfo.partition(":")
+        found.append(unquote(password or user))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in query if k.lower() not in _SECRET_PARAMS or not v]
+    found += [v for k, v in query if k.lower() in _SECRET_PARAMS and v]
+    if not found:
+        return url, []
+    clean = urlunsplit((parts.scheme, netloc, parts.path, urlencode(kept) if kept else "", parts.fragment))
+    return clean, [f for f in found if f]
+
+
+def _contains_secret(value: Any, *, nested: bool = False) -> bool:
     if isinstance(value, Mapping):
-        return any(any(w in str(k).lower() for w in _SECRET_WORDS) or _contains_secret(v) for k, v in value.items())
+        return any(any(w in str(k).lower() for w in _SECRET_WORDS) or _contains_secret(v, nested=True)
+                   for k, v in value.items())
+    if nested and isinstance(value, str) and "://" in value:  # a URL field; free text (the policy) may cite links
+        return bool(url_secrets(value)[1])
     return False
 
 
@@ -99,6 +138,35 @@ class Settings:
             if setting.choices and value not in setting.choices:
                 continue
             self._values[key] = value
+        self._move_url_key()
+
+    def _move_url_key(self) -> None:
+        """A provider base URL saved with a key in it (by an older version or by hand): the key moves
+        to the keyring and the file is rewritten without it. When the keyring cannot take it, both
+        stay as they are (nothing is lost) and ``load_error`` says what to do."""
+        provider = self._values.get("ai.provider")
+        if not isinstance(provider, dict) or not isinstance(provider.get("base_url"), str):
+            return
+        clean, found = url_secrets(provider["base_url"])
+        if not found:
+            return
+        from agent_assist.assist import secrets
+        from agent_assist.assist.provider import ProviderConfig
+
+        cleaned = {**provider, "base_url": clean}
+        try:
+            if len(found) != 1:
+                raise secrets.SecretStoreUnavailable("The base URL holds more than one secret.")
+            secrets.set_api_key(ProviderConfig.from_dict(cleaned), found[0])
+            self._values["ai.provider"] = cleaned
+            self.save()
+        except (secrets.SecretStoreUnavailable, OSError) as exc:
+            self.load_error = (f"The AI provider's base URL in {self.path} holds a key or password, and it could "
+                               f"not be moved to the keyring ({exc}). Open Preferences, take it out of the base "
+                               "URL and enter it as the API key.")
+            log.warning(self.load_error)
+            return
+        log.info("The key written in the AI provider's base URL was moved to the keyring.")
 
     def get(self, key: str) -> Any:
         setting = _BY_KEY[key]
@@ -117,7 +185,8 @@ class Settings:
         if setting.choices and value not in setting.choices:
             raise SettingsError(f"{key} must be one of {', '.join(map(str, setting.choices))}.")
         if _contains_secret(value):
-            raise SettingsError(f"{key} looks like it holds a secret; secrets belong in the keyring.")
+            raise SettingsError(f"{key} looks like it holds a secret (a key or password, perhaps inside a URL); "
+                                "secrets belong in the keyring.")
         self._values[key] = value
 
     def save(self) -> None:

@@ -187,7 +187,7 @@ def test_kb_import_where_every_file_is_skipped_exits_non_zero(small_store: Store
     (folder / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     assert main(["kb", "import", str(folder), "--db", str(db_path)]) == 1
     captured = capsys.readouterr()
-    assert "Not valid JSON at line 1" in captured.out
+    assert "The file ends in the middle of the first record; nothing in it was imported." in captured.out
     reason = next(line for line in captured.out.splitlines() if "broken.json" in line).split(": ", 2)[-1]
     assert reason[0].isupper() and reason.endswith(".")  # the reason is a whole sentence
     assert "every file was skipped" in one_sentence(captured.err)

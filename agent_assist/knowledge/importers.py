@@ -7,6 +7,11 @@ repaired (and noted), binary, empty and oversized files, unknown types, broken
 CSV and JSON are skipped. Nothing here touches the database; see
 :mod:`agent_assist.knowledge.sync` for that.
 
+Nothing read is trusted: only regular files are opened (never a named pipe or a device), without
+following a link out of the imported folder, and never beyond the size limit whatever the file
+claims; JSON nested too deeply and any parser failure end that one file with a reason, and an
+export cut off mid-file keeps its complete records (:func:`_salvage_json`).
+
 Only :class:`ImportCancelled` (raised when ``cancel()`` returns true) ends a walk
 early, so a caller can never mistake a cancelled walk for a complete one.
 """
@@ -15,11 +20,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import html
 import io
 import json
+import logging
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,6 +36,8 @@ from typing import Any
 
 from agent_assist.sanitize import html_to_text, sanitize_html
 from agent_assist.timefmt import parse_iso, to_iso
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 2**20  # 20 MB: a larger document (one article) is skipped, not read
 MAX_EXPORT_BYTES = 200 * 2**20  # 200 MB: the same for a CSV or JSON file of many articles
@@ -102,7 +112,9 @@ def list_files(path: str | Path, *, unreadable: list[Skipped] | None = None) -> 
     found: list[Path] = []
     for folder, dirs, files in os.walk(root, onerror=failed):
         dirs[:] = sorted(d for d in dirs if not _ignored_name(d))
-        found.extend(Path(folder, f) for f in sorted(files) if not _ignored_name(f))
+        # a link to a folder is not walked (it may lead anywhere); it is listed, for read_file to say so
+        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        found.extend(Path(folder, f) for f in sorted(files + links) if not _ignored_name(f))
     return found
 
 
@@ -130,22 +142,18 @@ def read_file(file: Path, *, root: Path, cancel: Cancel | None = None) -> Iterat
     rel = file.name if file == root else file.relative_to(root).as_posix()
     suffix = file.suffix.lower()
     where = str(file)
+    if file != root and file.is_symlink() and file.is_dir():
+        yield Skipped(where, "a link to a folder; not followed")
+        return
     if suffix not in SUPPORTED_SUFFIXES:
         yield Skipped(where, f"not a supported type ({suffix or 'no extension'})")
         return
     structured = suffix in CSV_SUFFIXES or suffix in JSON_SUFFIXES
     # a document file's key is its path: when it cannot be read, the sync keeps its article
     file_key = None if structured else rel
-    try:
-        size = file.stat().st_size
-        cap = MAX_EXPORT_BYTES if structured else MAX_FILE_BYTES
-        if size > cap:
-            yield Skipped(where, _too_large(size, cap), key=file_key,
-                          incomplete=structured)
-            return
-        data = file.read_bytes()
-    except OSError as exc:
-        yield Skipped(where, f"cannot be read ({exc.strerror or exc})", key=file_key, incomplete=structured)
+    data = _read_bounded(file, root, MAX_EXPORT_BYTES if structured else MAX_FILE_BYTES)
+    if isinstance(data, str):  # why it was not read
+        yield Skipped(where, data, key=file_key, incomplete=structured)
         return
     decoded = decode_text(data, html=suffix in HTML_SUFFIXES)
     if isinstance(decoded, str):  # the reason it could not be decoded
@@ -156,22 +164,97 @@ def read_file(file: Path, *, root: Path, cancel: Cancel | None = None) -> Iterat
         yield Skipped(where, "empty file", key=file_key, incomplete=structured)
         return
     ctx = _Context(source=source, file=file, rel=rel, mtime=_mtime(file))
-    items: Iterable[Item]
-    if suffix in MARKDOWN_SUFFIXES:
-        items = [_finish(ctx, _parse_markdown(text))]
-    elif suffix in HTML_SUFFIXES:
-        items = [_finish(ctx, _parse_html(text))]
-    elif suffix in TEXT_SUFFIXES:
-        items = [_finish(ctx, _parse_text(text))]
-    elif suffix in CSV_SUFFIXES:
-        items = _read_csv(ctx, text, delimiter="\t" if suffix == ".tsv" else None, cancel=cancel)
-    else:
-        items = _read_json(ctx, text, lines=suffix in {".jsonl", ".ndjson"}, cancel=cancel)
-    for item in items:
+
+    def parse() -> Iterator[Item]:  # lazy, so that _guarded sees every parser's failure
+        if suffix in MARKDOWN_SUFFIXES:
+            yield _finish(ctx, _parse_markdown(text))
+        elif suffix in HTML_SUFFIXES:
+            yield _finish(ctx, _parse_html(text))
+        elif suffix in TEXT_SUFFIXES:
+            yield _finish(ctx, _parse_text(text))
+        elif suffix in CSV_SUFFIXES:
+            yield from _read_csv(ctx, text, delimiter="\t" if suffix == ".tsv" else None, cancel=cancel)
+        else:
+            yield from _read_json(ctx, text, lines=suffix in {".jsonl", ".ndjson"}, cancel=cancel)
+
+    for item in _guarded(parse(), where, file_key, structured):
         if notes and isinstance(item, ArticleRecord):  # told once a file, with its first article
             item = replace(item, notes=tuple(f"{rel}: {n}" for n in notes))
             notes = ()
         yield item
+
+
+_FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _not_regular(mode: int) -> str:
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "a special file")
+    return f"not a regular file ({kind}); not read"
+
+
+def _read_bounded(file: Path, root: Path, cap: int) -> bytes | str:
+    """The bytes of ``file`` when it is a regular file of at most ``cap`` bytes, else why not.
+
+    Nothing here trusts a name or a size: a named pipe would block a plain ``open`` forever and a
+    device (``/dev/zero``, ``/dev/urandom``) claims size 0 and never ends. So the file is opened
+    without following a link and without blocking, checked with ``fstat`` on what was opened, and
+    read to at most ``cap + 1`` bytes. A link inside the imported folder is read when it points at
+    a file inside that folder too; one that leads out of it (``/etc/passwd``) is refused.
+    """
+    target = file
+    try:
+        if file.is_symlink():
+            target = file.resolve(strict=True)
+            if root.is_dir() and not target.is_relative_to(root):
+                return "a link to a file outside the imported folder; not followed"
+        before = os.lstat(target)  # a socket cannot even be opened: say what it is
+        if not stat.S_ISREG(before.st_mode) and not stat.S_ISLNK(before.st_mode):
+            return _not_regular(before.st_mode)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+            | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(target, flags)
+    except FileNotFoundError:
+        return "a link to nothing (its target does not exist)" if file.is_symlink() else "cannot be read (not found)"
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links (Python < 3.13)
+        if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+            return "a link that was replaced while reading; not followed"
+        return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return _not_regular(st.st_mode)
+        if st.st_size > cap:
+            return _too_large(st.st_size, cap)
+        chunks: list[bytes] = []
+        got = 0
+        while got <= cap:
+            chunk = os.read(fd, min(cap + 1 - got, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        if got > cap:  # it grew while being read
+            return f"too large (more than {cap / 2**20:g} MB)"
+        return b"".join(chunks)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    finally:
+        os.close(fd)
+
+
+def _guarded(items: Iterable[Item], where: str, key: str | None, structured: bool) -> Iterator[Item]:
+    """The items of one file; a parser that fails on hostile input ends this file with a reason,
+    never the import (only a cancel goes through)."""
+    try:
+        yield from items
+    except ImportCancelled:
+        raise
+    except RecursionError:
+        yield Skipped(where, "nested too deeply to be read", key=key, incomplete=structured)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not end the walk
+        log.warning("could not read %s: %s", where, type(exc).__name__, exc_info=True)
+        yield Skipped(where, f"could not be read ({type(exc).__name__})", key=key, incomplete=structured)
 
 
 def _check_cancel(cancel: Cancel | None) -> None:
@@ -673,19 +756,145 @@ def _read_csv(ctx: _Context, text: str, *, delimiter: str | None, cancel: Cancel
 _LIST_KEYS = ("articles", "data", "items", "results", "records", "entries")
 
 
+_TOO_DEEP = "nested too deeply to be an article export"
+
+
 def _read_json(ctx: _Context, text: str, *, lines: bool, cancel: Cancel | None) -> Iterator[Item]:
     where = str(ctx.file)
+    broken: Skipped | None = None  # why the records after the last complete one are missing
     try:
         doc = None if lines else json.loads(text)
-    except json.JSONDecodeError as exc:
-        if not _first_line_is_json(text):  # else: JSON Lines in a .json file
-            yield Skipped(where, f"Not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}).",
-                          incomplete=True)
+    except RecursionError:  # "[[[[..." 10,000 deep: skipped from there on, the import goes on
+        salvaged = _salvage_json(text)
+        n = len(_records_of(salvaged[0]) or []) if salvaged else 0
+        if not n:
+            yield Skipped(where, _TOO_DEEP, incomplete=True)
             return
-        lines = True
+        doc = salvaged[0]
+        broken = Skipped(where, f"Imported {n} record{'s' if n != 1 else ''}; record {n + 1} is {_TOO_DEEP}.",
+                         item=f"record {n + 1}", incomplete=True)
+    except json.JSONDecodeError as exc:
+        if _first_line_is_json(text):  # JSON Lines in a .json file
+            lines = True
+        else:  # an export cut off (or broken) mid-file: keep the complete records before the damage
+            salvaged = _salvage_json(text)
+            if salvaged is None:
+                yield Skipped(where, f"Not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}).",
+                              incomplete=True)
+                return
+            doc, broken_at = salvaged
+            broken = _broken_tail(where, text, broken_at, doc, exc)
     if lines:
         yield from _read_json_lines(ctx, text, cancel)
         return
+    if broken is not None:  # only a list's complete records count: half a single article is none
+        yield from _json_records(ctx, doc, cancel) if _records_of(doc) else ()
+        yield broken
+        return
+    yield from _json_records(ctx, doc, cancel)
+
+
+def _broken_tail(where: str, text: str, pos: int, doc: Any, exc: json.JSONDecodeError) -> Skipped:
+    """The line for an export whose complete records end at ``pos``: why the rest is missing."""
+    n = len(_records_of(doc) or [])
+    invalid = f"not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+    cut = not text[pos:].strip() or _only_cut(text, pos)
+    if not n:
+        why = "The file ends in the middle of the first record" if cut else invalid[0].upper() + invalid[1:]
+        return Skipped(where, f"{why}; nothing in it was imported.", incomplete=True)
+    why = f"the file ends mid-record after record {n}" if cut else f"{invalid} after record {n}"
+    return Skipped(where, f"Imported {n} record{'s' if n != 1 else ''}; {why}.", item=f"record {n + 1}",
+                   incomplete=True)
+
+
+def _only_cut(text: str, pos: int) -> bool:
+    """Whether the JSON from ``pos`` is a valid beginning that merely stops (a truncated download)."""
+    try:
+        json.loads(text[pos:])
+    except RecursionError:
+        return False
+    except json.JSONDecodeError as exc:  # a string runs to the end, or a value is missing at the end
+        return exc.msg.startswith("Unterminated string") or exc.pos >= len(text[pos:].rstrip())
+    return False
+
+
+def _records_of(doc: Any) -> list | None:
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        return next((doc[k] for k in _LIST_KEYS if isinstance(doc.get(k), list)), None)
+    return None
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _salvage_json(text: str) -> tuple[Any, int] | None:
+    """The complete part of a damaged JSON list of records (or of ``{"articles": [...], ...}``),
+    and the position where the damage starts; None when the text does not start like either.
+
+    Parsed incrementally with :meth:`json.JSONDecoder.raw_decode`: each element is decoded on its
+    own, so everything before the first broken element is kept.
+    """
+    decoder = json.JSONDecoder()
+
+    def ws(i: int) -> int:
+        return _WS.match(text, i).end()
+
+    def array(i: int) -> tuple[list, int, bool]:  # text[i] == "[": (elements, position, complete)
+        items: list = []
+        i = ws(i + 1)
+        if text.startswith("]", i):
+            return items, i + 1, True
+        while True:
+            try:
+                value, end = decoder.raw_decode(text, i)
+            except (json.JSONDecodeError, RecursionError):
+                return items, i, False
+            items.append(value)
+            i = ws(end)
+            if text.startswith(",", i):
+                i = ws(i + 1)
+            elif text.startswith("]", i):
+                return items, i + 1, True
+            else:
+                return items, i, False
+
+    start = ws(0)
+    if text.startswith("[", start):
+        items, pos, _ = array(start)
+        return items, pos
+    if not text.startswith("{", start):
+        return None
+    doc: dict[str, Any] = {}
+    i = ws(start + 1)
+    while True:
+        try:
+            key, i = decoder.raw_decode(text, i)
+        except (json.JSONDecodeError, RecursionError):
+            return doc, i
+        i = ws(i)
+        if not isinstance(key, str) or not text.startswith(":", i):
+            return doc, i
+        i = ws(i + 1)
+        if key in _LIST_KEYS and text.startswith("[", i):
+            doc[key], i, complete = array(i)
+            if not complete:
+                return doc, i
+        else:
+            try:
+                doc[key], i = decoder.raw_decode(text, i)
+            except (json.JSONDecodeError, RecursionError):
+                return doc, i
+        i = ws(i)
+        if text.startswith(",", i):
+            i = ws(i + 1)
+        else:
+            return doc, i
+
+
+def _json_records(ctx: _Context, doc: Any, cancel: Cancel | None) -> Iterator[Item]:
+    where = str(ctx.file)
     sections: dict[str, str] = {}
     if isinstance(doc, dict):
         sections = _section_names(doc.get("sections"))
@@ -704,7 +913,11 @@ def _read_json(ctx: _Context, text: str, *, lines: bool, cancel: Cancel | None) 
         return
     for n, rec in enumerate(records, start=1):
         _check_cancel(cancel)
-        yield _json_record(ctx, rec, f"record {n}", sections)
+        try:
+            item = _json_record(ctx, rec, f"record {n}", sections)
+        except RecursionError:  # a record with a field nested thousands deep
+            item = Skipped(where, _TOO_DEEP, item=f"record {n}", incomplete=True)
+        yield item
 
 
 def _first_line_is_json(text: str) -> bool:
@@ -723,11 +936,15 @@ def _read_json_lines(ctx: _Context, text: str, cancel: Cancel | None) -> Iterato
             continue
         try:
             rec = json.loads(line)
+            item = _json_record(ctx, rec, f"line {n}", {})
         except json.JSONDecodeError as exc:
             yield Skipped(where, f"Not valid JSON at column {exc.colno} ({exc.msg}).", item=f"line {n}",
                           incomplete=True)
             continue
-        yield _json_record(ctx, rec, f"line {n}", {})
+        except RecursionError:
+            yield Skipped(where, _TOO_DEEP, item=f"line {n}", incomplete=True)
+            continue
+        yield item
 
 
 def _section_names(sections: Any) -> dict[str, str]:

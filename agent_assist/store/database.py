@@ -35,6 +35,7 @@ from agent_assist.store.errors import (
     StoreError,
 )
 from agent_assist.store.migrations import APPLICATION_ID, MIGRATIONS, Migration
+from agent_assist.store.private_files import prepare_database, secure_database
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 5.0  # the one busy timeout: opening, reading and writing all wait this long for a lock
@@ -224,12 +225,13 @@ class Store:
         if not create and not self.path.exists():
             raise MissingDatabaseError(f"{self.path} does not exist; nothing was created.")
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            prepare_database(self.path)  # private folder (0700) and file (0600) before SQLite writes a byte
         try:
             self._open()
         except BaseException:
             self.close()
             raise
+        secure_database(self.path)  # and its -wal/-shm, whatever mode an older version left
         self._watch = self._new_connection()
         # a file we may not write opens read-only on its own (SQLite falls back quietly): say so
         self.read_only = self.read_only or not os.access(self.path, os.W_OK)

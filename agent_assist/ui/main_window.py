@@ -863,9 +863,11 @@ class MainWindow(QMainWindow):
     def _confirm_link(self, url: QUrl) -> None:
         if url.scheme() not in ("http", "https", "mailto"):
             return
+        warning = self.conversation.browser.link_warning(url)  # a look-alike or a text that lies
         answer = QMessageBox.question(
             self, "Open link?",
-            f"This link comes from a customer message and may not be what it seems:\n\n{url.toString()}\n\n"
+            (f"{warning}\n\n" if warning else "")
+            + f"This link comes from a customer message and may not be what it seems:\n\n{url.toString()}\n\n"
             "Open it in your browser?")
         if answer == QMessageBox.StandardButton.Yes:
             QDesktopServices.openUrl(url)

@@ -24,7 +24,7 @@ from agent_assist.assist import secrets
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.config import set_password as set_mail_password
 from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError
-from agent_assist.settings import SCHEMA, Settings
+from agent_assist.settings import SCHEMA, Settings, url_secrets
 from agent_assist.store import Store, StoreError, people, rules
 from agent_assist.store.migrations import FLAG_KINDS
 from agent_assist.ui.queue_model import FLAG_LABELS
@@ -339,8 +339,27 @@ class SettingsDialog(QDialog):
 
         self.tasks.run(work, done, failed, key="settings-models", owner=self)
 
+    def _move_key_out_of_url(self) -> bool:
+        """A key or password typed into the base URL goes to the API key field (and so to the
+        keyring), never into the settings file; False with a sentence when it cannot be moved."""
+        clean, found = url_secrets(self.base_url.text())
+        if not found:
+            return True
+        typed = self.api_key.text().strip()
+        if len(found) > 1 or (typed and typed != found[0]):
+            self.error.setText("The base URL holds a key or password. Take it out of the URL and enter the key "
+                               "as the API key: it is kept in your system keyring.")
+            return False
+        self.base_url.setText(clean)
+        self.api_key.setText(found[0])
+        self._key_dirty = True
+        self.error.setText("The key in the base URL was moved to the API key, which is kept in your keyring.")
+        return True
+
     def save(self) -> bool:
         """Write settings (and the key to the keyring); False with a message when that fails."""
+        if not self._move_key_out_of_url():
+            return False
         config = self.config()
         if self._key_dirty and self.api_key.text().strip():
             try:

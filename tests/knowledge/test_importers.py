@@ -233,7 +233,7 @@ def test_json_shapes(tmp_path: Path) -> None:
 def test_invalid_json_says_where(tmp_path: Path) -> None:
     write(tmp_path / "bad.json", '{"articles": [\n  {"id": 1, "title": "x",\n   "body": oops}\n]}')
     (skip,) = skipped(tmp_path / "bad.json")
-    assert skip.reason == "Not valid JSON at line 3, column 12 (Expecting value)."
+    assert skip.reason == "Not valid JSON at line 3, column 12 (Expecting value); nothing in it was imported."
     assert skip.incomplete
     write(tmp_path / "bad.jsonl", '{"id": 1, "title": "A", "body": "a"}\n{"id": 2, "title": \n'
                                   '{"id": 3, "title": "C", "body": "c"}\n')

@@ -2,7 +2,7 @@
 
 Attachments are listed and saved on request, never opened: :func:`save_attachment` writes
 the bytes to a folder the person chose, under a cleaned name that cannot escape it, without
-execute permission. :func:`inline_image` serves ``cid:`` images to a viewer that asks for them
+execute permission and readable only by its owner (0600). :func:`inline_image` serves ``cid:`` images to a viewer that asks for them
 (raster formats only; SVG can carry script and is never rendered).
 
 Why blobs in SQLite rather than files in the data folder: an attachment then commits in the
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from agent_assist.channels.email.mime import safe_filename
+from agent_assist.channels.email.mime import safe_filename, strip_bidi
 from agent_assist.store.errors import NotFoundError
 
 RENDERABLE_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
@@ -50,7 +50,9 @@ _COLUMNS = "id, message_row, filename, content_type, size, inline, risky, conten
 
 
 def _info(row) -> AttachmentInfo:
-    return AttachmentInfo(row[0], row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), row[7], row[8])
+    # names stored by an older version may still carry bidi overrides: never show one
+    return AttachmentInfo(row[0], row[1], strip_bidi(row[2]), row[3], row[4], bool(row[5]), bool(row[6]), row[7],
+                          row[8])
 
 
 def list_attachments(db: sqlite_utils.Database, message_row: int, *,
@@ -97,7 +99,7 @@ def save_attachment(db: sqlite_utils.Database, attachment_id: int, folder: str |
     n = 2
     while True:
         try:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
             break
         except FileExistsError:
             target = folder / (f"{stem} ({n}){dot}{ext}")

@@ -283,11 +283,21 @@ _TYPE_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "im
              "application/pdf": ".pdf", "text/plain": ".txt", "text/html": ".html", "message/rfc822": ".eml",
              "text/calendar": ".ics"}
 _BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+# Unicode's bidirectional controls (marks, embeddings, overrides, isolates): in a file name they only
+# serve to disguise it ("invoice\u202efdp.exe" shows as "invoiceexe.pdf"). Joiners (U+200C/D) stay:
+# Persian and Indic names need them.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_bidi(text: str) -> str:
+    """``text`` without bidirectional control characters."""
+    return BIDI_CONTROLS.sub("", text)
 
 
 def safe_filename(name: str | None, content_type: str, position: int) -> str:
-    """A file name that is only a name: no folders, no control characters, no leading dots, not too long."""
-    name = (name or "").replace("\\", "/").split("/")[-1]
+    """A file name that is only a name: no folders, no control characters (bidi overrides included),
+    no leading dots, not too long."""
+    name = strip_bidi((name or "").replace("\\", "/").split("/")[-1])
     name = _BAD_NAME_CHARS.sub("_", name).strip().lstrip(".").strip()
     name = re.sub(r"\s+", " ", name)
     if name.upper().split(".")[0] in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
