@@ -57,7 +57,8 @@ def _mode(st: os.stat_result) -> int:
 
 
 def _chmod(path: Path, mode: int, label: str, *, is_dir: bool) -> None:
-    """Set ``mode`` on ``path`` (not following a symlink) when it differs; note a change."""
+    """Take away the bits ``mode`` lacks (group and others) from ``path``, not following a symlink;
+    never add any: a file the person made read-only stays read-only. Notes a change."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -68,6 +69,7 @@ def _chmod(path: Path, mode: int, label: str, *, is_dir: bool) -> None:
     if (stat.S_ISDIR(st.st_mode) if is_dir else stat.S_ISREG(st.st_mode)) is False:
         return  # a symlink, socket or device is not ours to change
     old = _mode(st)
+    mode = old & mode
     if old == mode:
         return
     try:
