@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from agent_assist.assist import prompts
 from agent_assist.assist.provider import Provider
-from agent_assist.assist.redact import RedactionSession, Redactor
+from agent_assist.assist.redact import RedactionSession, Redactor, Restored
 from agent_assist.knowledge.articles import Article, get_article
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
 from agent_assist.store import Store, drafts
@@ -27,12 +27,22 @@ _MAYBE_PLACEHOLDER_TAIL = re.compile(r"(\[\s*[A-Za-z]*[ _-]?\d*\s*|\b[A-Za-z]{2,
 
 
 class StreamRestorer:
-    """Puts redacted values back into streamed text, never splitting a placeholder."""
+    """Puts redacted values back into streamed text, never splitting a placeholder.
 
-    def __init__(self, session: RedactionSession | None):
+    Payment data comes back masked (``•••• 1111``) unless ``full_payment`` (only for text
+    the agent wrote); every value put back is listed in :attr:`restored`.
+    """
+
+    def __init__(self, session: RedactionSession | None, *, full_payment: bool = False):
         self._session = session
+        self._full_payment = full_payment
         self._pending = ""
         self.text = ""
+        self.restored: list[Restored] = []
+
+    def _restore(self, text: str) -> str:
+        assert self._session is not None
+        return self._session.restore(text, full_payment=self._full_payment, restored=self.restored)
 
     def feed(self, delta: str) -> str:
         if self._session is None or not self._session.mapping:
@@ -42,12 +52,12 @@ class StreamRestorer:
         m = _MAYBE_PLACEHOLDER_TAIL.search(self._pending)
         cut = m.start() if m and len(self._pending) - m.start() <= 24 else len(self._pending)
         ready, self._pending = self._pending[:cut], self._pending[cut:]
-        out = self._session.restore(ready) if ready else ""
+        out = self._restore(ready) if ready else ""
         self.text += out
         return out
 
     def flush(self) -> str:
-        out = self._session.restore(self._pending) if (self._session and self._pending) else self._pending
+        out = self._restore(self._pending) if (self._session and self._pending) else self._pending
         self._pending = ""
         self.text += out
         return out
@@ -63,6 +73,21 @@ class AiDraft:
     model: str
     prompt_version: str
     redacted: int  # how many distinct values were replaced by placeholders before sending
+    restored: tuple[Restored, ...] = ()  # values put back in place of placeholders (payment data masked)
+
+
+@dataclass(frozen=True)
+class AiText:
+    """A finished rewrite, translation or summary."""
+
+    text: str
+    restored: tuple[Restored, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Streamed:
+    text: str
+    restored: tuple[Restored, ...]
 
 
 def _session(provider: Provider) -> RedactionSession | None:
@@ -70,8 +95,8 @@ def _session(provider: Provider) -> RedactionSession | None:
 
 
 def _stream(provider: Provider, messages: list[dict], session: RedactionSession | None,
-            cancel: CancelFn | None) -> Generator[str, None, str]:
-    restorer = StreamRestorer(session)
+            cancel: CancelFn | None, *, full_payment: bool = False) -> Generator[str, None, _Streamed]:
+    restorer = StreamRestorer(session, full_payment=full_payment)
     for delta in provider.stream_chat(messages, cancel=cancel):
         out = restorer.feed(delta)
         if out:
@@ -79,7 +104,7 @@ def _stream(provider: Provider, messages: list[dict], session: RedactionSession 
     tail = restorer.flush()
     if tail:
         yield tail
-    return restorer.text
+    return _Streamed(restorer.text, tuple(restorer.restored))
 
 
 def grounding(store: Store, ticket: Ticket) -> tuple[list[SearchHit], dict[int, Article]]:
@@ -98,38 +123,44 @@ def stream_draft(store: Store, ticket_id: int, provider: Provider, *, agent_name
     messages = prompts.build_draft_messages(ticket, hits, articles, policy=policy or prompts.DEFAULT_POLICY,
                                             agent_name=agent_name, language=ticket.language,
                                             redactor_session=session)
-    text = yield from _stream(provider, messages, session, cancel)
-    valid, unknown = prompts.check_citations(text, set(articles))
+    out = yield from _stream(provider, messages, session, cancel)
+    valid, unknown = prompts.check_citations(out.text, set(articles))
     info = provider.describe()
-    return AiDraft(ticket_id, text, tuple(valid), tuple(unknown), info["provider"], info["model"],
-                   prompts.PROMPT_VERSION, len(session.mapping) if session else 0)
+    return AiDraft(ticket_id, out.text, tuple(valid), tuple(unknown), info["provider"], info["model"],
+                   prompts.PROMPT_VERSION, len(session.mapping) if session else 0, out.restored)
 
 
 def stream_rewrite(provider: Provider, text: str, action: str, *, language: str, target_language: str | None = None,
-                   cancel: CancelFn | None = None) -> Generator[str, None, str]:
-    """Rewrite a draft (shorter, warmer, formal, grammar, translate), keeping citations."""
+                   cancel: CancelFn | None = None) -> Generator[str, None, AiText]:
+    """Rewrite a draft (shorter, warmer, formal, grammar, translate), keeping citations.
+
+    The draft is the agent's own text, so a card number they typed comes back as they typed it.
+    """
     session = _session(provider)
     source = session.redact(text) if session else text
     messages = prompts.build_rewrite_messages(source, action, language=language, target_language=target_language)
-    return (yield from _stream(provider, messages, session, cancel))
+    out = yield from _stream(provider, messages, session, cancel, full_payment=True)
+    return AiText(out.text, out.restored)
 
 
 def stream_translation(provider: Provider, text: str, target_language: str, *,
-                       cancel: CancelFn | None = None) -> Generator[str, None, str]:
+                       cancel: CancelFn | None = None) -> Generator[str, None, AiText]:
     """A translation for the agent to read (never sent)."""
     session = _session(provider)
     source = session.redact(text) if session else text
     messages = prompts.build_translation_messages(source, target_language)
-    return (yield from _stream(provider, messages, session, cancel))
+    out = yield from _stream(provider, messages, session, cancel)
+    return AiText(out.text, out.restored)
 
 
 def stream_summary(store: Store, ticket_id: int, provider: Provider, *,
-                   cancel: CancelFn | None = None) -> Generator[str, None, str]:
+                   cancel: CancelFn | None = None) -> Generator[str, None, AiText]:
     """Three lines that sum up a long thread."""
     ticket = get_ticket(store.db, ticket_id)
     session = _session(provider)
     messages = prompts.build_summary_messages(ticket, redactor_session=session)
-    return (yield from _stream(provider, messages, session, cancel))
+    out = yield from _stream(provider, messages, session, cancel)
+    return AiText(out.text, out.restored)
 
 
 def record_ai_draft(store: Store, result: AiDraft, *, actor: str, body: str | None = None) -> Draft:

@@ -12,7 +12,7 @@ import html
 import re
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QTextCursor
+from PySide6.QtGui import QAction, QColor, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from agent_assist.assist.redact import Restored
 from agent_assist.store.drafts import Draft
 
 _CITATION = re.compile(r"\[KB-(\d+)\]")
@@ -131,6 +133,12 @@ class DraftPanel(QWidget):
         self.citations.setAccessibleName("Citations")
         self.citations.setTextFormat(Qt.TextFormat.RichText)
         self.citations.linkActivated.connect(lambda href: self.citationActivated.emit(int(href.split(":")[1])))
+        self.restored_values: list[Restored] = []
+        self.restored_note = QLabel()
+        self.restored_note.setObjectName("restoredNote")
+        self.restored_note.setAccessibleName("Values put back from the thread")
+        self.restored_note.setWordWrap(True)
+        self.restored_note.hide()
         self.confirm_flagged = QCheckBox()
         self.confirm_flagged.setObjectName("confirmFlagged")
         self.confirm_flagged.setAccessibleName("Confirm the flagged reply")
@@ -171,6 +179,7 @@ class DraftPanel(QWidget):
         layout.addWidget(self.preview_box, 2)
         layout.addWidget(self.editor, 3)
         layout.addWidget(self.citations)
+        layout.addWidget(self.restored_note)
         layout.addWidget(self.confirm_flagged)
         layout.addLayout(buttons)
         self.set_ai_available(False, "Turn on an AI model in Preferences (Ctrl+,)")
@@ -181,6 +190,7 @@ class DraftPanel(QWidget):
         """Show a draft. With ``keep_text`` the editor keeps what the agent typed."""
         self.draft = draft
         if not keep_text:
+            self.mark_restored(())
             self.editor.setPlainText(draft.body if draft else "")
         if draft is None:
             self.source.setText("")
@@ -189,6 +199,45 @@ class DraftPanel(QWidget):
                 draft.source, draft.source)
             self.source.setText(f"<i>{html.escape(origin)} · {draft.state.replace('_', ' ')}</i>")
         self._update_state()
+
+    def mark_restored(self, restored: list[Restored] | tuple[Restored, ...]) -> None:
+        """Highlight the values put back in place of placeholders and list them under the editor."""
+        unique: dict[str, Restored] = {}
+        for r in restored:
+            unique.setdefault(r.shown, r)
+        self.restored_values = list(unique.values())
+        if not self.restored_values:
+            self.restored_note.hide()
+            self.restored_note.clear()
+        else:
+            kinds = {"CARD": "card", "IBAN": "IBAN", "EMAIL": "e-mail", "PHONE": "phone",
+                     "PERSONNUMMER": "personnummer", "SSN": "SSN"}
+            listed = "; ".join(f"{r.shown} ({kinds.get(r.kind, r.kind.lower())}{', masked' if r.masked else ''})"
+                               for r in self.restored_values)
+            self.restored_note.setText(f"Put back from the customer's thread (highlighted): {listed}. "
+                                       "Card numbers and IBANs are shown masked; type a full number only if the "
+                                       "customer must receive it.")
+            self.restored_note.show()
+        self._highlight_restored()
+
+    def _highlight_restored(self) -> None:
+        selections: list[QTextEdit.ExtraSelection] = []
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor("#fff3c4"))
+        doc = self.editor.document()
+        for r in self.restored_values:
+            cursor = doc.find(r.shown, 0, QTextDocument.FindFlag.FindCaseSensitively)
+            while not cursor.isNull():
+                sel = QTextEdit.ExtraSelection()
+                sel.cursor = cursor
+                sel.format = fmt
+                selections.append(sel)
+                cursor = doc.find(r.shown, cursor, QTextDocument.FindFlag.FindCaseSensitively)
+        self.editor.setExtraSelections(selections)
+
+    def restored_highlights(self) -> list[str]:
+        """The highlighted texts in the editor (for tests and accessibility checks)."""
+        return [sel.cursor.selectedText() for sel in self.editor.extraSelections()]
 
     def set_enabled_for_ticket(self, enabled: bool) -> None:
         self.editor.setReadOnly(not enabled)
@@ -290,6 +339,8 @@ class DraftPanel(QWidget):
 
     # -- state ------------------------------------------------------------------------------------
     def _update_state(self) -> None:
+        if self.restored_values:
+            self._highlight_restored()
         ids = self.cited_ids()
         unknown = set(self.unknown_citations())
         parts = [f'<span style="color:#b71c1c">KB-{i} (not found)</span>' if i in unknown

@@ -240,3 +240,47 @@ def test_model_triage_shows_beside_the_rules(ai_window, openai_server, qtbot):  
         qtbot.keyClick(w, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert done.args == ["triage", True]
     qtbot.waitUntil(lambda: "Model: Does not recognise a purchase" in w.conversation.flags.text(), timeout=3000)
+
+
+CARD, IBAN = "4111 1111 1111 1111", "SE45 5000 0000 0583 9825 7466"
+
+
+def test_payment_data_the_model_repeats_never_reaches_the_editor_or_the_store(ai_window, openai_server, small_store,
+                                                                               db_path, qtbot):  # noqa: F811
+    other = Store(db_path)
+    tickets.add_inbound_message(other, 1, actor="test", author="Tom Baker",
+                                body_text=f"Please use my card {CARD}, or refund to IBAN {IBAN}.")
+    other.close()
+    openai_server.script(reply="Hi Tom, we refunded card [CARD_1] and IBAN [IBAN_1]. [KB-1]")
+    w = ai_window
+    _open(qtbot, w, 1)
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000):
+        w.start_ai_draft()
+    text = w.draft.text()
+    assert CARD not in text and IBAN not in text and "\u2022\u2022\u2022\u2022 1111" in text
+    assert drafts.active_for_ticket(small_store.db, 1).body == text
+    assert w.draft.restored_note.isVisible() and "masked" in w.draft.restored_note.text()
+    assert set(w.draft.restored_highlights()) == {"\u2022\u2022\u2022\u2022 1111",
+                                                   "SE\u2022\u2022 \u2022\u2022\u2022\u2022 7466"}
+    with qtbot.waitSignal(w.replySent, timeout=5000):
+        w.approve_and_send()
+    sent = [m for m in tickets.get_ticket(small_store.db, 1).messages if m.direction == "outbound"][-1]
+    assert CARD not in sent.body_text and "\u2022\u2022\u2022\u2022 1111" in sent.body_text
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_a_typed_card_number_is_sent_only_when_the_person_confirms(ai_window, small_store, qtbot, confirm):
+    w = ai_window
+    _open(qtbot, w, 1)
+    asked: list[str] = []
+    w.confirm_card_number = lambda message: asked.append(message) or confirm
+    w.draft.editor.setPlainText(f"Hi Tom, the card on file is {CARD}.")
+    w.approve_and_send()
+    assert len(asked) == 1 and "\u2022\u2022\u2022\u2022 1111" in asked[0]
+    outbound = [m for m in tickets.get_ticket(small_store.db, 1).messages if m.direction == "outbound"]
+    if confirm:
+        assert outbound and CARD in outbound[-1].body_text
+    else:
+        assert not outbound
+        assert w.draft.banner.isVisible() and "Nothing was sent" in w.draft.banner.text()
+        assert w.draft.text() == f"Hi Tom, the card on file is {CARD}."  # nothing typed is lost

@@ -1,0 +1,70 @@
+"""AI drafting through the real client and the project's OpenAI-wire test server: the guards on model output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent_assist.assist import drafting
+from agent_assist.assist.provider import Provider, ProviderConfig
+from agent_assist.store import Store
+from agent_assist.store.tickets import add_inbound_message
+from tests.assist.openai_server import openai_server  # noqa: F401
+
+CARD, IBAN = "4111 1111 1111 1111", "SE45 5000 0000 0583 9825 7466"
+MASKED_CARD, MASKED_IBAN = "\u2022\u2022\u2022\u2022 1111", "SE\u2022\u2022 \u2022\u2022\u2022\u2022 7466"
+
+
+def _provider(server, **changes) -> Provider:
+    config = ProviderConfig.for_preset("custom", base_url=server.base_url, model="m", redact=True, timeout_s=5)
+    for key, value in changes.items():
+        config = config.__class__(**{**config.to_dict(), key: value})
+    return Provider(config, None)
+
+
+def _run(gen):
+    deltas = []
+    while True:
+        try:
+            deltas.append(next(gen))
+        except StopIteration as stop:
+            return "".join(deltas), stop.value
+
+
+@pytest.fixture
+def card_ticket(small_store: Store) -> int:
+    add_inbound_message(small_store, 1, actor="t", author="Tom",
+                        body_text=f"I was charged twice on my card {CARD}. Refund to IBAN {IBAN} please.")
+    return 1
+
+
+def test_payment_data_the_model_repeats_comes_back_masked(small_store: Store, card_ticket, openai_server):  # noqa: F811
+    openai_server.script(reply="We refunded card [CARD_1] to your IBAN [IBAN_1] (card CARD_1). [KB-1]",
+                         token_delay=0.001)
+    with _provider(openai_server) as provider:
+        streamed, result = _run(drafting.stream_draft(small_store, card_ticket, provider, agent_name="Alex"))
+    sent = json.dumps(openai_server.chat_requests[-1].body)
+    assert CARD not in sent and IBAN not in sent
+    for text in (streamed, result.text):
+        assert CARD not in text and "4111" not in text and "5000" not in text
+        assert text == f"We refunded card {MASKED_CARD} to your IBAN {MASKED_IBAN} (card {MASKED_CARD}). [KB-1]"
+    assert [(r.kind, r.shown, r.masked) for r in result.restored] == [
+        ("CARD", MASKED_CARD, True), ("IBAN", MASKED_IBAN, True), ("CARD", MASKED_CARD, True)]
+
+
+def test_a_rewrite_keeps_a_card_number_the_agent_typed(openai_server):  # noqa: F811
+    openai_server.script(reply="Your card [CARD_1] is the one on file.")
+    with _provider(openai_server) as provider:
+        _, result = _run(drafting.stream_rewrite(provider, f"The card {CARD} is on file.", "shorter",
+                                                 language="en"))
+    assert CARD not in json.dumps(openai_server.chat_requests[-1].body)
+    assert result.text == f"Your card {CARD} is the one on file."
+    assert [(r.kind, r.masked) for r in result.restored] == [("CARD", False)]
+
+
+def test_a_summary_never_shows_a_full_card_number(small_store: Store, card_ticket, openai_server):  # noqa: F811
+    openai_server.script(reply="1. Refund to [CARD_1].\n2. Charged twice.\n3. Refund open.")
+    with _provider(openai_server) as provider:
+        _, result = _run(drafting.stream_summary(small_store, card_ticket, provider))
+    assert MASKED_CARD in result.text and CARD not in result.text
