@@ -16,7 +16,7 @@ from agent_assist.assist.provider import Provider
 from agent_assist.assist.redact import RedactionSession, Redactor, Restored
 from agent_assist.knowledge.articles import Article, get_article
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
-from agent_assist.store import Store, drafts
+from agent_assist.store import Store, drafts, rules
 from agent_assist.store.drafts import Draft
 from agent_assist.store.tickets import Ticket, get_ticket
 
@@ -116,7 +116,11 @@ def grounding(store: Store, ticket: Ticket) -> tuple[list[SearchHit], dict[int, 
 
 def stream_draft(store: Store, ticket_id: int, provider: Provider, *, agent_name: str, policy: str = "",
                  cancel: CancelFn | None = None) -> Generator[str, None, AiDraft]:
-    """Stream a reply to the ticket, grounded in its top knowledge snippets and citing them."""
+    """Stream a reply to the ticket, grounded in its top knowledge snippets and citing them.
+
+    A human-only ticket (routing rule) raises ``HumanOnlyError`` before anything is sent.
+    """
+    rules.require_machine_draft_allowed(store.db, ticket_id)
     ticket = get_ticket(store.db, ticket_id)
     hits, articles = grounding(store, ticket)
     session = _session(provider)
@@ -164,8 +168,12 @@ def stream_summary(store: Store, ticket_id: int, provider: Provider, *,
 
 
 def record_ai_draft(store: Store, result: AiDraft, *, actor: str, body: str | None = None) -> Draft:
-    """Make the AI draft the ticket's working draft (the previous open draft is discarded)."""
+    """Make the AI draft the ticket's working draft (the previous open draft is discarded).
+
+    Refused (``HumanOnlyError``) when the ticket became human-only while the model wrote.
+    """
     with store.transaction():
+        rules.require_machine_draft_allowed(store.db, result.ticket_id)
         current = drafts.active_for_ticket(store.db, result.ticket_id)
         if current is not None:
             drafts.discard(store, current.id, actor=actor)

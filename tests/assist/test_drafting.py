@@ -68,3 +68,31 @@ def test_a_summary_never_shows_a_full_card_number(small_store: Store, card_ticke
     with _provider(openai_server) as provider:
         _, result = _run(drafting.stream_summary(small_store, card_ticket, provider))
     assert MASKED_CARD in result.text and CARD not in result.text
+
+
+def test_the_core_refuses_to_draft_a_human_only_ticket(small_store: Store, openai_server):  # noqa: F811
+    from agent_assist.store import rules
+    from agent_assist.store.errors import HumanOnlyError
+    from agent_assist.store.tickets import set_triage
+
+    rules.set_rule(small_store, "vulnerability", "human_only", actor="sue")
+    set_triage(small_store, 1, [("vulnerability", "Rules: bereavement")], sentiment="negative")
+    with _provider(openai_server) as provider, pytest.raises(HumanOnlyError) as err:
+        _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex"))
+    assert "human-only" in str(err.value) and not openai_server.chat_requests
+
+
+def test_a_draft_is_not_recorded_when_the_ticket_became_human_only(small_store: Store, openai_server):  # noqa: F811
+    from agent_assist.store import drafts, rules
+    from agent_assist.store.errors import HumanOnlyError
+    from agent_assist.store.tickets import set_triage
+
+    openai_server.script(reply="Hello. [KB-1]")
+    with _provider(openai_server) as provider:
+        _, result = _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex"))
+    rules.set_rule(small_store, "vulnerability", "human_only", actor="sue")
+    set_triage(small_store, 1, [("vulnerability", "Rules: bereavement")], sentiment="negative")
+    before = drafts.active_for_ticket(small_store.db, 1)
+    with pytest.raises(HumanOnlyError):
+        drafting.record_ai_draft(small_store, result, actor="alex")
+    assert drafts.active_for_ticket(small_store.db, 1) == before
