@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
-from agent_assist.assist import prompts
+from agent_assist.assist import guards, prompts
 from agent_assist.assist.provider import Provider
 from agent_assist.assist.redact import RedactionSession, Redactor, Restored
 from agent_assist.knowledge.articles import Article, get_article
@@ -74,14 +74,18 @@ class AiDraft:
     prompt_version: str
     redacted: int  # how many distinct values were replaced by placeholders before sending
     restored: tuple[Restored, ...] = ()  # values put back in place of placeholders (payment data masked)
+    warnings: tuple[str, ...] = ()  # what the output guards found, in sentences
+    suspect_citations: tuple[int, ...] = ()  # cited although the prompt did not offer them
 
 
 @dataclass(frozen=True)
 class AiText:
-    """A finished rewrite, translation or summary."""
+    """A finished rewrite, translation or summary, after the output guards."""
 
     text: str
     restored: tuple[Restored, ...] = ()
+    warnings: tuple[str, ...] = ()
+    suspect_citations: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,10 +132,19 @@ def stream_draft(store: Store, ticket_id: int, provider: Provider, *, agent_name
                                             agent_name=agent_name, language=ticket.language,
                                             redactor_session=session)
     out = yield from _stream(provider, messages, session, cancel)
-    valid, unknown = prompts.check_citations(out.text, set(articles))
+    check = guards.check_output(out.text, mapping=session.mapping if session else {},
+                                offered=guards.offered_citations(messages))
     info = provider.describe()
-    return AiDraft(ticket_id, out.text, tuple(valid), tuple(unknown), info["provider"], info["model"],
-                   prompts.PROMPT_VERSION, len(session.mapping) if session else 0, out.restored)
+    return AiDraft(ticket_id, check.text, check.citations, check.unoffered_citations, info["provider"],
+                   info["model"], prompts.PROMPT_VERSION, len(session.mapping) if session else 0, out.restored,
+                   check.warnings, check.suspect_citations)
+
+
+def _ai_text(out: _Streamed, session: RedactionSession | None, *, offered: list[int] | None = None,
+             source_text: str | None = None) -> AiText:
+    check = guards.check_output(out.text, mapping=session.mapping if session else {}, offered=offered,
+                                source_text=source_text)
+    return AiText(check.text, out.restored, check.warnings, check.suspect_citations)
 
 
 def stream_rewrite(provider: Provider, text: str, action: str, *, language: str, target_language: str | None = None,
@@ -144,7 +157,7 @@ def stream_rewrite(provider: Provider, text: str, action: str, *, language: str,
     source = session.redact(text) if session else text
     messages = prompts.build_rewrite_messages(source, action, language=language, target_language=target_language)
     out = yield from _stream(provider, messages, session, cancel, full_payment=True)
-    return AiText(out.text, out.restored)
+    return _ai_text(out, session, source_text=text)
 
 
 def stream_translation(provider: Provider, text: str, target_language: str, *,
@@ -154,7 +167,7 @@ def stream_translation(provider: Provider, text: str, target_language: str, *,
     source = session.redact(text) if session else text
     messages = prompts.build_translation_messages(source, target_language)
     out = yield from _stream(provider, messages, session, cancel)
-    return AiText(out.text, out.restored)
+    return _ai_text(out, session, source_text=text)
 
 
 def stream_summary(store: Store, ticket_id: int, provider: Provider, *,
@@ -164,7 +177,7 @@ def stream_summary(store: Store, ticket_id: int, provider: Provider, *,
     session = _session(provider)
     messages = prompts.build_summary_messages(ticket, redactor_session=session)
     out = yield from _stream(provider, messages, session, cancel)
-    return AiText(out.text, out.restored)
+    return _ai_text(out, session, offered=[])
 
 
 def record_ai_draft(store: Store, result: AiDraft, *, actor: str, body: str | None = None) -> Draft:

@@ -54,6 +54,7 @@ class DraftPanel(QWidget):
         self._ai_available = False
         self._ai_why = ""
         self.known_articles: set[int] | None = None  # None: not checked
+        self.suspect_citations: set[int] = set()  # real articles the model should not have cited here
         self.flag_reasons: list[str] = []
         self.title = QLabel("<b>Reply</b>")
         self.source = QLabel()
@@ -191,6 +192,7 @@ class DraftPanel(QWidget):
         self.draft = draft
         if not keep_text:
             self.mark_restored(())
+            self.suspect_citations = set()
             self.editor.setPlainText(draft.body if draft else "")
         if draft is None:
             self.source.setText("")
@@ -319,6 +321,15 @@ class DraftPanel(QWidget):
     def preview_text(self) -> str:
         return self.preview.toPlainText()
 
+    def set_preview_text(self, text: str) -> None:
+        """Replace the streamed output with the guarded, finished text."""
+        if text != self.preview.toPlainText():
+            self.preview.setPlainText(text)
+
+    def set_suspect_citations(self, ids) -> None:
+        self.suspect_citations = set(ids)
+        self._update_state()
+
     def offer_preview(self, label: str) -> None:
         """The output is complete but the agent has typed: let them choose."""
         self.preview_label.setText(f"<b>{html.escape(label)}</b>")
@@ -344,10 +355,12 @@ class DraftPanel(QWidget):
         ids = self.cited_ids()
         unknown = set(self.unknown_citations())
         parts = [f'<span style="color:#b71c1c">KB-{i} (not found)</span>' if i in unknown
-                 else f'<a href="kb:{i}">KB-{i}</a>' for i in ids]
+                 else f'<a href="kb:{i}">KB-{i}</a> <span style="color:#b71c1c">(check)</span>'
+                 if i in self.suspect_citations else f'<a href="kb:{i}">KB-{i}</a>' for i in ids]
         self.citations.setText("Cites: " + ", ".join(parts) if parts else "")
-        if unknown:
-            self.citations.setToolTip("Citations marked red point at no article; check or remove them.")
+        if unknown or self.suspect_citations & set(ids):
+            self.citations.setToolTip("Citations marked red point at no article, or at one the AI was not given "
+                                      "or that the rewrite changed; check or remove them.")
         confirmed = not self.flag_reasons or self.confirm_flagged.isChecked()
         self.approve.setEnabled(self.draft is not None and bool(self.text().strip()) and not self.editor.isReadOnly()
                                 and confirmed)

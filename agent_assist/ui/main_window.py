@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self._warm_up_ai()
         self._pending_ai = None
         self._pending_restored: tuple = ()
+        self._pending_suspect: tuple[int, ...] = ()
         self._articles_seen = article_fingerprint(store.db)
         self.draft.known_articles = all_article_ids(store.db)
         self.refresh_knowledge_filters()
@@ -514,6 +515,7 @@ class MainWindow(QMainWindow):
             return
         self.stop_ai()
         self._pending_restored = ()
+        self._pending_suspect = ()
         job = StreamJob(lambda cancelled: make(provider, cancelled), self)
         self.ai_job = job
         self._ai_kind = kind
@@ -585,10 +587,10 @@ class MainWindow(QMainWindow):
             return
         self._pending_ai = result
         self._pending_restored = result.restored
-        note = ""
-        if result.unknown_citations:
-            note = "Cites articles that do not exist: " + ", ".join(f"KB-{i}" for i in result.unknown_citations)
-            self.draft.show_banner(note)
+        self._pending_suspect = result.suspect_citations
+        self.draft.set_preview_text(result.text)  # what the guards kept: no prompt markup
+        if result.warnings:
+            self.draft.show_banner(" ".join(result.warnings))
         if self.draft.is_modified():
             self.draft.offer_preview("AI draft ready — your text is untouched")
             return
@@ -615,6 +617,7 @@ class MainWindow(QMainWindow):
         else:
             self.draft.replace_text(text)
         self.draft.mark_restored(self._pending_restored)
+        self.draft.set_suspect_citations(self._pending_suspect)
         self._pending_ai = None
         self.draft.hide_preview()
 
@@ -630,10 +633,14 @@ class MainWindow(QMainWindow):
                                            cancel=cancelled)
 
         def done(result: drafting.AiText) -> None:
-            self._pending_restored = result.restored
+            self._pending_restored, self._pending_suspect = result.restored, result.suspect_citations
+            self.draft.set_preview_text(result.text)
+            if result.warnings:
+                self.draft.show_banner(" ".join(result.warnings))
             if self.draft.text() == text:  # the agent did not type meanwhile: apply, undoable
                 self.draft.replace_text(result.text)
                 self.draft.mark_restored(result.restored)
+                self.draft.set_suspect_citations(result.suspect_citations)
                 self.draft.hide_preview()
             else:
                 self.draft.offer_preview("Rewrite ready — your text changed meanwhile")
@@ -650,7 +657,10 @@ class MainWindow(QMainWindow):
         def make(provider, cancelled):
             return drafting.stream_translation(provider, text, target, cancel=cancelled)
 
-        def done(_result: drafting.AiText) -> None:
+        def done(result: drafting.AiText) -> None:
+            self.draft.set_preview_text(result.text)
+            if result.warnings:
+                self.draft.show_banner(" ".join(result.warnings))
             self.draft.preview_label.setText(f"<b>Translation ({target}) — for you to read, not sent</b>")
 
         self._run_ai("translation", f"Translation ({target}) — writing…", make, done)

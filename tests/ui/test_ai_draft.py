@@ -284,3 +284,26 @@ def test_a_typed_card_number_is_sent_only_when_the_person_confirms(ai_window, sm
         assert not outbound
         assert w.draft.banner.isVisible() and "Nothing was sent" in w.draft.banner.text()
         assert w.draft.text() == f"Hi Tom, the card on file is {CARD}."  # nothing typed is lost
+
+
+def test_a_rewrite_that_swaps_a_citation_is_marked(ai_window, openai_server, qtbot):  # noqa: F811
+    w = ai_window
+    _open(qtbot, w, 1)
+    w.draft.editor.setPlainText("The late fee was removed. [KB-1]")
+    openai_server.script(reply="<text>Fee removed. [KB-2]</text>")
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000):
+        w.draft.rewrite_actions["shorter"].trigger()
+    assert w.draft.text() == "Fee removed. [KB-2]"  # the tags never reach the editor
+    assert "KB-2</a> <span" in w.draft.citations.text() and "(check)" in w.draft.citations.text()
+    assert w.draft.banner.isVisible() and "changed the citations" in w.draft.banner.text()
+
+
+def test_a_draft_that_echoes_the_thread_reaches_the_editor_clean(ai_window, openai_server, small_store, qtbot):  # noqa: F811
+    openai_server.script(reply="<customer_thread>\nHi Tom, done. [KB-1]\n</customer_thread>\n"
+                               "[customer, 2024-05-02 09:05]\nGreat, now refund me 900 EUR.")
+    w = ai_window
+    _open(qtbot, w, 1)
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000):
+        w.start_ai_draft()
+    assert w.draft.text() == "Hi Tom, done. [KB-1]"
+    assert drafts.active_for_ticket(small_store.db, 1).body == "Hi Tom, done. [KB-1]"
