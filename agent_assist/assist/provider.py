@@ -17,7 +17,7 @@ import email.utils
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -44,6 +44,8 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "rate_limited": "The server is busy (429). Try again in a minute.",
     "server": "The model server had a problem. Try again in a moment.",
     "stream_cut": "The connection dropped in the middle of the reply; what arrived so far is kept.",
+    "empty": "The model server ended the reply without sending any text.",
+    "too_long": f"The prompt does not fit in the model's context window. Check {SETTINGS_HINT}.",
     "bad_response": "The server sent a reply that is not in the OpenAI format.",
     "cancelled": "Stopped.",
     "no_key": f"No API key is set. Add it in {SETTINGS_HINT}.",
@@ -54,6 +56,21 @@ KINDS = frozenset(DEFAULT_MESSAGES)
 Messages = Sequence[Mapping[str, Any]]
 CancelFn = Callable[[], bool]
 RetryFn = Callable[[int, float], None]  # (retry number starting at 1, seconds we wait before it)
+DEFAULT_MAX_TOKENS = 700  # the longest reply asked for; a support reply is rarely a third of that
+PROFILES = ("standard", "small")  # small: fewer, shorter snippets, last messages only, a shorter system prompt
+
+
+@dataclass(frozen=True)
+class StreamEnd:
+    """How a stream ended: the server's finish reason (``stop``, ``length``, …) and the text."""
+
+    finish_reason: str | None
+    text: str
+
+    @property
+    def cut_off(self) -> bool:
+        """The reply hit the token limit (``max_tokens`` or the context window) and is incomplete."""
+        return self.finish_reason == "length"
 
 
 # -- presets --------------------------------------------------------------------------------------------------
@@ -111,6 +128,9 @@ class ProviderConfig:
     max_retries: int = 3  # for 429 only
     redact: bool = False
     api_version: str | None = None  # Azure only
+    reply_limit: int = DEFAULT_MAX_TOKENS  # the reply's token limit, sent as max_tokens with every request
+    context_window: int = 0  # the model's context in tokens; 0: ask the server (llama.cpp, Ollama, vLLM)
+    profile: str = "standard"  # "small": a prompt for small models (see PROFILES)
 
     @classmethod
     def for_preset(cls, preset_id: str, **changes: Any) -> ProviderConfig:
@@ -151,6 +171,9 @@ class ProviderConfig:
             max_retries=max(0, int(values.get("max_retries", 3))),
             redact=bool(values.get("redact", p.redact)),
             api_version=str(api_version) if api_version else None,
+            reply_limit=max(16, int(values.get("reply_limit") or DEFAULT_MAX_TOKENS)),
+            context_window=max(0, int(values.get("context_window") or 0)),
+            profile=str(values.get("profile")) if values.get("profile") in PROFILES else "standard",
         )
 
 
@@ -245,6 +268,24 @@ def _has_cause(err: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
+def _ollama_context(data: Any) -> int | None:
+    """Ollama's ``/api/show``: the ``num_ctx`` the model runs with, else its trained length capped at 4096.
+
+    Ollama runs a model with a smaller window than it was trained for unless ``num_ctx`` says otherwise,
+    and silently cuts a prompt that is too long, so the trained length alone would mislead.
+    """
+    params = _field(data, "parameters")
+    if isinstance(params, str):
+        for line in params.splitlines():
+            name, _, value = line.strip().partition(" ")
+            if name == "num_ctx" and value.strip().isdigit():
+                return int(value.strip())
+    info = _field(data, "model_info") or {}
+    lengths = [v for k, v in info.items() if k.endswith(".context_length") and isinstance(v, int)] \
+        if isinstance(info, Mapping) else []
+    return min(lengths[0], 4096) if lengths else None
+
+
 # -- the provider ---------------------------------------------------------------------------------------------
 
 class Provider:
@@ -263,6 +304,7 @@ class Provider:
         self._client: openai.OpenAI | None = None
         self._client_lock = threading.Lock()
         self._url = display_url(url)
+        self._context_cache: int | None | bool = False  # False: not asked yet; None: the server does not say
 
     def __repr__(self) -> str:
         return (f"Provider(preset={self.config.preset!r}, base_url={self._url!r}, model={self.config.model!r}, "
@@ -295,8 +337,14 @@ class Provider:
     # -- the public calls --
 
     def stream_chat(self, messages: Messages, *, cancel: CancelFn | None = None, temperature: float | None = None,
-                    on_retry: RetryFn | None = None) -> Iterator[str]:
-        """Yield reply text deltas as they arrive.
+                    on_retry: RetryFn | None = None, max_tokens: int | None = None,
+                    stop: Sequence[str] | None = None) -> Generator[str, None, StreamEnd]:
+        """Yield reply text deltas as they arrive; the generator's return value is a :class:`StreamEnd`.
+
+        ``max_tokens`` (default: the setting) and ``stop`` are sent with the request. A reply
+        that ends with ``finish_reason == "length"`` is returned (``cut_off``); an empty
+        stream raises ``ProviderError("empty")`` (or ``"too_long"`` when the server says the
+        limit was hit before any text), never a silent success.
 
         ``cancel`` is looked at before the request, during retry waits, and between chunks;
         when it returns True the stream is closed (the connection with it) and
@@ -305,10 +353,11 @@ class Provider:
         (before the first token) the flag is seen when the next chunk or the timeout comes.
         """
         self._need_model()
-        stream = self._with_retries(lambda client: client.chat.completions.create(
-            **self._chat_args(messages, temperature), stream=True), cancel, on_retry)
+        args = self._chat_args(messages, temperature, max_tokens=max_tokens, stop=stop)
+        stream = self._with_retries(lambda client: client.chat.completions.create(**args, stream=True),
+                                    cancel, on_retry)
         parts: list[str] = []
-        finished = False
+        finish: str | None = None
         try:
             if not self._is_event_stream(stream):
                 raise self._bad_response("the reply was not an event stream")
@@ -322,8 +371,9 @@ class Provider:
                     continue  # e.g. a usage-only chunk
                 choice = choices[0]
                 content = _field(_field(choice, "delta"), "content")
-                if _field(choice, "finish_reason") is not None:
-                    finished = True
+                reason = _field(choice, "finish_reason")
+                if reason is not None:
+                    finish = str(reason)
                 if content:
                     if not isinstance(content, str):
                         raise self._bad_response("a chunk's content was not text", partial="".join(parts))
@@ -340,19 +390,27 @@ class Provider:
                                      partial="".join(parts)) from None
         finally:
             stream.close()
-        if not finished:
-            text = "".join(parts)
+        text = "".join(parts)
+        if not text.strip():
+            raise self._empty_reply(finish, args.get("max_tokens"))
+        if finish is None:
             log.warning("Stream from %s ended without a finish reason after %d characters", self._url, len(text))
             raise ProviderError("stream_cut", "The connection dropped in the middle of the reply; "
                                               "what arrived so far is kept.", partial=text,
                                 detail="stream ended without finish_reason/[DONE]")
+        if finish == "length":
+            log.info("Reply from %s cut off at the token limit after %d characters", self._url, len(text))
+        return StreamEnd(finish, text)
 
     def complete(self, messages: Messages, *, cancel: CancelFn | None = None, temperature: float | None = None,
-                 on_retry: RetryFn | None = None) -> str:
+                 on_retry: RetryFn | None = None, max_tokens: int | None = None,
+                 response_format: Mapping[str, Any] | None = None) -> str:
         """The whole reply at once (for short tasks). Same errors as :meth:`stream_chat`."""
         self._need_model()
-        result = self._with_retries(lambda client: client.chat.completions.create(
-            **self._chat_args(messages, temperature)), cancel, on_retry)
+        args = self._chat_args(messages, temperature, max_tokens=max_tokens)
+        if response_format is not None:
+            args["response_format"] = dict(response_format)
+        result = self._with_retries(lambda client: client.chat.completions.create(**args), cancel, on_retry)
         choices = _field(result, "choices") if not isinstance(result, str) else None
         if not isinstance(choices, list) or not choices:
             raise self._bad_response("no choices in the reply")
@@ -387,6 +445,54 @@ class Provider:
                 ids.append(model_id)
         return ids
 
+    def context_window(self) -> int | None:
+        """The model's context in tokens: the setting, else what the server says, else None (unknown).
+
+        Asked once per provider: llama.cpp ``GET /props`` (``n_ctx``), Ollama ``POST /api/show``
+        (``num_ctx`` or the model's context length), vLLM ``/v1/models`` (``max_model_len``).
+        """
+        if self.config.context_window > 0:
+            return self.config.context_window
+        if self._context_cache is False:
+            try:
+                self._context_cache = self._ask_context_window()
+            except Exception as err:  # noqa: BLE001 - an optional hint; drafting works without it
+                log.info("Could not ask %s for its context window: %s", self._url, self._scrub(repr(err)))
+                self._context_cache = None
+            if self._context_cache:
+                log.info("%s reports a context window of %d tokens", self._url, self._context_cache)
+        return self._context_cache or None
+
+    def _ask_context_window(self) -> int | None:
+        parts = urlsplit(self.config.base_url)
+        path = parts.path.rstrip("/")
+        root_path = path[:-3] if path.endswith("/v1") else path
+        root = urlunsplit((parts.scheme, parts.netloc, root_path, "", ""))
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        with openai.DefaultHttpxClient(timeout=min(5.0, self.config.timeout_s), headers=headers) as http:
+            if self.config.preset == "ollama" or ":11434" in parts.netloc:
+                reply = http.post(f"{root}/api/show", json={"model": self.config.model})
+                if reply.status_code == 200:
+                    return _ollama_context(reply.json())
+            reply = http.get(f"{root}/props")
+            if reply.status_code == 200:
+                data = reply.json()
+                n_ctx = _field(_field(data, "default_generation_settings") or {}, "n_ctx") or _field(data, "n_ctx")
+                if isinstance(n_ctx, int) and n_ctx > 0:
+                    return n_ctx
+            reply = http.get(f"{root}{'/v1' if path.endswith('/v1') else ''}/models")
+            if reply.status_code == 200:
+                data = _field(reply.json(), "data")
+                data = data if isinstance(data, list) else []
+                for item in data:
+                    if _field(item, "id") != self.config.model and len(data) != 1:
+                        continue
+                    for name in ("max_model_len", "context_length", "max_context_length"):
+                        value = _field(item, name)
+                        if isinstance(value, int) and value > 0:
+                            return value
+        return None
+
     def test_connection(self) -> str:
         """One line saying it works, or a ProviderError saying exactly what does not."""
         if not self.config.model.strip():
@@ -397,9 +503,36 @@ class Provider:
             shown = ", ".join(models[:3]) + (" …" if len(models) > 3 else "")
             return f"Connected to {self._url} — {len(models)} models available ({shown}); choose one."
         started = time.monotonic()
-        self.complete([{"role": "user", "content": "Reply with the single word: OK"}])
+        self.complete([{"role": "user", "content": "Reply with the single word: OK"}], max_tokens=8)
         elapsed = time.monotonic() - started
-        return f"Connected to {self._url} — model {self.config.model} answered in {elapsed:.1f} s"
+        line = f"Connected to {self._url} — model {self.config.model} answered in {elapsed:.1f} s"
+        return line + self._test_draft_sized_prompt()
+
+    def _test_draft_sized_prompt(self) -> str:
+        """Send a prompt the size of a real draft: a model whose window is too small fails here, not later."""
+        from agent_assist.assist.context import DRAFT_PROMPT_TOKENS, estimate_tokens, filler_prompt
+
+        window = self.context_window()
+        size = DRAFT_PROMPT_TOKENS if self.config.profile == "standard" else DRAFT_PROMPT_TOKENS // 3
+        messages = filler_prompt(size)
+        tokens = sum(estimate_tokens(m["content"]) for m in messages)
+        if window and tokens + self.config.reply_limit > window:
+            return (f"; its context window ({window} tokens) is too small for a draft prompt (~{tokens} tokens plus "
+                    f"{self.config.reply_limit} for the reply): use the small-model profile or a larger window.")
+        started = time.monotonic()
+        first: float | None = None
+        try:
+            for _delta in self.stream_chat(messages, max_tokens=4, temperature=0.0):
+                first = time.monotonic() - started
+                break
+        except ProviderError as err:
+            if err.kind in ("empty", "too_long"):
+                raise self._error(err.kind, f"The model answered a short test, but not a prompt the size of a "
+                                            f"real draft (~{tokens} tokens): {err.message}") from None
+            raise
+        wait = f"{first:.1f} s to the first token" if first is not None else "no text"
+        note = f", context window {window} tokens" if window else ""
+        return f"; a draft-sized prompt (~{tokens} tokens) took {wait}{note}."
 
     # -- internals --
 
@@ -430,12 +563,29 @@ class Provider:
         if not self.config.model.strip():
             raise ProviderError("config", f"No model is chosen. Pick one in {SETTINGS_HINT}.")
 
-    def _chat_args(self, messages: Messages, temperature: float | None) -> dict[str, Any]:
-        args: dict[str, Any] = {"model": self.config.model, "messages": [dict(m) for m in messages]}
+    def _chat_args(self, messages: Messages, temperature: float | None, *, max_tokens: int | None = None,
+                   stop: Sequence[str] | None = None) -> dict[str, Any]:
+        args: dict[str, Any] = {"model": self.config.model, "messages": [dict(m) for m in messages],
+                                "max_tokens": max(1, int(max_tokens or self.config.reply_limit))}
         temp = temperature if temperature is not None else self.config.temperature
         if temp is not None:
             args["temperature"] = temp
+        if stop:
+            args["stop"] = list(stop)[:4]  # the OpenAI API takes at most four
         return args
+
+    def _empty_reply(self, finish: str | None, max_tokens: int | None) -> ProviderError:
+        window = self._context_cache if isinstance(self._context_cache, int) else None
+        where = f" ({window} tokens)" if window else ""
+        if finish == "length":
+            return self._error("too_long", f"The model stopped at its limit before writing anything: the prompt "
+                                           f"probably fills its context window{where}. Use the small-model profile "
+                                           f"or a model with a larger context in {SETTINGS_HINT}.",
+                               detail=f"finish_reason=length, max_tokens={max_tokens}")
+        return self._error("empty", f"The model server at {self._url} ended the reply without sending any text. "
+                                    f"Often the prompt is too long for the model's context window{where}; try "
+                                    f"the small-model profile in {SETTINGS_HINT}, or look at the server's log.",
+                           detail=f"empty stream, finish_reason={finish}")
 
     def _with_retries(self, call: Callable[[openai.OpenAI], Any], cancel: CancelFn | None,
                       on_retry: RetryFn | None) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QTextEdit,
     QToolButton,
     QVBoxLayout,
@@ -37,6 +38,43 @@ TRANSLATE_TO = (("en", "English"), ("sv", "Swedish"), ("de", "German"), ("es", "
                 ("nl", "Dutch"))
 
 
+class ElidedLabel(QLabel):
+    """One line of italic text that is elided (…) instead of widening the window; the full text is its tooltip."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(0)
+        font = self.font()
+        font.setItalic(True)
+        self.setFont(font)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(min(super().sizeHint().width(), 240), super().sizeHint().height())
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, max(0, self.width()))
+        if shown != super().text():
+            super().setText(shown)
+
+
 class DraftPanel(QWidget):
     approveRequested = Signal()
     regenerateRequested = Signal()
@@ -50,6 +88,7 @@ class DraftPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.draft: Draft | None = None
+        self.source_note = ""
         self.busy = False
         self._ai_available = False
         self._ai_why = ""
@@ -57,7 +96,7 @@ class DraftPanel(QWidget):
         self.suspect_citations: set[int] = set()  # real articles the model should not have cited here
         self.flag_reasons: list[str] = []
         self.title = QLabel("<b>Reply</b>")
-        self.source = QLabel()
+        self.source = ElidedLabel()
         self.source.setObjectName("draftSource")
         self.source.setAccessibleName("Draft source")
 
@@ -163,7 +202,7 @@ class DraftPanel(QWidget):
 
         header = QHBoxLayout()
         header.addWidget(self.title)
-        header.addWidget(self.source, 1)
+        header.addStretch(1)
         header.addWidget(self.ai_button)
         header.addWidget(self.stop_button)
         header.addWidget(self.rewrite_button)
@@ -176,6 +215,7 @@ class DraftPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
+        layout.addWidget(self.source)  # its own line: a long model name is elided, never crowds the buttons
         layout.addWidget(self.banner)
         layout.addWidget(self.preview_box, 2)
         layout.addWidget(self.editor, 3)
@@ -193,14 +233,26 @@ class DraftPanel(QWidget):
         if not keep_text:
             self.mark_restored(())
             self.suspect_citations = set()
+            self.source_note = ""
             self.editor.setPlainText(draft.body if draft else "")
+        self._show_source()
+        self._update_state()
+
+    def set_source_note(self, note: str) -> None:
+        """A word after the draft's state, such as “cut off” for a reply that hit the length limit."""
+        self.source_note = note
+        self._show_source()
+
+    def _show_source(self) -> None:
+        draft = self.draft
         if draft is None:
             self.source.setText("")
-        else:
-            origin = {"offline": "Offline suggestion", "ai": f"AI draft · {draft.model or ''}"}.get(
-                draft.source, draft.source)
-            self.source.setText(f"<i>{html.escape(origin)} · {draft.state.replace('_', ' ')}</i>")
-        self._update_state()
+            return
+        origin = {"offline": "Offline suggestion",
+                  "ai": " · ".join(p for p in ("AI draft", draft.provider or "", draft.model or "") if p)}.get(
+            draft.source, draft.source)
+        parts = [origin, draft.state.replace("_", " ")] + ([self.source_note] if self.source_note else [])
+        self.source.setText(" · ".join(parts))
 
     def mark_restored(self, restored: list[Restored] | tuple[Restored, ...]) -> None:
         """Highlight the values put back in place of placeholders and list them under the editor."""

@@ -613,6 +613,7 @@ class MainWindow(QMainWindow):
             self.draft.draft = new
             self.draft.replace_text(text)
             self.draft.set_draft(new, keep_text=True)
+            self.draft.set_source_note("cut off" if result.cut_off else "")
             self.draft.set_enabled_for_ticket(True)
         else:
             self.draft.replace_text(text)
@@ -641,6 +642,7 @@ class MainWindow(QMainWindow):
                 self.draft.replace_text(result.text)
                 self.draft.mark_restored(result.restored)
                 self.draft.set_suspect_citations(result.suspect_citations)
+                self.draft.set_source_note("rewrite cut off" if result.cut_off else "")
                 self.draft.hide_preview()
             else:
                 self.draft.offer_preview("Rewrite ready — your text changed meanwhile")

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -90,6 +91,27 @@ class SettingsDialog(QDialog):
         self.timeout.setRange(2, 600)
         self.timeout.setSuffix(" s")
         self.timeout.setValue(config.timeout_s)
+        self.reply_limit = QSpinBox()
+        self.reply_limit.setAccessibleName("Longest reply in tokens")
+        self.reply_limit.setRange(16, 32_000)
+        self.reply_limit.setSingleStep(50)
+        self.reply_limit.setSuffix(" tokens")
+        self.reply_limit.setValue(config.reply_limit)
+        self.reply_limit.setToolTip("Sent as max_tokens; a reply that reaches it is marked “cut off”.")
+        self.context_window = QSpinBox()
+        self.context_window.setAccessibleName("Context window in tokens")
+        self.context_window.setRange(0, 2_000_000)
+        self.context_window.setSingleStep(1024)
+        self.context_window.setSpecialValueText("Ask the server")
+        self.context_window.setSuffix(" tokens")
+        self.context_window.setValue(config.context_window)
+        self.context_window.setToolTip("The model's context size. “Ask the server” reads it from llama.cpp, "
+                                       "Ollama or vLLM; prompts are cut down to fit it.")
+        self.profile = QComboBox()
+        self.profile.setAccessibleName("Prompt profile")
+        self.profile.addItem("Standard", "standard")
+        self.profile.addItem("Small model (fewer, shorter snippets; last messages only)", "small")
+        self.profile.setCurrentIndex(max(0, self.profile.findData(config.profile)))
         self.redact = QCheckBox("Replace card numbers, IBANs, e-mails, phone and ID numbers with placeholders "
                                 "before sending")
         self.redact.setAccessibleName("Redact personal data")
@@ -123,6 +145,9 @@ class SettingsDialog(QDialog):
         form.addRow("Model", model_row)
         form.addRow("Temperature", self.temperature)
         form.addRow("Timeout", self.timeout)
+        form.addRow("Longest reply", self.reply_limit)
+        form.addRow("Context window", self.context_window)
+        form.addRow("Prompt profile", self.profile)
         form.addRow("API key", self.api_key)
         form.addRow("", self.keyring_note)
         form.addRow(self.redact)
@@ -272,6 +297,9 @@ class SettingsDialog(QDialog):
             temperature=round(self.temperature.value(), 2),
             timeout_s=self.timeout.value(),
             redact=self.redact.isChecked(),
+            reply_limit=self.reply_limit.value(),
+            context_window=self.context_window.value(),
+            profile=self.profile.currentData(),
         )
 
     def _key_for(self, config: ProviderConfig) -> str | None:

@@ -86,6 +86,9 @@ class Script:
     models: tuple[str, ...] | None = DEFAULT_MODELS  # None: /v1/models answers 404
     finish_reason: str = "stop"
     embedding_dim: int = 8
+    empty_stream: bool = False  # streamed: headers, then the body ends with no data at all (llama.cpp, window full)
+    context_window: int | None = None  # serve llama.cpp's GET /props with this n_ctx (None: /props is 404)
+    overflow: str = "empty"  # a prompt over context_window (estimated): "empty" stream, or "error" (400)
 
 
 @dataclass
@@ -172,6 +175,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if req.path.endswith("/models") and req.method == "GET":
                 self._models(script)
+            elif req.path == "/props" and req.method == "GET" and script.context_window:
+                self._send_json(200, {"default_generation_settings": {"n_ctx": script.context_window},
+                                      "total_slots": 1})
             elif req.path.endswith("/chat/completions") and req.method == "POST":
                 self._chat(req, script, stub._next_chat_number())
             elif req.path.endswith("/embeddings") and req.method == "POST":
@@ -237,6 +243,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = req.body if isinstance(req.body, dict) else {}
         model = str(body.get("model", "stub"))
+        if script.context_window and _prompt_tokens(body) + int(body.get("max_tokens") or 0) > script.context_window:
+            if script.overflow == "error":
+                self._error(400, "the request exceeds the available context size", script, req)
+                return
+            script = Script(**{**{f.name: getattr(script, f.name) for f in fields(Script)}, "empty_stream": True})
         reply = script.reply(req) if callable(script.reply) else script.reply
         if req.stream:
             self._chat_stream(req, script, model, reply)
@@ -285,6 +296,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         if self._wait(script.first_token_delay):
             return
+        if script.empty_stream:
+            self._chunk(b"", req)
+            return
         self._event(chunk({"role": "assistant", "content": ""}), req)
         if script.junk == "sse":
             self._event("this is not JSON", req)
@@ -315,6 +329,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)  # mid-body: the client sees the peer vanish
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    """A rough token count of a chat request's messages (about four characters a token, like real tokenizers)."""
+    messages = body.get("messages") or []
+    return sum(len(str(m.get("content") or "")) // 4 + 4 for m in messages if isinstance(m, dict))
 
 
 def fake_embedding(text: str, dim: int = 8) -> list[float]:

@@ -169,3 +169,101 @@ def test_strip_prompt_markup(text: str, clean: str) -> None:
     from agent_assist.assist.guards import strip_prompt_markup
 
     assert strip_prompt_markup(text)[0] == clean
+
+
+# -- fitting the context window ----------------------------------------------------------------------------------
+@pytest.fixture
+def long_ticket(small_store: Store) -> int:
+    """Ticket 1 with a long thread and many matching articles: a prompt that has to be cut to fit."""
+    from agent_assist.knowledge.articles import add_articles
+
+    add_articles(small_store, [{"title": f"Late fee rules, part {i}", "locale": "en",
+                                "body": f"Late fee section {i}. " + "A late fee is charged when a payment fails. " * 40}
+                               for i in range(6)]
+                 + [{"title": f"Other topic {i}", "locale": "en", "body": f"Gift cards and vouchers, chapter {i}."}
+                    for i in range(12)])
+    for i in range(6):
+        add_inbound_message(small_store, 1, actor="t", author="Tom",
+                            body_text=f"Message {i} about the late fee. " + "The bank failed my payment. " * 30)
+    add_inbound_message(small_store, 1, actor="t", author="Tom", body_text="LATEST: please remove the late fee now.")
+    return 1
+
+
+def test_the_draft_request_carries_max_tokens_and_stop_sequences(small_store: Store, openai_server):  # noqa: F811
+    openai_server.script(reply="Hello. [KB-1]")
+    with _provider(openai_server) as provider:
+        _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex"))
+    body = openai_server.chat_requests[-1].body
+    assert body["max_tokens"] == 700 and "\n[customer, " in body["stop"]
+
+
+def test_a_draft_cut_at_the_length_limit_says_so(small_store: Store, openai_server):  # noqa: F811
+    openai_server.script(reply="Hi Tom, the late fee", finish_reason="length")
+    with _provider(openai_server) as provider:
+        _, result = _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex"))
+    assert result.cut_off and result.text == "Hi Tom, the late fee"
+    assert any("cut off" in w for w in result.warnings)
+
+
+def test_the_prompt_is_fitted_to_a_small_window(small_store: Store, long_ticket, openai_server):  # noqa: F811
+    from agent_assist.assist.context import estimate_messages
+
+    openai_server.script(reply="Hello. [KB-1]")
+    with _provider(openai_server) as provider:
+        _, wide = _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex"))
+    wide_body = openai_server.chat_requests[-1].body
+    openai_server.script(reply="Hello. [KB-1]", context_window=1400)
+    with _provider(openai_server) as provider:
+        _, narrow = _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex"))
+    body = openai_server.chat_requests[-1].body
+    need = estimate_messages(body["messages"])
+    assert need < estimate_messages(wide_body["messages"])
+    assert need + body["max_tokens"] <= 1400 and body["max_tokens"] >= drafting.MIN_REPLY_TOKENS
+    assert narrow.text == "Hello. [KB-1]" and narrow.prompt_tokens == need
+    # the latest customer message is what stays, and the best snippet
+    sent = json.dumps(body["messages"], ensure_ascii=False)
+    assert "LATEST: please remove the late fee now." in sent and "Message 0 about" not in sent
+    assert len(guards_offered(body)) < len(guards_offered(wide_body))
+
+
+def test_a_window_too_small_for_any_prompt_is_said_in_words(small_store: Store, openai_server):  # noqa: F811
+    from agent_assist.assist.provider import ProviderError
+
+    openai_server.script(context_window=512)
+    with _provider(openai_server) as provider, pytest.raises(ProviderError) as err:
+        _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex"))
+    assert err.value.kind == "too_long" and "512 tokens" in str(err.value)
+    assert not openai_server.chat_requests  # nothing was sent that could only fail
+
+
+def guards_offered(body) -> list[int]:
+    from agent_assist.assist.guards import offered_citations
+
+    return offered_citations(body["messages"])
+
+
+def test_the_small_model_profile_sends_a_short_prompt(small_store: Store, long_ticket, openai_server):  # noqa: F811
+    from agent_assist.assist import prompts
+    from agent_assist.assist.guards import offered_citations
+
+    openai_server.script(reply="Hello. [KB-1]")
+    with _provider(openai_server) as provider:
+        _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex"))
+    standard = openai_server.chat_requests[-1].body["messages"]
+    with _provider(openai_server, profile="small") as provider:
+        _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex",
+                                   policy=prompts.DEFAULT_POLICY))
+    small = openai_server.chat_requests[-1].body["messages"]
+    assert small[0]["content"].startswith(prompts.SHORT_POLICY)
+    assert len(offered_citations(small)) <= 2 < len(offered_citations(standard))
+    assert len(json.dumps(small)) < len(json.dumps(standard)) / 2
+    assert "LATEST: please remove the late fee now." in json.dumps(small)
+
+
+def test_a_rewrite_too_long_for_the_window_is_refused_in_words(openai_server):  # noqa: F811
+    from agent_assist.assist.provider import ProviderError
+
+    openai_server.script(context_window=600)
+    with _provider(openai_server) as provider, pytest.raises(ProviderError) as err:
+        _run(drafting.stream_rewrite(provider, "A long draft. " * 200, "shorter", language="en"))
+    assert err.value.kind == "too_long" and not openai_server.chat_requests

@@ -307,3 +307,46 @@ def test_a_draft_that_echoes_the_thread_reaches_the_editor_clean(ai_window, open
         w.start_ai_draft()
     assert w.draft.text() == "Hi Tom, done. [KB-1]"
     assert drafts.active_for_ticket(small_store.db, 1).body == "Hi Tom, done. [KB-1]"
+
+
+def test_a_draft_cut_off_at_the_length_limit_is_labelled(ai_window, openai_server, qtbot):  # noqa: F811
+    openai_server.script(reply="Hi Tom, we have removed the", finish_reason="length")
+    w = ai_window
+    _open(qtbot, w, 1)
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000):
+        w.start_ai_draft()
+    assert w.draft.text() == "Hi Tom, we have removed the"
+    assert w.draft.source.full_text().endswith("· cut off")
+    assert w.draft.banner.isVisible() and "cut off" in w.draft.banner.text()
+
+
+def test_an_empty_stream_is_not_called_a_dropped_connection(ai_window, openai_server, qtbot):  # noqa: F811
+    openai_server.script(empty_stream=True)
+    w = ai_window
+    _open(qtbot, w, 1)
+    before = w.draft.text()
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000) as done:
+        w.start_ai_draft()
+    assert done.args == ["draft", False]
+    text = w.draft.banner.text()
+    assert "without sending any text" in text and "dropped" not in text and "arrived so far" not in text
+    assert w.draft.text() == before
+
+
+def test_a_long_draft_label_is_elided_and_never_widens_the_window(ai_window, openai_server, small_store,
+                                                                  qtbot):  # noqa: F811
+    from agent_assist.store.drafts import Draft
+
+    w = ai_window
+    _open(qtbot, w, 1)
+    w.resize(1200, 800)
+    width = w.width()
+    d = drafts.active_for_ticket(small_store.db, 1)
+    long = Draft(**{**d.__dict__, "source": "ai", "provider": "custom",
+                    "model": "hf.co/some-org/an-extremely-long-model-name-Q4_K_M-instruct-" + "x" * 300})
+    w.draft.set_draft(long, keep_text=True)
+    w.draft.set_source_note("cut off")
+    qtbot.wait_until(lambda: w.draft.source.text() != "", timeout=2000)
+    assert w.width() == width and w.minimumSizeHint().width() < 1600
+    assert "…" in w.draft.source.text() and w.draft.source.toolTip() == w.draft.source.full_text()
+    assert w.draft.source.full_text().endswith("· cut off")
