@@ -13,8 +13,10 @@ yielded delta into a signal.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -268,6 +270,28 @@ def _has_cause(err: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
+def _shut_socket(stream: Any) -> None:
+    """Shut down the socket under a streaming response, waking a read blocked on it; close it otherwise."""
+    response = getattr(stream, "response", None)
+    network = getattr(response, "extensions", {}).get("network_stream") if response is not None else None
+    sock = None
+    with contextlib.suppress(Exception):
+        sock = network.get_extra_info("socket") if network is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        return
+    with contextlib.suppress(Exception):
+        stream.close()
+
+
+def _is_transport_error(err: BaseException) -> bool:
+    """An HTTP-library error about the connection (the openai client does not wrap errors while streaming)."""
+    return any(cls.__name__ in ("TransportError", "RemoteProtocolError", "ReadError", "NetworkError",
+                                "ReadTimeout", "ProtocolError") for cls in type(err).__mro__) \
+        or isinstance(err, (ConnectionError, OSError))
+
+
 def _ollama_context(data: Any) -> int | None:
     """Ollama's ``/api/show``: the ``num_ctx`` the model runs with, else its trained length capped at 4096.
 
@@ -354,10 +378,15 @@ class Provider:
         """
         self._need_model()
         args = self._chat_args(messages, temperature, max_tokens=max_tokens, stop=stop)
-        stream = self._with_retries(lambda client: client.chat.completions.create(**args, stream=True),
-                                    cancel, on_retry)
+        stream = self._interruptible(lambda: self._with_retries(
+            lambda client: client.chat.completions.create(**args, stream=True), cancel, on_retry), cancel)
         parts: list[str] = []
         finish: str | None = None
+        watch_done = threading.Event()
+        killed = threading.Event()
+        if cancel is not None:  # Stop closes the connection at once, even while the server is still silent
+            threading.Thread(target=self._watch_cancel, args=(stream, cancel, watch_done, killed),
+                             name="ai-stream-cancel", daemon=True).start()
         try:
             if not self._is_event_stream(stream):
                 raise self._bad_response("the reply was not an event stream")
@@ -383,13 +412,26 @@ class Provider:
                         raise self._cancelled("".join(parts))
         except ProviderError:
             raise
-        except openai.APIError as err:
-            raise self._map_stream_error(err, "".join(parts)) from None
-        except ValueError as err:  # json.JSONDecodeError from a junk data line
-            raise self._bad_response(f"{type(err).__name__} while reading the stream",
-                                     partial="".join(parts)) from None
+        except Exception as err:
+            if killed.is_set():  # our own Stop shut the socket under the read
+                raise self._cancelled("".join(parts)) from None
+            if isinstance(err, openai.APIError):
+                raise self._map_stream_error(err, "".join(parts)) from None
+            if isinstance(err, ValueError):  # json.JSONDecodeError from a junk data line
+                raise self._bad_response(f"{type(err).__name__} while reading the stream",
+                                         partial="".join(parts)) from None
+            if _is_transport_error(err):
+                raise self._error("stream_cut", "The connection dropped in the middle of the reply; what arrived "
+                                                "so far is kept." if parts else "The connection dropped before the "
+                                                "reply began. Try again.", partial="".join(parts),
+                                  detail=type(err).__name__) from None
+            raise
         finally:
-            stream.close()
+            watch_done.set()
+            with contextlib.suppress(Exception):
+                stream.close()
+        if killed.is_set():
+            raise self._cancelled("".join(parts))
         text = "".join(parts)
         if not text.strip():
             raise self._empty_reply(finish, args.get("max_tokens"))
@@ -401,6 +443,74 @@ class Provider:
         if finish == "length":
             log.info("Reply from %s cut off at the token limit after %d characters", self._url, len(text))
         return StreamEnd(finish, text)
+
+    def _interruptible(self, call: Callable[[], Any], cancel: CancelFn | None) -> Any:
+        """Run the request so that Stop returns at once even before the server sends its headers.
+
+        The call runs on a helper thread; when Stop comes first we raise ``cancelled`` now, and
+        whatever the call returns later is closed as soon as it arrives.
+        """
+        if cancel is None:
+            return call()
+        box: dict[str, Any] = {}
+        done, abandoned = threading.Event(), threading.Event()
+
+        def run() -> None:
+            try:
+                box["value"] = call()
+            except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
+                box["error"] = err
+            finally:
+                done.set()
+                if abandoned.is_set() and "value" in box:
+                    with contextlib.suppress(Exception):
+                        box["value"].close()
+
+        threading.Thread(target=run, name="ai-request", daemon=True).start()
+        while not done.wait(_SLEEP_SLICE_S):
+            if cancel():
+                abandoned.set()
+                if done.is_set() and "value" in box:
+                    with contextlib.suppress(Exception):
+                        box["value"].close()
+                else:
+                    self._shut_busy_connections()
+                raise self._cancelled("")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def _shut_busy_connections(self) -> None:
+        """Hang up the request still waiting for its headers (best effort: it reaches into the HTTP pool).
+
+        Without it the abandoned request would hold its connection until the server answers; with
+        it the server sees the client go at once. Used only from Stop, on a sequentially used client.
+        """
+        with self._client_lock:
+            client = self._client
+        pool = getattr(getattr(getattr(client, "_client", None), "_transport", None), "_pool", None)
+        for conn in list(getattr(pool, "connections", None) or []):
+            with contextlib.suppress(Exception):
+                if conn.is_idle():
+                    continue
+                network = getattr(getattr(conn, "_connection", None), "_network_stream", None)
+                sock = network.get_extra_info("socket") if network is not None else None
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def _watch_cancel(self, stream: Any, cancel: CancelFn, finished: threading.Event,
+                      killed: threading.Event) -> None:
+        """Shut the stream's socket the moment ``cancel`` says so (the reading thread may be blocked in recv)."""
+        while not finished.wait(_SLEEP_SLICE_S):
+            try:
+                stop = cancel()
+            except Exception:  # noqa: BLE001 - a broken flag must not kill the stream
+                return
+            if stop:
+                killed.set()
+                _shut_socket(stream)
+                log.info("Stopped: closed the connection to %s", self._url)
+                return
 
     def complete(self, messages: Messages, *, cancel: CancelFn | None = None, temperature: float | None = None,
                  on_retry: RetryFn | None = None, max_tokens: int | None = None,

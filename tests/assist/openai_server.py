@@ -36,6 +36,7 @@ import hashlib
 import json
 import math
 import re
+import select
 import socket
 import struct
 import threading
@@ -160,6 +161,29 @@ class _Handler(BaseHTTPRequestHandler):
         """Sleep, but wake up when the server stops. True when the server is stopping."""
         return self.server.stub._stopping.wait(seconds) if seconds > 0 else self.server.stub._stopping.is_set()
 
+    def _stall(self, seconds: float, req: RecordedRequest) -> bool:
+        """Stay silent like a server reading a long prompt, noticing at once when the client hangs up.
+
+        True when the server is stopping; raises _ClientGoneError when the client closed the connection.
+        """
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self._wait(min(left, 0.02)):
+                return True
+            try:
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                gone = bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                gone = True
+            if gone:
+                req.client_gone = True
+                self.server.stub._note_client_gone()
+                self.close_connection = True
+                raise _ClientGoneError
+
     # -- routing --------------------------------------------------------------------------------------------
 
     def do_GET(self) -> None:
@@ -229,7 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _chat(self, req: RecordedRequest, script: Script, number: int) -> None:
         if script.hang:
-            self._wait(3600)  # until the server stops
+            self._stall(3600, req)  # until the server stops or the client hangs up
             self.close_connection = True
             return
         if script.status is not None and (script.fail_first is None or number <= script.fail_first):
@@ -294,7 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "system_fingerprint": None,
                     "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
 
-        if self._wait(script.first_token_delay):
+        if self._stall(script.first_token_delay, req):
             return
         if script.empty_stream:
             self._chunk(b"", req)

@@ -165,6 +165,39 @@ def test_complete_returns_the_whole_reply_without_streaming(openai_server, make_
 
 # -- cancel ---------------------------------------------------------------------------------------------------
 
+def _stream_in_thread(provider, flag: threading.Event) -> tuple[threading.Thread, list]:
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(list(provider.stream_chat(MESSAGES, cancel=flag.is_set)))
+        except ProviderError as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.parametrize("script", [{"first_token_delay": 60}, {"hang": True}],
+                         ids=["headers-then-silence", "no-headers"])
+def test_stop_while_the_server_is_still_reading_the_prompt_closes_the_connection(openai_server, make_provider,  # noqa: F811
+                                                                                 script):
+    openai_server.script(**script)
+    flag = threading.Event()
+    thread, outcome = _stream_in_thread(make_provider(timeout_s=120), flag)
+    deadline = time.monotonic() + 5
+    while not openai_server.chat_requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert openai_server.chat_requests, "the request reached the server"
+    flag.set()
+    thread.join(10)  # the server would stay silent for a minute: only Stop can end this early
+    assert not thread.is_alive()
+    (err,) = outcome
+    assert isinstance(err, ProviderError) and err.kind == "cancelled" and err.partial == ""
+    assert openai_server.client_gone.wait(5), "the server saw the connection close"
+
+
 def test_cancel_mid_stream_stops_early_and_closes_the_connection(openai_server, make_provider):  # noqa: F811
     openai_server.script(reply=" ".join(f"w{i}" for i in range(400)), token_delay=0.01)
     got: list[str] = []

@@ -350,3 +350,17 @@ def test_a_long_draft_label_is_elided_and_never_widens_the_window(ai_window, ope
     assert w.width() == width and w.minimumSizeHint().width() < 1600
     assert "…" in w.draft.source.text() and w.draft.source.toolTip() == w.draft.source.full_text()
     assert w.draft.source.full_text().endswith("· cut off")
+
+
+def test_esc_while_the_server_is_still_reading_the_prompt_ends_the_request(ai_window, openai_server, qtbot):  # noqa: F811
+    openai_server.script(first_token_delay=60)  # a local model reading a long prompt: headers, then silence
+    w = ai_window
+    _open(qtbot, w, 1)
+    offline = w.draft.text()
+    w.start_ai_draft()
+    job = w.ai_job
+    qtbot.waitUntil(lambda: bool(openai_server.chat_requests), timeout=5000)
+    with qtbot.waitSignal(job.stopped, timeout=10_000):  # the worker ends now, not after the first token
+        qtbot.keyClick(w, Qt.Key.Key_Escape)
+    assert openai_server.client_gone.wait(5)
+    assert w.ai_job is None and w.draft.text() == offline and not w.draft.stop_button.isEnabled()
