@@ -378,58 +378,69 @@ class Provider:
         """
         self._need_model()
         args = self._chat_args(messages, temperature, max_tokens=max_tokens, stop=stop)
-        stream = self._interruptible(lambda: self._with_retries(
-            lambda client: client.chat.completions.create(**args, stream=True), cancel, on_retry), cancel)
         parts: list[str] = []
         finish: str | None = None
-        watch_done = threading.Event()
-        killed = threading.Event()
-        if cancel is not None:  # Stop closes the connection at once, even while the server is still silent
-            threading.Thread(target=self._watch_cancel, args=(stream, cancel, watch_done, killed),
-                             name="ai-stream-cancel", daemon=True).start()
-        try:
-            if not self._is_event_stream(stream):
-                raise self._bad_response("the reply was not an event stream")
-            for chunk in stream:
-                if cancel is not None and cancel():
-                    raise self._cancelled("".join(parts))
-                choices = _field(chunk, "choices")
-                if not isinstance(choices, list):
-                    raise self._bad_response("a chunk had no choices", partial="".join(parts))
-                if not choices:
-                    continue  # e.g. a usage-only chunk
-                choice = choices[0]
-                content = _field(_field(choice, "delta"), "content")
-                reason = _field(choice, "finish_reason")
-                if reason is not None:
-                    finish = str(reason)
-                if content:
-                    if not isinstance(content, str):
-                        raise self._bad_response("a chunk's content was not text", partial="".join(parts))
-                    parts.append(content)
-                    yield content
+        for attempt in (1, 2):  # a second try only when the connection broke before any text arrived
+            stream = self._interruptible(lambda: self._with_retries(
+                lambda client: client.chat.completions.create(**args, stream=True), cancel, on_retry), cancel)
+            watch_done = threading.Event()
+            killed = threading.Event()
+            retry = False
+            if cancel is not None:  # Stop closes the connection at once, even while the server is still silent
+                threading.Thread(target=self._watch_cancel, args=(stream, cancel, watch_done, killed),
+                                 name="ai-stream-cancel", daemon=True).start()
+            try:
+                if not self._is_event_stream(stream):
+                    raise self._bad_response("the reply was not an event stream")
+                for chunk in stream:
                     if cancel is not None and cancel():
                         raise self._cancelled("".join(parts))
-        except ProviderError:
-            raise
-        except Exception as err:
-            if killed.is_set():  # our own Stop shut the socket under the read
-                raise self._cancelled("".join(parts)) from None
-            if isinstance(err, openai.APIError):
-                raise self._map_stream_error(err, "".join(parts)) from None
-            if isinstance(err, ValueError):  # json.JSONDecodeError from a junk data line
-                raise self._bad_response(f"{type(err).__name__} while reading the stream",
-                                         partial="".join(parts)) from None
-            if _is_transport_error(err):
-                raise self._error("stream_cut", "The connection dropped in the middle of the reply; what arrived "
-                                                "so far is kept." if parts else "The connection dropped before the "
-                                                "reply began. Try again.", partial="".join(parts),
-                                  detail=type(err).__name__) from None
-            raise
-        finally:
-            watch_done.set()
-            with contextlib.suppress(Exception):
-                stream.close()
+                    choices = _field(chunk, "choices")
+                    if not isinstance(choices, list):
+                        raise self._bad_response("a chunk had no choices", partial="".join(parts))
+                    if not choices:
+                        continue  # e.g. a usage-only chunk
+                    choice = choices[0]
+                    content = _field(_field(choice, "delta"), "content")
+                    reason = _field(choice, "finish_reason")
+                    if reason is not None:
+                        finish = str(reason)
+                    if content:
+                        if not isinstance(content, str):
+                            raise self._bad_response("a chunk's content was not text", partial="".join(parts))
+                        parts.append(content)
+                        yield content
+                        if cancel is not None and cancel():
+                            raise self._cancelled("".join(parts))
+            except ProviderError:
+                raise
+            except Exception as err:
+                if killed.is_set():  # our own Stop shut the socket under the read
+                    raise self._cancelled("".join(parts)) from None
+                broken = (isinstance(err, openai.APIConnectionError) and not isinstance(err, openai.APITimeoutError)) \
+                    or _is_transport_error(err)
+                if broken and not parts and finish is None and attempt == 1:
+                    log.info("The connection to %s broke before any text arrived (%s); trying once more",
+                             self._url, type(err).__name__)
+                    retry = True
+                elif isinstance(err, openai.APIError):
+                    raise self._map_stream_error(err, "".join(parts)) from None
+                elif isinstance(err, ValueError):  # json.JSONDecodeError from a junk data line
+                    raise self._bad_response(f"{type(err).__name__} while reading the stream",
+                                             partial="".join(parts)) from None
+                elif broken:
+                    raise self._error("stream_cut", "The connection dropped in the middle of the reply; what "
+                                                    "arrived so far is kept." if parts else "The connection dropped "
+                                                    "before the reply began. Try again.", partial="".join(parts),
+                                      detail=type(err).__name__) from None
+                else:
+                    raise
+            finally:
+                watch_done.set()
+                with contextlib.suppress(Exception):
+                    stream.close()
+            if not retry:
+                break
         if killed.is_set():
             raise self._cancelled("".join(parts))
         text = "".join(parts)
@@ -702,6 +713,7 @@ class Provider:
         client = self._openai()
         retries = max(0, self.config.max_retries)
         attempt = 0
+        connection_retried = False
         while True:
             if cancel is not None and cancel():
                 raise self._cancelled("")
@@ -721,6 +733,13 @@ class Provider:
                 if on_retry is not None:
                     on_retry(attempt, wait)
                 self._sleep(wait, cancel)
+            except openai.APIConnectionError as err:
+                # A connection that broke before any answer (a stale keep-alive socket after a broken
+                # stream, a server restart): one more try on a fresh connection. Timeouts are not retried.
+                if isinstance(err, openai.APITimeoutError) or connection_retried:
+                    raise self._map_error(err) from None
+                connection_retried = True
+                log.info("Could not talk to %s (%s); trying once more", self._url, type(err.__cause__).__name__)
             except openai.APIError as err:
                 raise self._map_error(err) from None
             except ValueError as err:  # a body that is not JSON although it says so

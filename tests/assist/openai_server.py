@@ -84,6 +84,7 @@ class Script:
     cut_style: str = "drop"  # "drop": close the socket mid-body; "clean": end the body without finish/[DONE]
     junk: str | None = None  # "sse": non-JSON data lines; "html": 200 text/html page; "json": broken JSON body
     hang: bool = False  # accept the request and never answer (until the server stops)
+    drop_first: int = 0  # close the connection without a byte of answer for the first N chat requests
     models: tuple[str, ...] | None = DEFAULT_MODELS  # None: /v1/models answers 404
     finish_reason: str = "stop"
     embedding_dim: int = 8
@@ -252,6 +253,11 @@ class _Handler(BaseHTTPRequestHandler):
     # -- chat -----------------------------------------------------------------------------------------------
 
     def _chat(self, req: RecordedRequest, script: Script, number: int) -> None:
+        if number <= script.drop_first:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if script.hang:
             self._stall(3600, req)  # until the server stops or the client hangs up
             self.close_connection = True

@@ -556,3 +556,37 @@ def test_server_stops_promptly_with_a_hung_request():
         server.stop()
         assert time.monotonic() - started < 2
         assert not any(t.is_alive() for t in server._threads)
+
+
+# -- a broken connection before any text ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", ["stream", "complete"])
+def test_a_connection_dropped_before_any_answer_is_retried_once(openai_server, make_provider, call):  # noqa: F811
+    openai_server.script(reply="Hello again.", drop_first=1)
+    p = make_provider()
+    result = "".join(p.stream_chat(MESSAGES)) if call == "stream" else p.complete(MESSAGES)
+    assert result == "Hello again." and len(openai_server.chat_requests) == 2
+
+
+def test_a_connection_that_keeps_dropping_is_reported_after_one_retry(openai_server, make_provider):  # noqa: F811
+    openai_server.script(drop_first=5)
+    with pytest.raises(ProviderError) as err:
+        list(make_provider().stream_chat(MESSAGES))
+    assert err.value.kind in ("connection", "stream_cut") and len(openai_server.chat_requests) == 2
+
+
+def test_a_broken_stream_does_not_break_the_next_request(openai_server, make_provider):  # noqa: F811
+    p = make_provider()
+    openai_server.script(reply="one two three four five", cut_after=2)
+    with pytest.raises(ProviderError) as err:
+        list(p.stream_chat(MESSAGES))
+    assert err.value.kind == "stream_cut" and err.value.partial
+    openai_server.script(reply="Fresh reply.")
+    assert "".join(p.stream_chat(MESSAGES)) == "Fresh reply."  # the same cached client, a working connection
+
+
+def test_a_stream_cut_after_text_is_not_retried(openai_server, make_provider):  # noqa: F811
+    openai_server.script(reply="one two three four five", cut_after=2)
+    with pytest.raises(ProviderError):
+        list(make_provider().stream_chat(MESSAGES))
+    assert len(openai_server.chat_requests) == 1  # text had arrived: a retry would repeat it
