@@ -329,6 +329,7 @@ class Provider:
         self._client_lock = threading.Lock()
         self._url = display_url(url)
         self._context_cache: int | None | bool = False  # False: not asked yet; None: the server does not say
+        self.json_mode = "json_schema"  # the best response_format this server took: json_schema, json_object, none
 
     def __repr__(self) -> str:
         return (f"Provider(preset={self.config.preset!r}, base_url={self._url!r}, model={self.config.model!r}, "

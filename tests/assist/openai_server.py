@@ -85,6 +85,7 @@ class Script:
     junk: str | None = None  # "sse": non-JSON data lines; "html": 200 text/html page; "json": broken JSON body
     hang: bool = False  # accept the request and never answer (until the server stops)
     drop_first: int = 0  # close the connection without a byte of answer for the first N chat requests
+    json_modes: tuple[str, ...] = ("json_schema", "json_object")  # response_format types taken (others: 400)
     models: tuple[str, ...] | None = DEFAULT_MODELS  # None: /v1/models answers 404
     finish_reason: str = "stop"
     embedding_dim: int = 8
@@ -273,6 +274,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = req.body if isinstance(req.body, dict) else {}
         model = str(body.get("model", "stub"))
+        wanted = (body.get("response_format") or {}).get("type") if isinstance(body.get("response_format"), dict) \
+            else None
+        if wanted and wanted not in script.json_modes:
+            self._error(400, f"response_format type '{wanted}' is not supported", script, req)
+            return
         if script.context_window and _prompt_tokens(body) + int(body.get("max_tokens") or 0) > script.context_window:
             if script.overflow == "error":
                 self._error(400, "the request exceeds the available context size", script, req)
