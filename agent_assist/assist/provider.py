@@ -58,6 +58,8 @@ KINDS = frozenset(DEFAULT_MESSAGES)
 Messages = Sequence[Mapping[str, Any]]
 CancelFn = Callable[[], bool]
 RetryFn = Callable[[int, float], None]  # (retry number starting at 1, seconds we wait before it)
+DEFAULT_TIMEOUT_S = 30.0  # cloud servers answer within seconds
+LOCAL_TIMEOUT_S = 180.0  # a local model on a laptop CPU can read a long prompt for minutes before its first token
 DEFAULT_MAX_TOKENS = 700  # the longest reply asked for; a support reply is rarely a third of that
 PROFILES = ("standard", "small")  # small: fewer, shorter snippets, last messages only, a shorter system prompt
 
@@ -109,6 +111,12 @@ PRESETS: dict[str, Preset] = {p.id: p for p in (
 )}
 
 
+def default_timeout(preset_id: str) -> float:
+    """The default first-token timeout: long for local servers, short for cloud ones."""
+    preset = PRESETS.get(preset_id)
+    return LOCAL_TIMEOUT_S if preset is not None and preset.local else DEFAULT_TIMEOUT_S
+
+
 def get_preset(preset_id: str) -> Preset:
     try:
         return PRESETS[preset_id]
@@ -126,7 +134,7 @@ class ProviderConfig:
     base_url: str = PRESETS["ollama"].base_url
     model: str = PRESETS["ollama"].default_model
     temperature: float | None = 0.3  # None: not sent (some models accept only their default)
-    timeout_s: float = 30.0
+    timeout_s: float = LOCAL_TIMEOUT_S  # the longest silence (before the first token, or between tokens)
     max_retries: int = 3  # for 429 only
     redact: bool = False
     api_version: str | None = None  # Azure only
@@ -139,7 +147,8 @@ class ProviderConfig:
         """A configuration with the preset's defaults, then ``changes``."""
         p = get_preset(preset_id)
         base = cls(preset=p.id, base_url=p.base_url, model=p.default_model, redact=p.redact,
-                   api_version=DEFAULT_AZURE_API_VERSION if p.id == "azure" else None)
+                   api_version=DEFAULT_AZURE_API_VERSION if p.id == "azure" else None,
+                   timeout_s=default_timeout(p.id))
         return replace(base, **changes)
 
     @property
@@ -169,7 +178,7 @@ class ProviderConfig:
             base_url=str(values.get("base_url") or p.base_url),
             model=str(values.get("model") if values.get("model") is not None else p.default_model),
             temperature=None if temperature is None else float(temperature),
-            timeout_s=float(values.get("timeout_s", 30.0)),
+            timeout_s=float(values.get("timeout_s", default_timeout(preset))),
             max_retries=max(0, int(values.get("max_retries", 3))),
             redact=bool(values.get("redact", p.redact)),
             api_version=str(api_version) if api_version else None,
@@ -807,8 +816,7 @@ class Provider:
         """Map an error raised before any reply text arrived."""
         url, model = self._url, self.config.model
         if isinstance(err, openai.APITimeoutError):
-            return self._error("timeout", f"The model server did not answer within {_fmt_s(self.config.timeout_s)} s.",
-                               detail="timeout")
+            return self._error("timeout", self._timeout_message(), detail="timeout")
         if isinstance(err, openai.APIConnectionError):
             if _has_cause(err, ConnectionRefusedError) or "refused" in repr(err.__cause__).lower():
                 msg = f"Could not connect to {url}: the connection was refused. Is the model server running?"
@@ -844,6 +852,16 @@ class Provider:
         # An error event inside a 200 stream, or another client-side API error.
         return self._error("server", f"The model server reported an error: {self._server_message(err) or 'unknown'}",
                            detail=type(err).__name__)
+
+    def _timeout_message(self) -> str:
+        seconds = _fmt_s(self.config.timeout_s)
+        local = self.config.preset_info.local
+        which = (f"the first-token timeout for a local server, {seconds} s" if local
+                 else f"the first-token timeout, {seconds} s")
+        advice = ("A local model can take minutes to read a long prompt: raise the timeout, or use the "
+                  "small-model profile," if local else "Try again, or raise the timeout")
+        return (f"The model server at {self._url} sent nothing within {seconds} s ({which}). {advice} in "
+                f"{SETTINGS_HINT}.")
 
     def _map_stream_error(self, err: openai.APIError, partial: str) -> ProviderError:
         """Map an error raised while the stream was being read."""

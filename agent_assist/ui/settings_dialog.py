@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from agent_assist.assist import secrets
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.config import set_password as set_mail_password
-from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError
+from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError, default_timeout
 from agent_assist.settings import SCHEMA, Settings
 from agent_assist.store import Store, people, rules
 from agent_assist.store.migrations import FLAG_KINDS
@@ -88,6 +88,8 @@ class SettingsDialog(QDialog):
         self.temperature.setValue(config.temperature if config.temperature is not None else 0.3)
         self.timeout = QDoubleSpinBox()
         self.timeout.setAccessibleName("Timeout in seconds")
+        self.timeout.setToolTip("The longest the model may stay silent, before its first token or between tokens. "
+                                "Local servers get longer: a small computer can read a long prompt for minutes.")
         self.timeout.setRange(2, 600)
         self.timeout.setSuffix(" s")
         self.timeout.setValue(config.timeout_s)
@@ -287,6 +289,7 @@ class SettingsDialog(QDialog):
         self.base_url.setText(p.base_url)
         self.model.setEditText(p.default_model)
         self.redact.setChecked(p.redact)
+        self.timeout.setValue(default_timeout(p.id))
         self._show_preset_note()
 
     def config(self) -> ProviderConfig:

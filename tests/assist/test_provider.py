@@ -292,7 +292,24 @@ def test_timeout_with_a_hung_server(openai_server, make_provider):  # noqa: F811
         list(p.stream_chat(MESSAGES))
     assert time.monotonic() - started < 2.5
     assert info.value.kind == "timeout"
-    assert str(info.value) == "The model server did not answer within 0.5 s."
+    assert str(info.value) == (f"The model server at {openai_server.base_url} sent nothing within 0.5 s (the "
+                               "first-token timeout, 0.5 s). Try again, or raise the timeout in Settings → AI "
+                               "provider.")
+
+
+def test_local_presets_wait_longer_for_the_first_token_and_say_which_timeout(openai_server, make_provider):  # noqa: F811
+    from agent_assist.assist.provider import DEFAULT_TIMEOUT_S, LOCAL_TIMEOUT_S
+
+    for preset in ("ollama", "llamacpp", "vllm", "lmstudio"):
+        assert ProviderConfig.for_preset(preset).timeout_s == LOCAL_TIMEOUT_S > DEFAULT_TIMEOUT_S
+        assert ProviderConfig.from_dict({"preset": preset}).timeout_s == LOCAL_TIMEOUT_S
+    assert ProviderConfig.for_preset("openai").timeout_s == DEFAULT_TIMEOUT_S
+    openai_server.script(first_token_delay=3)
+    with pytest.raises(ProviderError) as info:
+        list(make_provider(preset="llamacpp", timeout_s=0.5).stream_chat(MESSAGES))
+    assert info.value.kind == "timeout"
+    assert "first-token timeout for a local server, 0.5 s" in str(info.value)
+    assert "raise the timeout" in str(info.value)
 
 
 def test_timeout_waiting_for_the_first_token(openai_server, make_provider):  # noqa: F811
