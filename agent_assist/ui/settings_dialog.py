@@ -130,6 +130,12 @@ class SettingsDialog(QDialog):
         self.test_button = QPushButton("Test connection")
         self.test_button.setAccessibleName("Test connection")
         self.test_button.clicked.connect(self.test_connection)
+        self.check_button = QPushButton("Check this model…")
+        self.check_button.setAccessibleName("Check this model on the demo tickets")
+        self.check_button.setToolTip("Run labelled demo tickets through this model and report citations, language, "
+                                     "payment data, injections, speed and triage agreement")
+        self.check_button.clicked.connect(self.check_model)
+        self.model_check: QDialog | None = None
         self.test_result = QLabel()
         self.test_result.setObjectName("testResult")
         self.test_result.setWordWrap(True)
@@ -156,6 +162,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.auto_draft)
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
+        test_row.addWidget(self.check_button)
         test_row.addWidget(self.test_result, 1)
         form.addRow(test_row)
         self.preset.currentIndexChanged.connect(self._preset_changed)
@@ -332,6 +339,16 @@ class SettingsDialog(QDialog):
             self.connectionTested.emit(False, text)
 
         self.tasks.run(work, done, failed, key="settings-test")
+
+    def check_model(self, *, limit: int | None = None) -> None:
+        """Open the model check for the settings as they are in this dialog (saved or not)."""
+        from agent_assist.ui.model_check_view import ModelCheckDialog
+
+        config = self.config()
+        dialog = ModelCheckDialog(config, self._key_for(config), self.tasks, self, limit=limit)
+        self.model_check = dialog
+        dialog.open()
+        dialog.start()
 
     def load_models(self) -> None:
         config = self.config()
