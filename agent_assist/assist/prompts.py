@@ -170,12 +170,17 @@ def thread_block(ticket: Ticket, *, redactor_session: RedactionSession | None = 
         header += f"\nCustomer's first name: {neutralise(_redact(redactor_session, ticket.first_name))}"
     room = budget - len(header)
     kept: list[str] = []
-    for entry in reversed(rendered):  # newest first until the budget is spent
+    latest_inbound = max((i for i, m in enumerate(messages) if m.direction == "inbound"), default=-1)
+    has_inbound = False
+    for i in range(len(rendered) - 1, -1, -1):  # newest first until the budget is spent
+        entry = rendered[i]
         if len(entry) <= room:
             kept.append(entry)
             room -= len(entry) + 2
+            has_inbound = has_inbound or i == latest_inbound
         else:
-            if not kept:  # the newest message alone is too long: keep its start
+            if not kept or (i == latest_inbound and not has_inbound):
+                # the newest message, or the customer's latest one, is too long: keep its start
                 kept.append(_clip(entry, max(room, 200)))
             break
     kept.reverse()
