@@ -23,7 +23,8 @@ from agent_assist.store.tickets import Ticket, get_ticket
 CancelFn = Callable[[], bool]
 SNIPPETS_IN_PROMPT = 5
 MIN_REPLY_TOKENS = 200  # a reply budget is never squeezed below this to make a prompt fit
-DRAFT_STOP = ("\n[customer, ", "\n[agent, ", "</customer_thread>", "<customer_thread>")  # a model inventing turns
+# a model inventing the next turns; never the opening tag: small models often begin by echoing it (the guard strips it)
+DRAFT_STOP = ("\n[customer, ", "\n[agent, ", "</customer_thread>")
 TEXT_STOP = ("</text>",)
 # the tail of a stream that may be the start of a placeholder: "[", "[CAR", "EMAIL_", "[IBAN_1"
 _MAYBE_PLACEHOLDER_TAIL = re.compile(r"(\[\s*[A-Za-z]*[ _-]?\d*\s*|\b[A-Za-z]{2,}_?\d*)$")

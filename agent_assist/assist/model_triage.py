@@ -112,8 +112,11 @@ def response_format(mode: str) -> dict | None:
 
 
 def _refused_format(err: ProviderError) -> bool:
-    """A 400/422 (or 404/501 from a strict proxy) about the request: the server does not take this format."""
-    return err.kind == "config" and err.status in (400, 415, 422, 501)
+    """A 400/422 (or 501) about the request, or a 500 naming response_format: the server does not take it."""
+    if err.kind == "config" and err.status in (400, 415, 422, 501):
+        return True
+    # llama-cpp-python answers 500 with a validation error naming the field
+    return err.status is not None and err.status >= 500 and "response_format" in err.detail
 
 
 def classify(messages: list[dict], provider: Provider, *,

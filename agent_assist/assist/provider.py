@@ -713,6 +713,10 @@ class Provider:
                                            f"probably fills its context window{where}. Use the small-model profile "
                                            f"or a model with a larger context in {SETTINGS_HINT}.",
                                detail=f"finish_reason=length, max_tokens={max_tokens}")
+        if finish is not None:
+            return self._error("empty", f"The model at {self._url} finished ({finish}) without writing any text. "
+                                        "Try again; if it keeps happening, try another model.",
+                               detail=f"no content, finish_reason={finish}")
         return self._error("empty", f"The model server at {self._url} ended the reply without sending any text. "
                                     f"Often the prompt is too long for the model's context window{where}; try "
                                     f"the small-model profile in {SETTINGS_HINT}, or look at the server's log.",

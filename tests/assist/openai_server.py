@@ -85,7 +85,8 @@ class Script:
     junk: str | None = None  # "sse": non-JSON data lines; "html": 200 text/html page; "json": broken JSON body
     hang: bool = False  # accept the request and never answer (until the server stops)
     drop_first: int = 0  # close the connection without a byte of answer for the first N chat requests
-    json_modes: tuple[str, ...] = ("json_schema", "json_object")  # response_format types taken (others: 400)
+    json_modes: tuple[str, ...] = ("json_schema", "json_object")  # response_format types taken (others: refused)
+    json_refusal_status: int = 400  # how a refused response_format is answered (llama-cpp-python: 500)
     models: tuple[str, ...] | None = DEFAULT_MODELS  # None: /v1/models answers 404
     finish_reason: str = "stop"
     embedding_dim: int = 8
@@ -277,7 +278,8 @@ class _Handler(BaseHTTPRequestHandler):
         wanted = (body.get("response_format") or {}).get("type") if isinstance(body.get("response_format"), dict) \
             else None
         if wanted and wanted not in script.json_modes:
-            self._error(400, f"response_format type '{wanted}' is not supported", script, req)
+            self._error(script.json_refusal_status, f"1 validation error: ('body', 'response_format', 'type'): "
+                                                    f"'{wanted}' is not supported", script, req)
             return
         if script.context_window and _prompt_tokens(body) + int(body.get("max_tokens") or 0) > script.context_window:
             if script.overflow == "error":

@@ -267,3 +267,12 @@ def test_a_rewrite_too_long_for_the_window_is_refused_in_words(openai_server):  
     with _provider(openai_server) as provider, pytest.raises(ProviderError) as err:
         _run(drafting.stream_rewrite(provider, "A long draft. " * 200, "shorter", language="en"))
     assert err.value.kind == "too_long" and not openai_server.chat_requests
+
+
+def test_a_model_that_begins_by_echoing_the_fence_is_not_cut_to_nothing(small_store: Store, openai_server):  # noqa: F811
+    """Seen with a real 135M model: the opening tag must not be a stop sequence."""
+    openai_server.script(reply="<customer_thread>\nHi Tom, the fee is gone. [KB-1]\n</customer_thread>")
+    with _provider(openai_server) as provider:
+        _, result = _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex"))
+    assert "<customer_thread>" not in openai_server.chat_requests[-1].body["stop"]
+    assert result.text == "Hi Tom, the fee is gone. [KB-1]"

@@ -56,13 +56,14 @@ def _triage_reply(request) -> str:
     return "The customer seems worried about fraud, I would flag it."
 
 
-@pytest.mark.parametrize("modes, expected", [
-    (("json_schema", "json_object"), "json_schema"),
-    (("json_object",), "json_object"),
+@pytest.mark.parametrize("modes, expected, refusal", [
+    (("json_schema", "json_object"), "json_schema", 400),
+    (("json_object",), "json_object", 400),
+    (("json_object",), "json_object", 500),  # llama-cpp-python: a 500 naming response_format
 ])
 def test_json_is_asked_for_with_response_format_and_falls_back(small_store: Store, openai_server, modes,  # noqa: F811
-                                                               expected):
-    openai_server.script(reply=_triage_reply, json_modes=modes)
+                                                               expected, refusal):
+    openai_server.script(reply=_triage_reply, json_modes=modes, json_refusal_status=refusal)
     with _provider(openai_server) as provider:
         result = model_triage.ask_model(small_store, 3, provider, actor="alex")
         assert result.json_mode == expected and result.flags[0][0] == "fraud"

@@ -607,3 +607,10 @@ def test_a_stream_cut_after_text_is_not_retried(openai_server, make_provider):  
     with pytest.raises(ProviderError):
         list(make_provider().stream_chat(MESSAGES))
     assert len(openai_server.chat_requests) == 1  # text had arrived: a retry would repeat it
+
+
+def test_a_reply_that_stops_before_any_text_says_so(openai_server, make_provider):  # noqa: F811
+    openai_server.script(reply="", finish_reason="stop")
+    with pytest.raises(ProviderError) as err:
+        list(make_provider().stream_chat(MESSAGES))
+    assert err.value.kind == "empty" and "without writing any text" in str(err.value)
