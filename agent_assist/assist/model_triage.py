@@ -144,9 +144,9 @@ def classify(messages: list[dict], provider: Provider, *,
     try:
         return replace(parse(second), json_mode=mode, attempts=2)
     except ProviderError:
-        raise ProviderError("bad_response", "The model answered the triage question with prose instead of the JSON "
-                                            "asked for, twice; nothing from the model was recorded and the offline "
-                                            "rules' flags stand.") from None
+        raise ProviderError("bad_response", "The model did not answer the triage question with the JSON asked for "
+                                            "(prose instead of JSON, or JSON of the wrong shape), twice; nothing from "
+                                            "the model was recorded and the offline rules' flags stand.") from None
 
 
 def ask_model(store: Store, ticket_id: int, provider: Provider, *, actor: str,

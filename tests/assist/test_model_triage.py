@@ -93,7 +93,7 @@ def test_prose_twice_falls_back_visibly_to_the_rules(small_store: Store, openai_
     openai_server.script(reply="Definitely fraud, flag it!", json_modes=())
     with _provider(openai_server) as provider, pytest.raises(ProviderError) as err:
         model_triage.ask_model(small_store, 3, provider, actor="alex")
-    assert "prose instead of the JSON" in str(err.value) and "rules' flags stand" in str(err.value)
+    assert "prose instead of JSON" in str(err.value) and "rules' flags stand" in str(err.value)
     assert {(f.kind, f.source) for f in get_ticket(small_store.db, 3).flags} == {("fraud", "rules")}
 
 
