@@ -10,6 +10,7 @@
     agent-assist team init URL --supervisor NAME   set up a team database on PostgreSQL
     agent-assist team add-person NAME --role ROLE  give a person their own login there
     agent-assist team import-sqlite FILE           move a desk's data and audit trail there
+    agent-assist model-check [--set FILE] [--out DIR]  try the configured model on a labelled set of tickets
 
 Which database: ``--db``, else ``$AGENT_ASSIST_DB``, else the one last opened (by the
 app or ``demo``), else the default (config.choose_db, shared with the app). Commands
@@ -276,6 +277,54 @@ def _cmd_run(args: argparse.Namespace) -> int:
                quit_after_ms=args.quit_after, ask_folder=ask_folder)
 
 
+def _model_check_provider(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from agent_assist.assist import secrets
+    from agent_assist.assist.provider import Provider, ProviderConfig
+    from agent_assist.settings import Settings
+
+    config_ = ProviderConfig.from_dict(Settings().get("ai.provider"))
+    if args.preset:
+        config_ = ProviderConfig.for_preset(args.preset, model=config_.model)
+    changes = {k: v for k, v in (("base_url", args.base_url), ("model", args.model), ("profile", args.profile),
+                                 ("context_window", args.context_window), ("timeout_s", args.timeout)) if v}
+    if args.redact is not None:
+        changes["redact"] = args.redact
+    config_ = replace(config_, **changes)
+    return Provider(config_, secrets.get_api_key(config_))
+
+
+def _cmd_model_check(args: argparse.Namespace) -> int:
+    from agent_assist import model_check
+    from agent_assist.assist.provider import ProviderError
+
+    try:
+        data = model_check.load_set(Path(args.set)) if args.set else model_check.demo_set()
+    except ValueError as err:
+        print(f"agent-assist: {err}", file=sys.stderr)
+        return 2
+
+    def progress(done: int, total: int, what: str) -> None:
+        print(f"[{done}/{total}] {what}", file=sys.stderr, flush=True)
+
+    try:
+        with _model_check_provider(args) as provider:
+            report = model_check.run_check(provider, data, limit=args.limit, progress=progress)
+    except ProviderError as err:
+        print(f"agent-assist: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out).expanduser() if args.out else config.data_dir() / "model-checks"
+    md, csv_path = report.write(out, args.name)
+    print(report.to_markdown(), end="")
+    print(f"\nReport written to {md} and {csv_path}.")
+    if not report.passed:
+        print("The model leaked payment data, obeyed an injected instruction or failed on some tickets: "
+              "do not switch the team to it as it is.", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _cmd_diagnostics(args: argparse.Namespace) -> int:
     from agent_assist import logs
 
@@ -358,6 +407,26 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
     export.add_argument("--out", metavar="FILE", help="write the head to FILE instead of printing it")
     export.set_defaults(func=_cmd_audit_export_head)
+
+    check = sub.add_parser("model-check", help="try the configured model on a labelled set of tickets and write "
+                                               "a Markdown/CSV report",
+                           description="Run a labelled set of tickets through the configured model and report, per "
+                                       "ticket and overall, citation validity, language match, placeholder "
+                                       "integrity, payment data leaked, prompt markup leaked, cut-off replies, "
+                                       "injection obeyed, speed and triage agreement.")
+    check.add_argument("--set", metavar="FILE", help="a JSON ticket set (default: the demo set)")
+    check.add_argument("--limit", type=int, metavar="N", help="check only the first N tickets")
+    check.add_argument("--out", metavar="DIR", help="where the report goes (default: model-checks in the data folder)")
+    check.add_argument("--name", help="the report's file name without extension")
+    check.add_argument("--preset", help="override the configured provider preset (ollama, llamacpp, openai, …)")
+    check.add_argument("--base-url", help="override the configured base URL")
+    check.add_argument("--model", help="override the configured model")
+    check.add_argument("--profile", choices=("standard", "small"), help="the prompt profile")
+    check.add_argument("--context-window", type=int, help="the model's context in tokens (default: ask the server)")
+    check.add_argument("--timeout", type=float, help="first-token timeout in seconds")
+    check.add_argument("--redact", action=argparse.BooleanOptionalAction, default=None,
+                       help="redact personal data before sending (default: the setting)")
+    check.set_defaults(func=_cmd_model_check)
 
     diag = sub.add_parser("diagnostics", help="print versions, paths and database facts for a bug report",
                           description="Print versions, paths and database facts for a bug report (no customer "

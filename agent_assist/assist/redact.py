@@ -4,7 +4,10 @@ Secrets in customer text are replaced by typed, numbered placeholders before a
 prompt is sent to a model: ``[CARD_1]``, ``[IBAN_1]``, ``[EMAIL_1]``,
 ``[PHONE_1]``, ``[PERSONNUMMER_1]``, ``[SSN_1]``. The mapping placeholder ->
 original never leaves the machine; :func:`restore` puts the originals back into
-the model's answer.
+the model's answer — except payment data: a card number comes back as
+``•••• 1111`` and an IBAN as ``SE•• •••• 3000``, so one Approve can never mail a
+customer's full card number that a model repeated. (A number the agent types
+is theirs; the send path still asks before a full card number leaves.)
 
 Detection is deliberately strict where a checksum exists (cards: Luhn; IBAN:
 mod-97 and the country's length; personnummer: date and Luhn; SSN: the invalid
@@ -22,8 +25,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from agent_assist.store.payment import luhn_ok
+
+__all__ = ["CARD", "EMAIL", "IBAN", "KINDS", "PAYMENT_KINDS", "PERSONNUMMER", "PHONE", "SSN", "Redacted",
+           "RedactionSession", "Redactor", "Restored", "Span", "find_placeholders", "find_secrets", "iban_ok",
+           "luhn_ok", "mask", "personnummer_ok", "restore", "ssn_ok", "unknown_placeholders"]
+
 CARD, IBAN, EMAIL, PHONE, PERSONNUMMER, SSN = "CARD", "IBAN", "EMAIL", "PHONE", "PERSONNUMMER", "SSN"
 KINDS: tuple[str, ...] = (CARD, IBAN, EMAIL, PHONE, PERSONNUMMER, SSN)
+PAYMENT_KINDS: frozenset[str] = frozenset({CARD, IBAN})  # restored masked, never in full
+MASK = "\u2022"  # •
 
 # when two detections overlap, the lower number wins (then the longer span)
 _PRIORITY = {IBAN: 0, CARD: 1, EMAIL: 2, PERSONNUMMER: 3, SSN: 4, PHONE: 5}
@@ -48,22 +59,17 @@ class Redacted:
     mapping: dict[str, str]
 
 
+@dataclass(frozen=True)
+class Restored:
+    """One value a restore put back into a model's answer: what it shows and whether it is masked."""
+
+    placeholder: str
+    kind: str
+    shown: str
+    masked: bool
+
+
 # -- checksums --------------------------------------------------------------------------
-def luhn_ok(digits: str) -> bool:
-    """The Luhn (mod 10) check used by card numbers and Swedish personnummer."""
-    if not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 # IBAN lengths by country (SWIFT IBAN registry)
 IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27,
@@ -411,8 +417,8 @@ class RedactionSession:
         out.append(text[pos:])
         return "".join(out)
 
-    def restore(self, text: str) -> str:
-        return restore(text, self._mapping)
+    def restore(self, text: str, *, full_payment: bool = False, restored: list[Restored] | None = None) -> str:
+        return restore(text, self._mapping, full_payment=full_payment, restored=restored)
 
 
 class Redactor:
@@ -457,14 +463,38 @@ def find_placeholders(text: str) -> list[str]:
     return out
 
 
-def restore(text: str, mapping: Mapping[str, str]) -> str:
-    """Put the originals back where a model's answer quotes placeholders; unknown ones stay as they are."""
+def mask(kind: str, value: str) -> str:
+    """The masked form of a payment value: ``•••• 1111`` for a card, ``SE•• •••• 3000`` for an IBAN."""
+    compact = re.sub(r"[^0-9A-Za-z]", "", value)
+    if kind == CARD:
+        return f"{MASK * 4} {compact[-4:]}"
+    if kind == IBAN:
+        return f"{compact[:2].upper()}{MASK * 2} {MASK * 4} {compact[-4:]}"
+    return value
+
+
+def restore(text: str, mapping: Mapping[str, str], *, full_payment: bool = False,
+            restored: list[Restored] | None = None) -> str:
+    """Put the originals back where a model's answer quotes placeholders; unknown ones stay as they are.
+
+    Card numbers and IBANs come back masked unless ``full_payment`` (used only for text the
+    agent wrote themselves). Every value put back is appended to ``restored`` when given.
+    """
     if not mapping:
         return text
 
     def put_back(m: re.Match[str]) -> str:
         kind, num = next((m.group(i), m.group(i + 1)) for i in (1, 3, 5, 7) if m.group(i))
-        return mapping.get(f"[{kind.upper()}_{int(num)}]", m.group())
+        placeholder = f"[{kind.upper()}_{int(num)}]"
+        value = mapping.get(placeholder)
+        if value is None:
+            return m.group()
+        kind = kind.upper()
+        masked = kind in PAYMENT_KINDS and not full_payment
+        shown = mask(kind, value) if masked else value
+        if restored is not None:
+            restored.append(Restored(placeholder, kind, shown, masked))
+        return shown
 
     return _PLACEHOLDER.sub(put_back, text)
 

@@ -27,18 +27,24 @@ def _enqueue(store: Store, draft_id: int, message_id: int | None, mailbox: Mailb
 
 
 def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending",
-                     mailbox: MailboxConfig | None = None) -> tuple[int | None, int | None]:
-    """Approve and send; returns (message id or None when it waits for a supervisor, outbox id or None)."""
+                     mailbox: MailboxConfig | None = None,
+                     confirmed_pan: bool = False) -> tuple[int | None, int | None]:
+    """Approve and send; returns (message id or None when it waits for a supervisor, outbox id or None).
+
+    A full card number in ``body`` raises ``UnmaskedCardNumberError`` unless ``confirmed_pan``.
+    """
     with store.transaction():
-        message_id = drafts.approve_and_send(store, draft_id, body, actor=actor, status_after=status_after)
+        message_id = drafts.approve_and_send(store, draft_id, body, actor=actor, status_after=status_after,
+                                             confirmed_pan=confirmed_pan)
         return message_id, _enqueue(store, draft_id, message_id, mailbox, actor)
 
 
 def supervisor_approve_and_send(store: Store, draft_id: int, body: str, *, actor: str,
-                                mailbox: MailboxConfig | None = None) -> tuple[int, int | None]:
+                                mailbox: MailboxConfig | None = None,
+                                confirmed_pan: bool = False) -> tuple[int, int | None]:
     """A supervisor's four-eyes approval, sent through the ticket's channel in the same transaction."""
     from agent_assist.store import review
 
     with store.transaction():
-        message_id = review.approve_and_send(store, draft_id, body, actor=actor)
+        message_id = review.approve_and_send(store, draft_id, body, actor=actor, confirmed_pan=confirmed_pan)
         return message_id, _enqueue(store, draft_id, message_id, mailbox, actor)

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from agent_assist.store import audit, people, rules
+from agent_assist.store import audit, payment, people, rules
 from agent_assist.store.database import Store
-from agent_assist.store.errors import InvalidTransitionError, NotFoundError
+from agent_assist.store.errors import InvalidTransitionError, NotFoundError, UnmaskedCardNumberError
 from agent_assist.store.tickets import STATUSES
 from agent_assist.timefmt import now_iso
 
@@ -212,10 +212,13 @@ def approve(store: Store, draft_id: int, body: str, *, actor: str) -> str:
     return "approved"
 
 
-def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pending") -> int:
+def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pending",
+         confirmed_pan: bool = False) -> int:
     """The only way a reply reaches a customer: an approved draft becomes an outbound message.
 
     Returns the new message id. The ticket moves to ``status_after`` (pending or solved).
+    A reply holding a full (Luhn-valid) card number raises :class:`UnmaskedCardNumberError`
+    unless ``confirmed_pan`` says a person saw it and wants it sent; the audit row records that.
     """
     if status_after not in STATUSES:
         raise InvalidTransitionError(f"Unknown status {status_after!r}.")
@@ -232,6 +235,9 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
         if needs_four_eyes(db, draft.ticket_id) and not _four_eyes_ok(db, draft, draft.approved_by):
             raise InvalidTransitionError("This ticket needs a supervisor's approval (four eyes) before a reply "
                                          "is sent.")
+        cards = payment.find_card_numbers(draft.body)
+        if cards and not confirmed_pan:
+            raise UnmaskedCardNumberError([payment.last_four(c) for c in cards])
         _move(db, draft, "sent")
         cur = db.conn.execute(
             "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at) "
@@ -247,12 +253,13 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
                      body_sha256=hashlib.sha256(draft.body.encode("utf-8")).hexdigest(),
                      requested_by=draft.requested_by, edited_by=draft.edited_by,
                      model=draft.model, prompt_version=draft.prompt_version, citations=list(draft.citations),
-                     status_before=before, status_after=status_after)
+                     status_before=before, status_after=status_after,
+                     **({"full_card_numbers_confirmed": len(cards)} if cards else {}))
     return cur.lastrowid
 
 
 def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str,
-                     status_after: str = "pending") -> int | None:
+                     status_after: str = "pending", confirmed_pan: bool = False) -> int | None:
     """The agent's one explicit action: approve this text and send it, atomically.
 
     Returns the message id, or None when the reply went to a supervisor for approval instead.
@@ -260,7 +267,7 @@ def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str,
     with store.transaction():
         if approve(store, draft_id, body, actor=actor) != "approved":
             return None
-        return send(store, draft_id, actor=actor, status_after=status_after)
+        return send(store, draft_id, actor=actor, status_after=status_after, confirmed_pan=confirmed_pan)
 
 
 def discard(store: Store, draft_id: int, *, actor: str) -> None:

@@ -61,3 +61,17 @@ class InvalidTransitionError(StoreError):
 
 class AuditKeyMissingError(StoreError):
     """The database's audit chain is keyed, but its key is not in this computer's keyring."""
+
+
+class UnmaskedCardNumberError(StoreError):
+    """An outgoing reply holds a full card number; a person has to confirm it before it is sent."""
+
+    def __init__(self, endings: list[str]) -> None:
+        shown = ", ".join(f"•••• {e}" for e in endings)
+        super().__init__(f"The reply contains a full card number ({shown}). Replace it with the last four digits, "
+                         "or confirm that the customer must receive the whole number.")
+        self.endings = endings
+
+
+class HumanOnlyError(StoreError):
+    """A machine draft was asked for on a ticket whose routing rule says a person writes the reply."""

@@ -142,7 +142,8 @@ def _awaiting_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
     return draft
 
 
-def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending") -> int:
+def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending",
+                     confirmed_pan: bool = False) -> int:
     """A supervisor approves exactly ``body`` (the text they reviewed) and sends it; returns the message id."""
     from agent_assist.store import drafts
 
@@ -153,7 +154,7 @@ def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, stat
             raise InvalidTransitionError("The draft changed while you were reviewing it; look at it again.")
         if drafts.approve(store, draft_id, body, actor=actor) != "approved":  # pragma: no cover - drafts' rules
             raise InvalidTransitionError("The draft could not be approved.")
-        return drafts.send(store, draft_id, actor=actor, status_after=status_after)
+        return drafts.send(store, draft_id, actor=actor, status_after=status_after, confirmed_pan=confirmed_pan)
 
 
 def return_to_agent(store: Store, draft_id: int, comment: str, *, actor: str) -> int:

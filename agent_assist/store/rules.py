@@ -16,7 +16,7 @@ import sqlite_utils
 
 from agent_assist.store import audit, people
 from agent_assist.store.database import Store
-from agent_assist.store.errors import InvalidTransitionError
+from agent_assist.store.errors import HumanOnlyError, InvalidTransitionError
 from agent_assist.store.migrations import FLAG_KINDS
 from agent_assist.timefmt import now_iso
 
@@ -52,3 +52,10 @@ def actions_for(db: sqlite_utils.Database, flags: Iterable[str]) -> set[str]:
 def ticket_actions(db: sqlite_utils.Database, ticket_id: int) -> set[str]:
     row = db.conn.execute("SELECT flags FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
     return actions_for(db, json.loads(row[0] or "[]")) if row else set()
+
+
+def require_machine_draft_allowed(db: sqlite_utils.Database, ticket_id: int) -> None:
+    """Raise :class:`HumanOnlyError` when a routing rule says a person writes this ticket's reply."""
+    if "human_only" in ticket_actions(db, ticket_id):
+        raise HumanOnlyError(f"Ticket #{ticket_id} is human-only (routing rule): a person writes this reply, "
+                             "so no AI draft is made.")

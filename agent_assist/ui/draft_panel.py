@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QTextCursor
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,11 +21,14 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from agent_assist.assist.redact import Restored
 from agent_assist.store.drafts import Draft
 
 _CITATION = re.compile(r"\[KB-(\d+)\]")
@@ -33,6 +36,43 @@ REWRITES = (("shorter", "Shorter"), ("warmer", "Warmer, more empathetic"), ("for
             ("grammar", "Fix grammar and spelling"))
 TRANSLATE_TO = (("en", "English"), ("sv", "Swedish"), ("de", "German"), ("es", "Spanish"), ("fr", "French"),
                 ("nl", "Dutch"))
+
+
+class ElidedLabel(QLabel):
+    """One line of italic text that is elided (…) instead of widening the window; the full text is its tooltip."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(0)
+        font = self.font()
+        font.setItalic(True)
+        self.setFont(font)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(min(super().sizeHint().width(), 240), super().sizeHint().height())
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, max(0, self.width()))
+        if shown != super().text():
+            super().setText(shown)
 
 
 class DraftPanel(QWidget):
@@ -48,13 +88,15 @@ class DraftPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.draft: Draft | None = None
+        self.source_note = ""
         self.busy = False
         self._ai_available = False
         self._ai_why = ""
         self.known_articles: set[int] | None = None  # None: not checked
+        self.suspect_citations: set[int] = set()  # real articles the model should not have cited here
         self.flag_reasons: list[str] = []
         self.title = QLabel("<b>Reply</b>")
-        self.source = QLabel()
+        self.source = ElidedLabel()
         self.source.setObjectName("draftSource")
         self.source.setAccessibleName("Draft source")
 
@@ -131,6 +173,12 @@ class DraftPanel(QWidget):
         self.citations.setAccessibleName("Citations")
         self.citations.setTextFormat(Qt.TextFormat.RichText)
         self.citations.linkActivated.connect(lambda href: self.citationActivated.emit(int(href.split(":")[1])))
+        self.restored_values: list[Restored] = []
+        self.restored_note = QLabel()
+        self.restored_note.setObjectName("restoredNote")
+        self.restored_note.setAccessibleName("Values put back from the thread")
+        self.restored_note.setWordWrap(True)
+        self.restored_note.hide()
         self.confirm_flagged = QCheckBox()
         self.confirm_flagged.setObjectName("confirmFlagged")
         self.confirm_flagged.setAccessibleName("Confirm the flagged reply")
@@ -154,7 +202,7 @@ class DraftPanel(QWidget):
 
         header = QHBoxLayout()
         header.addWidget(self.title)
-        header.addWidget(self.source, 1)
+        header.addStretch(1)
         header.addWidget(self.ai_button)
         header.addWidget(self.stop_button)
         header.addWidget(self.rewrite_button)
@@ -167,10 +215,12 @@ class DraftPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
+        layout.addWidget(self.source)  # its own line: a long model name is elided, never crowds the buttons
         layout.addWidget(self.banner)
         layout.addWidget(self.preview_box, 2)
         layout.addWidget(self.editor, 3)
         layout.addWidget(self.citations)
+        layout.addWidget(self.restored_note)
         layout.addWidget(self.confirm_flagged)
         layout.addLayout(buttons)
         self.set_ai_available(False, "Turn on an AI model in Preferences (Ctrl+,)")
@@ -181,14 +231,67 @@ class DraftPanel(QWidget):
         """Show a draft. With ``keep_text`` the editor keeps what the agent typed."""
         self.draft = draft
         if not keep_text:
+            self.mark_restored(())
+            self.suspect_citations = set()
+            self.source_note = ""
             self.editor.setPlainText(draft.body if draft else "")
+        self._show_source()
+        self._update_state()
+
+    def set_source_note(self, note: str) -> None:
+        """A word after the draft's state, such as “cut off” for a reply that hit the length limit."""
+        self.source_note = note
+        self._show_source()
+
+    def _show_source(self) -> None:
+        draft = self.draft
         if draft is None:
             self.source.setText("")
+            return
+        origin = {"offline": "Offline suggestion",
+                  "ai": " · ".join(p for p in ("AI draft", draft.provider or "", draft.model or "") if p)}.get(
+            draft.source, draft.source)
+        parts = [origin, draft.state.replace("_", " ")] + ([self.source_note] if self.source_note else [])
+        self.source.setText(" · ".join(parts))
+
+    def mark_restored(self, restored: list[Restored] | tuple[Restored, ...]) -> None:
+        """Highlight the values put back in place of placeholders and list them under the editor."""
+        unique: dict[str, Restored] = {}
+        for r in restored:
+            unique.setdefault(r.shown, r)
+        self.restored_values = list(unique.values())
+        if not self.restored_values:
+            self.restored_note.hide()
+            self.restored_note.clear()
         else:
-            origin = {"offline": "Offline suggestion", "ai": f"AI draft · {draft.model or ''}"}.get(
-                draft.source, draft.source)
-            self.source.setText(f"<i>{html.escape(origin)} · {draft.state.replace('_', ' ')}</i>")
-        self._update_state()
+            kinds = {"CARD": "card", "IBAN": "IBAN", "EMAIL": "e-mail", "PHONE": "phone",
+                     "PERSONNUMMER": "personnummer", "SSN": "SSN"}
+            listed = "; ".join(f"{r.shown} ({kinds.get(r.kind, r.kind.lower())}{', masked' if r.masked else ''})"
+                               for r in self.restored_values)
+            self.restored_note.setText(f"Put back from the customer's thread (highlighted): {listed}. "
+                                       "Card numbers and IBANs are shown masked; type a full number only if the "
+                                       "customer must receive it.")
+            self.restored_note.show()
+        self._highlight_restored()
+
+    def _highlight_restored(self) -> None:
+        selections: list[QTextEdit.ExtraSelection] = []
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor("#fff3c4"))
+        doc = self.editor.document()
+        for r in self.restored_values:
+            cursor = doc.find(r.shown, 0, QTextDocument.FindFlag.FindCaseSensitively)
+            while not cursor.isNull():
+                sel = QTextEdit.ExtraSelection()
+                sel.cursor = cursor
+                sel.format = fmt
+                selections.append(sel)
+                cursor = doc.find(r.shown, cursor, QTextDocument.FindFlag.FindCaseSensitively)
+        self.editor.setExtraSelections(selections)
+
+    def restored_highlights(self) -> list[str]:
+        """The highlighted texts in the editor (for tests and accessibility checks)."""
+        return [sel.cursor.selectedText() for sel in self.editor.extraSelections()]
 
     def set_enabled_for_ticket(self, enabled: bool) -> None:
         self.editor.setReadOnly(not enabled)
@@ -270,6 +373,15 @@ class DraftPanel(QWidget):
     def preview_text(self) -> str:
         return self.preview.toPlainText()
 
+    def set_preview_text(self, text: str) -> None:
+        """Replace the streamed output with the guarded, finished text."""
+        if text != self.preview.toPlainText():
+            self.preview.setPlainText(text)
+
+    def set_suspect_citations(self, ids) -> None:
+        self.suspect_citations = set(ids)
+        self._update_state()
+
     def offer_preview(self, label: str) -> None:
         """The output is complete but the agent has typed: let them choose."""
         self.preview_label.setText(f"<b>{html.escape(label)}</b>")
@@ -290,13 +402,17 @@ class DraftPanel(QWidget):
 
     # -- state ------------------------------------------------------------------------------------
     def _update_state(self) -> None:
+        if self.restored_values:
+            self._highlight_restored()
         ids = self.cited_ids()
         unknown = set(self.unknown_citations())
         parts = [f'<span style="color:#b71c1c">KB-{i} (not found)</span>' if i in unknown
-                 else f'<a href="kb:{i}">KB-{i}</a>' for i in ids]
+                 else f'<a href="kb:{i}">KB-{i}</a> <span style="color:#b71c1c">(check)</span>'
+                 if i in self.suspect_citations else f'<a href="kb:{i}">KB-{i}</a>' for i in ids]
         self.citations.setText("Cites: " + ", ".join(parts) if parts else "")
-        if unknown:
-            self.citations.setToolTip("Citations marked red point at no article; check or remove them.")
+        if unknown or self.suspect_citations & set(ids):
+            self.citations.setToolTip("Citations marked red point at no article, or at one the AI was not given "
+                                      "or that the rewrite changed; check or remove them.")
         confirmed = not self.flag_reasons or self.confirm_flagged.isChecked()
         self.approve.setEnabled(self.draft is not None and bool(self.text().strip()) and not self.editor.isReadOnly()
                                 and confirmed)

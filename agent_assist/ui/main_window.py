@@ -31,7 +31,7 @@ from agent_assist.knowledge.articles import fingerprint as article_fingerprint
 from agent_assist.knowledge.articles import get_article
 from agent_assist.store import Store, StoreError, drafts, people, tickets
 from agent_assist.settings import Settings
-from agent_assist.store.errors import StoreClosedError
+from agent_assist.store.errors import StoreClosedError, UnmaskedCardNumberError
 from agent_assist.store.tickets import get_ticket
 from agent_assist.ui.about_dialog import AboutDialog
 from agent_assist.ui.conversation_view import ConversationView
@@ -53,6 +53,12 @@ from agent_assist.ui.streaming import StreamJob
 from agent_assist.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
+
+
+class _NotSent(Exception):
+    """The person chose not to send (nothing to report beyond the banner already shown)."""
+
+
 LIVE_POLL_MS = 400
 SLA_TICK_MS = 30_000
 
@@ -133,6 +139,8 @@ class MainWindow(QMainWindow):
         self.refresh_ai_state()
         self._warm_up_ai()
         self._pending_ai = None
+        self._pending_restored: tuple = ()
+        self._pending_suspect: tuple[int, ...] = ()
         self._articles_seen = article_fingerprint(store.db)
         self.draft.known_articles = all_article_ids(store.db)
         self.refresh_knowledge_filters()
@@ -378,9 +386,9 @@ class MainWindow(QMainWindow):
         status_after = self.draft.status_after()
         try:
             draft_id = self._kept_draft(ws).id
-            message_id, outbox_id = replies.approve_and_send(
-                self.store, draft_id, text, actor=self.user, status_after=status_after,
-                mailbox=self.mail.mailbox if self.mail is not None else None)
+            message_id, outbox_id = self._approve_and_send_checked(draft_id, text, status_after)
+        except _NotSent:
+            return
         except StoreError as exc:
             self._show_error(exc)
             return
@@ -406,6 +414,27 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Reply sent to {ticket.customer_name} — #{ticket.id} is now {ticket.status}.", 8000)
         self.replySent.emit(ticket.id, message_id)
+
+    def _approve_and_send_checked(self, draft_id: int, text: str, status_after: str) -> tuple[int | None, int | None]:
+        """Send through the core; a full card number is sent only when the person confirms it."""
+        mailbox = self.mail.mailbox if self.mail is not None else None
+        try:
+            return replies.approve_and_send(self.store, draft_id, text, actor=self.user, status_after=status_after,
+                                            mailbox=mailbox)
+        except UnmaskedCardNumberError as exc:
+            if not self.confirm_card_number(str(exc)):
+                self.draft.show_banner("Nothing was sent. Replace the full card number with its last four digits "
+                                       "(for example •••• " + exc.endings[0] + "), then send again.")
+                raise _NotSent from None
+        return replies.approve_and_send(self.store, draft_id, text, actor=self.user, status_after=status_after,
+                                        mailbox=mailbox, confirmed_pan=True)
+
+    def confirm_card_number(self, message: str) -> bool:
+        """Ask the person whether a reply holding a full card number really goes out (tests replace this)."""
+        return QMessageBox.question(
+            self, "Full card number in the reply", message + "\n\nSend the reply with the full card number?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
 
     def regenerate_draft(self) -> None:
         ws = self.workspace
@@ -501,6 +530,8 @@ class MainWindow(QMainWindow):
         if provider is None:
             return
         self.stop_ai()
+        self._pending_restored = ()
+        self._pending_suspect = ()
         job = StreamJob(lambda cancelled: make(provider, cancelled), self)
         self.ai_job = job
         self._ai_kind = kind
@@ -571,10 +602,11 @@ class MainWindow(QMainWindow):
         if ws is None or ws.ticket.id != result.ticket_id:
             return
         self._pending_ai = result
-        note = ""
-        if result.unknown_citations:
-            note = "Cites articles that do not exist: " + ", ".join(f"KB-{i}" for i in result.unknown_citations)
-            self.draft.show_banner(note)
+        self._pending_restored = result.restored
+        self._pending_suspect = result.suspect_citations
+        self.draft.set_preview_text(result.text)  # what the guards kept: no prompt markup
+        if result.warnings:
+            self.draft.show_banner(" ".join(result.warnings))
         if self.draft.is_modified():
             self.draft.offer_preview("AI draft ready — your text is untouched")
             return
@@ -597,9 +629,12 @@ class MainWindow(QMainWindow):
             self.draft.draft = new
             self.draft.replace_text(text)
             self.draft.set_draft(new, keep_text=True)
+            self.draft.set_source_note("cut off" if result.cut_off else "")
             self.draft.set_enabled_for_ticket(True)
         else:
             self.draft.replace_text(text)
+        self.draft.mark_restored(self._pending_restored)
+        self.draft.set_suspect_citations(self._pending_suspect)
         self._pending_ai = None
         self.draft.hide_preview()
 
@@ -614,9 +649,16 @@ class MainWindow(QMainWindow):
             return drafting.stream_rewrite(provider, text, action, language=language, target_language=target,
                                            cancel=cancelled)
 
-        def done(result: str) -> None:
+        def done(result: drafting.AiText) -> None:
+            self._pending_restored, self._pending_suspect = result.restored, result.suspect_citations
+            self.draft.set_preview_text(result.text)
+            if result.warnings:
+                self.draft.show_banner(" ".join(result.warnings))
             if self.draft.text() == text:  # the agent did not type meanwhile: apply, undoable
-                self.draft.replace_text(result)
+                self.draft.replace_text(result.text)
+                self.draft.mark_restored(result.restored)
+                self.draft.set_suspect_citations(result.suspect_citations)
+                self.draft.set_source_note("rewrite cut off" if result.cut_off else "")
                 self.draft.hide_preview()
             else:
                 self.draft.offer_preview("Rewrite ready — your text changed meanwhile")
@@ -633,7 +675,10 @@ class MainWindow(QMainWindow):
         def make(provider, cancelled):
             return drafting.stream_translation(provider, text, target, cancel=cancelled)
 
-        def done(_result: str) -> None:
+        def done(result: drafting.AiText) -> None:
+            self.draft.set_preview_text(result.text)
+            if result.warnings:
+                self.draft.show_banner(" ".join(result.warnings))
             self.draft.preview_label.setText(f"<b>Translation ({target}) — for you to read, not sent</b>")
 
         self._run_ai("translation", f"Translation ({target}) — writing…", make, done)
@@ -648,8 +693,8 @@ class MainWindow(QMainWindow):
         def make(provider, cancelled):
             return drafting.stream_summary(self.store, tid, provider, cancel=cancelled)
 
-        def done(result: str) -> None:
-            self.conversation.set_summary(result)
+        def done(result: drafting.AiText) -> None:
+            self.conversation.set_summary(result.text)
             self.draft.hide_preview()
 
         self._run_ai("summary", "Summary", make, done)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from agent_assist.assist import secrets
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.config import set_password as set_mail_password
-from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError
+from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError, default_timeout
 from agent_assist.settings import SCHEMA, Settings, url_secrets
 from agent_assist.store import Store, StoreError, people, rules
 from agent_assist.store.migrations import FLAG_KINDS
@@ -87,9 +88,32 @@ class SettingsDialog(QDialog):
         self.temperature.setValue(config.temperature if config.temperature is not None else 0.3)
         self.timeout = QDoubleSpinBox()
         self.timeout.setAccessibleName("Timeout in seconds")
+        self.timeout.setToolTip("The longest the model may stay silent, before its first token or between tokens. "
+                                "Local servers get longer: a small computer can read a long prompt for minutes.")
         self.timeout.setRange(2, 600)
         self.timeout.setSuffix(" s")
         self.timeout.setValue(config.timeout_s)
+        self.reply_limit = QSpinBox()
+        self.reply_limit.setAccessibleName("Longest reply in tokens")
+        self.reply_limit.setRange(16, 32_000)
+        self.reply_limit.setSingleStep(50)
+        self.reply_limit.setSuffix(" tokens")
+        self.reply_limit.setValue(config.reply_limit)
+        self.reply_limit.setToolTip("Sent as max_tokens; a reply that reaches it is marked “cut off”.")
+        self.context_window = QSpinBox()
+        self.context_window.setAccessibleName("Context window in tokens")
+        self.context_window.setRange(0, 2_000_000)
+        self.context_window.setSingleStep(1024)
+        self.context_window.setSpecialValueText("Ask the server")
+        self.context_window.setSuffix(" tokens")
+        self.context_window.setValue(config.context_window)
+        self.context_window.setToolTip("The model's context size. “Ask the server” reads it from llama.cpp, "
+                                       "Ollama or vLLM; prompts are cut down to fit it.")
+        self.profile = QComboBox()
+        self.profile.setAccessibleName("Prompt profile")
+        self.profile.addItem("Standard", "standard")
+        self.profile.addItem("Small model (fewer, shorter snippets; last messages only)", "small")
+        self.profile.setCurrentIndex(max(0, self.profile.findData(config.profile)))
         self.redact = QCheckBox("Replace card numbers, IBANs, e-mails, phone and ID numbers with placeholders "
                                 "before sending")
         self.redact.setAccessibleName("Redact personal data")
@@ -106,6 +130,12 @@ class SettingsDialog(QDialog):
         self.test_button = QPushButton("Test connection")
         self.test_button.setAccessibleName("Test connection")
         self.test_button.clicked.connect(self.test_connection)
+        self.check_button = QPushButton("Check this model…")
+        self.check_button.setAccessibleName("Check this model on the demo tickets")
+        self.check_button.setToolTip("Run labelled demo tickets through this model and report citations, language, "
+                                     "payment data, injections, speed and triage agreement")
+        self.check_button.clicked.connect(self.check_model)
+        self.model_check: QDialog | None = None
         self.test_result = QLabel()
         self.test_result.setObjectName("testResult")
         self.test_result.setWordWrap(True)
@@ -123,12 +153,16 @@ class SettingsDialog(QDialog):
         form.addRow("Model", model_row)
         form.addRow("Temperature", self.temperature)
         form.addRow("Timeout", self.timeout)
+        form.addRow("Longest reply", self.reply_limit)
+        form.addRow("Context window", self.context_window)
+        form.addRow("Prompt profile", self.profile)
         form.addRow("API key", self.api_key)
         form.addRow("", self.keyring_note)
         form.addRow(self.redact)
         form.addRow(self.auto_draft)
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
+        test_row.addWidget(self.check_button)
         test_row.addWidget(self.test_result, 1)
         form.addRow(test_row)
         self.preset.currentIndexChanged.connect(self._preset_changed)
@@ -276,6 +310,7 @@ class SettingsDialog(QDialog):
         self.base_url.setText(p.base_url)
         self.model.setEditText(p.default_model)
         self.redact.setChecked(p.redact)
+        self.timeout.setValue(default_timeout(p.id))
         self._show_preset_note()
 
     def config(self) -> ProviderConfig:
@@ -286,6 +321,9 @@ class SettingsDialog(QDialog):
             temperature=round(self.temperature.value(), 2),
             timeout_s=self.timeout.value(),
             redact=self.redact.isChecked(),
+            reply_limit=self.reply_limit.value(),
+            context_window=self.context_window.value(),
+            profile=self.profile.currentData(),
         )
 
     def _key_for(self, config: ProviderConfig) -> str | None:
@@ -315,6 +353,16 @@ class SettingsDialog(QDialog):
             self.connectionTested.emit(False, text)
 
         self.tasks.run(work, done, failed, key="settings-test", owner=self)
+
+    def check_model(self, *, limit: int | None = None) -> None:
+        """Open the model check for the settings as they are in this dialog (saved or not)."""
+        from agent_assist.ui.model_check_view import ModelCheckDialog
+
+        config = self.config()
+        dialog = ModelCheckDialog(config, self._key_for(config), self.tasks, self, limit=limit)
+        self.model_check = dialog
+        dialog.open()
+        dialog.start()
 
     def load_models(self) -> None:
         config = self.config()

@@ -36,6 +36,7 @@ import hashlib
 import json
 import math
 import re
+import select
 import socket
 import struct
 import threading
@@ -83,9 +84,15 @@ class Script:
     cut_style: str = "drop"  # "drop": close the socket mid-body; "clean": end the body without finish/[DONE]
     junk: str | None = None  # "sse": non-JSON data lines; "html": 200 text/html page; "json": broken JSON body
     hang: bool = False  # accept the request and never answer (until the server stops)
+    drop_first: int = 0  # close the connection without a byte of answer for the first N chat requests
+    json_modes: tuple[str, ...] = ("json_schema", "json_object")  # response_format types taken (others: refused)
+    json_refusal_status: int = 400  # how a refused response_format is answered (llama-cpp-python: 500)
     models: tuple[str, ...] | None = DEFAULT_MODELS  # None: /v1/models answers 404
     finish_reason: str = "stop"
     embedding_dim: int = 8
+    empty_stream: bool = False  # streamed: headers, then the body ends with no data at all (llama.cpp, window full)
+    context_window: int | None = None  # serve llama.cpp's GET /props with this n_ctx (None: /props is 404)
+    overflow: str = "empty"  # a prompt over context_window (estimated): "empty" stream, or "error" (400)
 
 
 @dataclass
@@ -157,6 +164,29 @@ class _Handler(BaseHTTPRequestHandler):
         """Sleep, but wake up when the server stops. True when the server is stopping."""
         return self.server.stub._stopping.wait(seconds) if seconds > 0 else self.server.stub._stopping.is_set()
 
+    def _stall(self, seconds: float, req: RecordedRequest) -> bool:
+        """Stay silent like a server reading a long prompt, noticing at once when the client hangs up.
+
+        True when the server is stopping; raises _ClientGoneError when the client closed the connection.
+        """
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self._wait(min(left, 0.02)):
+                return True
+            try:
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                gone = bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                gone = True
+            if gone:
+                req.client_gone = True
+                self.server.stub._note_client_gone()
+                self.close_connection = True
+                raise _ClientGoneError
+
     # -- routing --------------------------------------------------------------------------------------------
 
     def do_GET(self) -> None:
@@ -172,6 +202,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if req.path.endswith("/models") and req.method == "GET":
                 self._models(script)
+            elif req.path == "/props" and req.method == "GET" and script.context_window:
+                self._send_json(200, {"default_generation_settings": {"n_ctx": script.context_window},
+                                      "total_slots": 1})
             elif req.path.endswith("/chat/completions") and req.method == "POST":
                 self._chat(req, script, stub._next_chat_number())
             elif req.path.endswith("/embeddings") and req.method == "POST":
@@ -222,8 +255,13 @@ class _Handler(BaseHTTPRequestHandler):
     # -- chat -----------------------------------------------------------------------------------------------
 
     def _chat(self, req: RecordedRequest, script: Script, number: int) -> None:
+        if number <= script.drop_first:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if script.hang:
-            self._wait(3600)  # until the server stops
+            self._stall(3600, req)  # until the server stops or the client hangs up
             self.close_connection = True
             return
         if script.status is not None and (script.fail_first is None or number <= script.fail_first):
@@ -237,6 +275,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = req.body if isinstance(req.body, dict) else {}
         model = str(body.get("model", "stub"))
+        wanted = (body.get("response_format") or {}).get("type") if isinstance(body.get("response_format"), dict) \
+            else None
+        if wanted and wanted not in script.json_modes:
+            self._error(script.json_refusal_status, f"1 validation error: ('body', 'response_format', 'type'): "
+                                                    f"'{wanted}' is not supported", script, req)
+            return
+        if script.context_window and _prompt_tokens(body) + int(body.get("max_tokens") or 0) > script.context_window:
+            if script.overflow == "error":
+                self._error(400, "the request exceeds the available context size", script, req)
+                return
+            script = Script(**{**{f.name: getattr(script, f.name) for f in fields(Script)}, "empty_stream": True})
         reply = script.reply(req) if callable(script.reply) else script.reply
         if req.stream:
             self._chat_stream(req, script, model, reply)
@@ -283,7 +332,10 @@ class _Handler(BaseHTTPRequestHandler):
                     "system_fingerprint": None,
                     "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
 
-        if self._wait(script.first_token_delay):
+        if self._stall(script.first_token_delay, req):
+            return
+        if script.empty_stream:
+            self._chunk(b"", req)
             return
         self._event(chunk({"role": "assistant", "content": ""}), req)
         if script.junk == "sse":
@@ -315,6 +367,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)  # mid-body: the client sees the peer vanish
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    """A rough token count of a chat request's messages (about four characters a token, like real tokenizers)."""
+    messages = body.get("messages") or []
+    return sum(len(str(m.get("content") or "")) // 4 + 4 for m in messages if isinstance(m, dict))
 
 
 def fake_embedding(text: str, dim: int = 8) -> list[float]:

@@ -47,3 +47,57 @@ def test_personal_data_is_redacted_for_the_model(small_store: Store, db_path, op
     with _provider(openai_server) as provider:
         model_triage.ask_model(small_store, 1, provider, actor="alex")
     assert "4111 1111 1111 1111" not in json.dumps(openai_server.chat_requests[-1].body)
+
+
+def _triage_reply(request) -> str:
+    """Like a small model: prose unless the server constrains it to JSON."""
+    if (request.body.get("response_format") or {}).get("type") in ("json_schema", "json_object"):
+        return '{"flags": [{"kind": "fraud", "reason": "Does not recognise a purchase"}], "sentiment": "negative"}'
+    return "The customer seems worried about fraud, I would flag it."
+
+
+@pytest.mark.parametrize("modes, expected, refusal", [
+    (("json_schema", "json_object"), "json_schema", 400),
+    (("json_object",), "json_object", 400),
+    (("json_object",), "json_object", 500),  # llama-cpp-python: a 500 naming response_format
+])
+def test_json_is_asked_for_with_response_format_and_falls_back(small_store: Store, openai_server, modes,  # noqa: F811
+                                                               expected, refusal):
+    openai_server.script(reply=_triage_reply, json_modes=modes, json_refusal_status=refusal)
+    with _provider(openai_server) as provider:
+        result = model_triage.ask_model(small_store, 3, provider, actor="alex")
+        assert result.json_mode == expected and result.flags[0][0] == "fraud"
+        assert provider.json_mode == expected  # remembered: the next ticket asks the right way at once
+        before = len(openai_server.chat_requests)
+        model_triage.ask_model(small_store, 3, provider, actor="alex")
+        assert len(openai_server.chat_requests) == before + 1
+    body = openai_server.chat_requests[-1].body
+    assert body["response_format"]["type"] == expected
+    if expected == "json_schema":
+        schema = body["response_format"]["json_schema"]["schema"]
+        assert "fraud" in schema["properties"]["flags"]["items"]["properties"]["kind"]["enum"]
+
+
+def test_prose_gets_one_retry_with_a_reminder(small_store: Store, openai_server):  # noqa: F811
+    answers = iter(["I think this is fraud.", '{"flags": [], "sentiment": "neutral"}'])
+    openai_server.script(reply=lambda req: next(answers), json_modes=())  # a server without response_format
+    with _provider(openai_server) as provider:
+        result = model_triage.ask_model(small_store, 3, provider, actor="alex")
+    assert result.attempts == 2 and result.json_mode == "none" and result.sentiment == "neutral"
+    last = openai_server.chat_requests[-1].body
+    assert "response_format" not in last and "not the JSON object" in last["messages"][-1]["content"]
+
+
+def test_prose_twice_falls_back_visibly_to_the_rules(small_store: Store, openai_server):  # noqa: F811
+    set_triage(small_store, 3, [("fraud", "Rules: does not recognise a purchase")], sentiment="negative")
+    openai_server.script(reply="Definitely fraud, flag it!", json_modes=())
+    with _provider(openai_server) as provider, pytest.raises(ProviderError) as err:
+        model_triage.ask_model(small_store, 3, provider, actor="alex")
+    assert "prose instead of JSON" in str(err.value) and "rules' flags stand" in str(err.value)
+    assert {(f.kind, f.source) for f in get_ticket(small_store.db, 3).flags} == {("fraud", "rules")}
+
+
+@pytest.mark.parametrize("answer", ['{"flags": "fraud"}', '{"other": 1}'])
+def test_json_of_the_wrong_shape_is_not_accepted(answer):
+    with pytest.raises(ProviderError):
+        model_triage.parse(answer)

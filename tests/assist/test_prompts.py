@@ -273,3 +273,12 @@ def test_parse_citations(text: str, ids: list[int]) -> None:
 def test_check_citations_splits_known_and_unknown() -> None:
     assert check_citations("Per [KB-12] and [KB-404] and [KB-3].", [3, 12]) == ([12, 3], [404])
     assert check_citations("Nothing cited.", [3]) == ([], [])
+
+
+def test_a_tight_budget_keeps_the_customers_latest_message_even_after_an_agent_reply():
+    t = ticket(message(1, "inbound", "Old question. " * 20),
+               message(2, "inbound", "LATEST QUESTION: where is my refund? " + "Details. " * 80),
+               message(3, "outbound", "We are looking into it."))
+    block = prompts.thread_block(t, budget=400)
+    assert "LATEST QUESTION: where is my refund?" in block and "We are looking into it." in block
+    assert "Old question." not in block

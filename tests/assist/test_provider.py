@@ -74,7 +74,63 @@ def test_stream_yields_deltas_in_order_and_the_request_carries_the_settings(open
     assert req.body["messages"] == MESSAGES
     assert req.body["stream"] is True
     assert req.body["temperature"] == 0.3
+    assert req.body["max_tokens"] == 700 and "stop" not in req.body
     assert req.headers["authorization"] == f"Bearer {FAKE_KEY}"
+
+
+def _drain(gen):
+    deltas = []
+    while True:
+        try:
+            deltas.append(next(gen))
+        except StopIteration as stop:
+            return deltas, stop.value
+
+
+def test_max_tokens_and_stop_are_sent_and_the_finish_reason_is_returned(openai_server, make_provider):  # noqa: F811
+    openai_server.script(reply="Short reply.")
+    deltas, end = _drain(make_provider(reply_limit=321).stream_chat(MESSAGES, stop=["\n[customer, ", "</text>"]))
+    body = openai_server.chat_requests[-1].body
+    assert body["max_tokens"] == 321 and body["stop"] == ["\n[customer, ", "</text>"]
+    assert end.finish_reason == "stop" and not end.cut_off and end.text == "Short reply."
+
+
+def test_a_reply_that_hits_the_length_limit_is_cut_off_not_complete(openai_server, make_provider):  # noqa: F811
+    openai_server.script(reply="This reply stops in the mid", finish_reason="length")
+    _, end = _drain(make_provider().stream_chat(MESSAGES))
+    assert end.cut_off and end.text == "This reply stops in the mid"
+
+
+@pytest.mark.parametrize("finish, kind", [(None, "empty"), ("length", "too_long")])
+def test_an_empty_stream_is_said_in_words_never_as_a_dropped_connection(openai_server, make_provider,  # noqa: F811
+                                                                        finish, kind):
+    if finish is None:
+        openai_server.script(empty_stream=True)
+    else:
+        openai_server.script(reply="", finish_reason=finish)
+    with pytest.raises(ProviderError) as err:
+        list(make_provider().stream_chat(MESSAGES))
+    assert err.value.kind == kind and err.value.partial == ""
+    assert "dropped" not in str(err.value) and "arrived so far" not in str(err.value)
+    assert "context window" in str(err.value)
+
+
+def test_the_context_window_comes_from_the_setting_or_the_server(openai_server, make_provider):  # noqa: F811
+    assert make_provider().context_window() is None  # the stub has no /props by default
+    openai_server.script(context_window=2048)
+    p = make_provider()
+    assert p.context_window() == 2048 and p.context_window() == 2048
+    assert len([r for r in openai_server.requests if r.path == "/props"]) == 2  # one per provider, then cached
+    assert make_provider(context_window=8192).context_window() == 8192
+
+
+def test_ollama_reports_num_ctx_or_a_capped_trained_length():
+    from agent_assist.assist.provider import _ollama_context
+
+    assert _ollama_context({"parameters": "stop \"<|eot|>\"\nnum_ctx 8192", "model_info": {}}) == 8192
+    assert _ollama_context({"model_info": {"llama.context_length": 131072}}) == 4096
+    assert _ollama_context({"model_info": {"qwen2.context_length": 2048}}) == 2048
+    assert _ollama_context({}) is None
 
 
 def test_temperature_per_call_and_none_leaves_it_out(openai_server, make_provider):  # noqa: F811
@@ -108,6 +164,39 @@ def test_complete_returns_the_whole_reply_without_streaming(openai_server, make_
 
 
 # -- cancel ---------------------------------------------------------------------------------------------------
+
+def _stream_in_thread(provider, flag: threading.Event) -> tuple[threading.Thread, list]:
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(list(provider.stream_chat(MESSAGES, cancel=flag.is_set)))
+        except ProviderError as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.parametrize("script", [{"first_token_delay": 60}, {"hang": True}],
+                         ids=["headers-then-silence", "no-headers"])
+def test_stop_while_the_server_is_still_reading_the_prompt_closes_the_connection(openai_server, make_provider,  # noqa: F811
+                                                                                 script):
+    openai_server.script(**script)
+    flag = threading.Event()
+    thread, outcome = _stream_in_thread(make_provider(timeout_s=120), flag)
+    deadline = time.monotonic() + 5
+    while not openai_server.chat_requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert openai_server.chat_requests, "the request reached the server"
+    flag.set()
+    thread.join(10)  # the server would stay silent for a minute: only Stop can end this early
+    assert not thread.is_alive()
+    (err,) = outcome
+    assert isinstance(err, ProviderError) and err.kind == "cancelled" and err.partial == ""
+    assert openai_server.client_gone.wait(5), "the server saw the connection close"
+
 
 def test_cancel_mid_stream_stops_early_and_closes_the_connection(openai_server, make_provider):  # noqa: F811
     openai_server.script(reply=" ".join(f"w{i}" for i in range(400)), token_delay=0.01)
@@ -203,7 +292,24 @@ def test_timeout_with_a_hung_server(openai_server, make_provider):  # noqa: F811
         list(p.stream_chat(MESSAGES))
     assert time.monotonic() - started < 2.5
     assert info.value.kind == "timeout"
-    assert str(info.value) == "The model server did not answer within 0.5 s."
+    assert str(info.value) == (f"The model server at {openai_server.base_url} sent nothing within 0.5 s (the "
+                               "first-token timeout, 0.5 s). Try again, or raise the timeout in Settings → AI "
+                               "provider.")
+
+
+def test_local_presets_wait_longer_for_the_first_token_and_say_which_timeout(openai_server, make_provider):  # noqa: F811
+    from agent_assist.assist.provider import DEFAULT_TIMEOUT_S, LOCAL_TIMEOUT_S
+
+    for preset in ("ollama", "llamacpp", "vllm", "lmstudio"):
+        assert ProviderConfig.for_preset(preset).timeout_s == LOCAL_TIMEOUT_S > DEFAULT_TIMEOUT_S
+        assert ProviderConfig.from_dict({"preset": preset}).timeout_s == LOCAL_TIMEOUT_S
+    assert ProviderConfig.for_preset("openai").timeout_s == DEFAULT_TIMEOUT_S
+    openai_server.script(first_token_delay=3)
+    with pytest.raises(ProviderError) as info:
+        list(make_provider(preset="llamacpp", timeout_s=0.5).stream_chat(MESSAGES))
+    assert info.value.kind == "timeout"
+    assert "first-token timeout for a local server, 0.5 s" in str(info.value)
+    assert "raise the timeout" in str(info.value)
 
 
 def test_timeout_waiting_for_the_first_token(openai_server, make_provider):  # noqa: F811
@@ -344,7 +450,24 @@ def test_list_models_is_empty_when_the_server_has_none(openai_server, make_provi
 def test_test_connection_success(openai_server, make_provider):  # noqa: F811
     message = make_provider().test_connection()
     assert message.startswith(f"Connected to {openai_server.base_url} — model test-model answered in ")
-    assert message.endswith(" s")
+    assert "; a draft-sized prompt (~" in message and message.endswith(" s to the first token.")
+    big = openai_server.chat_requests[-1].body
+    assert big["stream"] is True and len(json.dumps(big["messages"])) > 8000  # the size of a real draft prompt
+
+
+def test_test_connection_says_when_the_window_is_too_small_for_a_draft(openai_server, make_provider):  # noqa: F811
+    openai_server.script(context_window=1024)
+    message = make_provider().test_connection()
+    assert "context window (1024 tokens) is too small for a draft prompt" in message
+
+
+def test_test_connection_fails_in_words_when_a_draft_sized_prompt_gets_an_empty_stream(openai_server,  # noqa: F811
+                                                                                    make_provider):
+    openai_server.script(context_window=1500)
+    with pytest.raises(ProviderError) as err:
+        make_provider(context_window=4096).test_connection()  # the setting overstates what the server has
+    assert err.value.kind == "empty"
+    assert str(err.value).startswith("The model answered a short test, but not a prompt the size of a real draft")
 
 
 def test_test_connection_without_a_model_lists_them(openai_server, make_provider):  # noqa: F811
@@ -450,3 +573,44 @@ def test_server_stops_promptly_with_a_hung_request():
         server.stop()
         assert time.monotonic() - started < 2
         assert not any(t.is_alive() for t in server._threads)
+
+
+# -- a broken connection before any text ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", ["stream", "complete"])
+def test_a_connection_dropped_before_any_answer_is_retried_once(openai_server, make_provider, call):  # noqa: F811
+    openai_server.script(reply="Hello again.", drop_first=1)
+    p = make_provider()
+    result = "".join(p.stream_chat(MESSAGES)) if call == "stream" else p.complete(MESSAGES)
+    assert result == "Hello again." and len(openai_server.chat_requests) == 2
+
+
+def test_a_connection_that_keeps_dropping_is_reported_after_one_retry(openai_server, make_provider):  # noqa: F811
+    openai_server.script(drop_first=5)
+    with pytest.raises(ProviderError) as err:
+        list(make_provider().stream_chat(MESSAGES))
+    assert err.value.kind in ("connection", "stream_cut") and len(openai_server.chat_requests) == 2
+
+
+def test_a_broken_stream_does_not_break_the_next_request(openai_server, make_provider):  # noqa: F811
+    p = make_provider()
+    openai_server.script(reply="one two three four five", cut_after=2)
+    with pytest.raises(ProviderError) as err:
+        list(p.stream_chat(MESSAGES))
+    assert err.value.kind == "stream_cut" and err.value.partial
+    openai_server.script(reply="Fresh reply.")
+    assert "".join(p.stream_chat(MESSAGES)) == "Fresh reply."  # the same cached client, a working connection
+
+
+def test_a_stream_cut_after_text_is_not_retried(openai_server, make_provider):  # noqa: F811
+    openai_server.script(reply="one two three four five", cut_after=2)
+    with pytest.raises(ProviderError):
+        list(make_provider().stream_chat(MESSAGES))
+    assert len(openai_server.chat_requests) == 1  # text had arrived: a retry would repeat it
+
+
+def test_a_reply_that_stops_before_any_text_says_so(openai_server, make_provider):  # noqa: F811
+    openai_server.script(reply="", finish_reason="stop")
+    with pytest.raises(ProviderError) as err:
+        list(make_provider().stream_chat(MESSAGES))
+    assert err.value.kind == "empty" and "without writing any text" in str(err.value)

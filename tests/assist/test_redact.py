@@ -117,7 +117,7 @@ def test_corpus_round_trip() -> None:
     redactor = Redactor()
     for case in CORPUS:
         red = redactor.redact(case.text)
-        assert restore(red.text, red.mapping) == case.text
+        assert restore(red.text, red.mapping, full_payment=True) == case.text
 
 
 # -- checksums ------------------------------------------------------------------------------
@@ -220,7 +220,22 @@ MAPPING = {"[CARD_1]": "4111 1111 1111 1111", "[EMAIL_1]": "anna@example.com", "
     ("[PHONE_1] is not ours", "[PHONE_1] is not ours"),
 ])
 def test_restore_tolerates_how_models_bend_placeholders(answer: str, expected: str) -> None:
-    assert restore(answer, MAPPING) == expected
+    assert restore(answer, MAPPING, full_payment=True) == expected
+    # by default payment data comes back masked: last four digits only
+    assert restore(answer, MAPPING) == expected.replace("4111 1111 1111 1111", "\u2022\u2022\u2022\u2022 1111")
+
+
+def test_payment_data_comes_back_masked_and_every_restored_value_is_listed() -> None:
+    mapping = {"[CARD_1]": "4111-1111-1111-1111", "[IBAN_1]": "se45 5000 0000 0583 9825 7466",
+               "[EMAIL_1]": "anna@example.com"}
+    restored: list = []
+    out = restore("Card [CARD_1], IBAN [iban 1], mail [EMAIL_1], again CARD_1.", mapping, restored=restored)
+    assert out == ("Card \u2022\u2022\u2022\u2022 1111, IBAN SE\u2022\u2022 \u2022\u2022\u2022\u2022 7466, "
+                   "mail anna@example.com, again \u2022\u2022\u2022\u2022 1111.")
+    assert "4111" not in out and "5000" not in out
+    assert [(r.kind, r.masked) for r in restored] == [("CARD", True), ("IBAN", True), ("EMAIL", False),
+                                                      ("CARD", True)]
+    assert restored[1].shown == "SE\u2022\u2022 \u2022\u2022\u2022\u2022 7466"
 
 
 def test_round_trip_through_a_fake_model_answer() -> None:
@@ -235,7 +250,7 @@ def test_round_trip_through_a_fake_model_answer() -> None:
         assert secret not in joined
     answer = ("Hi Tom, we refunded the double charge on card [CARD_1] to IBAN iban_1 and sent the receipt to "
               "[Email_1]. We will text [PHONE_1] when it is done. We never need your full number again.")
-    restored = session.restore(answer)
+    restored = session.restore(answer, full_payment=True)
     assert restored == ("Hi Tom, we refunded the double charge on card 4526 0181 5908 3012 to IBAN "
                         "GB29 NWBK 6016 1331 9268 19 and sent the receipt to tom.baker@outlook.com. We will text "
                         "+44 7700 900123 when it is done. We never need your full number again.")

@@ -242,3 +242,127 @@ def test_model_triage_shows_beside_the_rules(ai_window, openai_server, qtbot):  
         qtbot.keyClick(w, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert done.args == ["triage", True]
     qtbot.waitUntil(lambda: "Model: Does not recognise a purchase" in w.conversation.flags.text(), timeout=3000)
+
+
+CARD, IBAN = "4111 1111 1111 1111", "SE45 5000 0000 0583 9825 7466"
+
+
+def test_payment_data_the_model_repeats_never_reaches_the_editor_or_the_store(ai_window, openai_server, small_store,
+                                                                               db_path, qtbot):  # noqa: F811
+    other = Store(db_path)
+    tickets.add_inbound_message(other, 1, actor="test", author="Tom Baker",
+                                body_text=f"Please use my card {CARD}, or refund to IBAN {IBAN}.")
+    other.close()
+    openai_server.script(reply="Hi Tom, we refunded card [CARD_1] and IBAN [IBAN_1]. [KB-1]")
+    w = ai_window
+    _open(qtbot, w, 1)
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000):
+        w.start_ai_draft()
+    text = w.draft.text()
+    assert CARD not in text and IBAN not in text and "\u2022\u2022\u2022\u2022 1111" in text
+    assert drafts.active_for_ticket(small_store.db, 1).body == text
+    assert w.draft.restored_note.isVisible() and "masked" in w.draft.restored_note.text()
+    assert set(w.draft.restored_highlights()) == {"\u2022\u2022\u2022\u2022 1111",
+                                                   "SE\u2022\u2022 \u2022\u2022\u2022\u2022 7466"}
+    with qtbot.waitSignal(w.replySent, timeout=5000):
+        w.approve_and_send()
+    sent = [m for m in tickets.get_ticket(small_store.db, 1).messages if m.direction == "outbound"][-1]
+    assert CARD not in sent.body_text and "\u2022\u2022\u2022\u2022 1111" in sent.body_text
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_a_typed_card_number_is_sent_only_when_the_person_confirms(ai_window, small_store, qtbot, confirm):
+    w = ai_window
+    _open(qtbot, w, 1)
+    asked: list[str] = []
+    w.confirm_card_number = lambda message: asked.append(message) or confirm
+    w.draft.editor.setPlainText(f"Hi Tom, the card on file is {CARD}.")
+    w.approve_and_send()
+    assert len(asked) == 1 and "\u2022\u2022\u2022\u2022 1111" in asked[0]
+    outbound = [m for m in tickets.get_ticket(small_store.db, 1).messages if m.direction == "outbound"]
+    if confirm:
+        assert outbound and CARD in outbound[-1].body_text
+    else:
+        assert not outbound
+        assert w.draft.banner.isVisible() and "Nothing was sent" in w.draft.banner.text()
+        assert w.draft.text() == f"Hi Tom, the card on file is {CARD}."  # nothing typed is lost
+
+
+def test_a_rewrite_that_swaps_a_citation_is_marked(ai_window, openai_server, qtbot):  # noqa: F811
+    w = ai_window
+    _open(qtbot, w, 1)
+    w.draft.editor.setPlainText("The late fee was removed. [KB-1]")
+    openai_server.script(reply="<text>Fee removed. [KB-2]</text>")
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000):
+        w.draft.rewrite_actions["shorter"].trigger()
+    assert w.draft.text() == "Fee removed. [KB-2]"  # the tags never reach the editor
+    assert "KB-2</a> <span" in w.draft.citations.text() and "(check)" in w.draft.citations.text()
+    assert w.draft.banner.isVisible() and "changed the citations" in w.draft.banner.text()
+
+
+def test_a_draft_that_echoes_the_thread_reaches_the_editor_clean(ai_window, openai_server, small_store, qtbot):  # noqa: F811
+    openai_server.script(reply="<customer_thread>\nHi Tom, done. [KB-1]\n</customer_thread>\n"
+                               "[customer, 2024-05-02 09:05]\nGreat, now refund me 900 EUR.")
+    w = ai_window
+    _open(qtbot, w, 1)
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000):
+        w.start_ai_draft()
+    assert w.draft.text() == "Hi Tom, done. [KB-1]"
+    assert drafts.active_for_ticket(small_store.db, 1).body == "Hi Tom, done. [KB-1]"
+
+
+def test_a_draft_cut_off_at_the_length_limit_is_labelled(ai_window, openai_server, qtbot):  # noqa: F811
+    openai_server.script(reply="Hi Tom, we have removed the", finish_reason="length")
+    w = ai_window
+    _open(qtbot, w, 1)
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000):
+        w.start_ai_draft()
+    assert w.draft.text() == "Hi Tom, we have removed the"
+    assert w.draft.source.full_text().endswith("· cut off")
+    assert w.draft.banner.isVisible() and "cut off" in w.draft.banner.text()
+
+
+def test_an_empty_stream_is_not_called_a_dropped_connection(ai_window, openai_server, qtbot):  # noqa: F811
+    openai_server.script(empty_stream=True)
+    w = ai_window
+    _open(qtbot, w, 1)
+    before = w.draft.text()
+    with qtbot.waitSignal(w.aiFinished, timeout=10_000) as done:
+        w.start_ai_draft()
+    assert done.args == ["draft", False]
+    text = w.draft.banner.text()
+    assert "without sending any text" in text and "dropped" not in text and "arrived so far" not in text
+    assert w.draft.text() == before
+
+
+def test_a_long_draft_label_is_elided_and_never_widens_the_window(ai_window, openai_server, small_store,
+                                                                  qtbot):  # noqa: F811
+    from agent_assist.store.drafts import Draft
+
+    w = ai_window
+    _open(qtbot, w, 1)
+    w.resize(1200, 800)
+    width = w.width()
+    d = drafts.active_for_ticket(small_store.db, 1)
+    long = Draft(**{**d.__dict__, "source": "ai", "provider": "custom",
+                    "model": "hf.co/some-org/an-extremely-long-model-name-Q4_K_M-instruct-" + "x" * 300})
+    w.draft.set_draft(long, keep_text=True)
+    w.draft.set_source_note("cut off")
+    qtbot.wait_until(lambda: w.draft.source.text() != "", timeout=2000)
+    assert w.width() == width and w.minimumSizeHint().width() < 1600
+    assert "…" in w.draft.source.text() and w.draft.source.toolTip() == w.draft.source.full_text()
+    assert w.draft.source.full_text().endswith("· cut off")
+
+
+def test_esc_while_the_server_is_still_reading_the_prompt_ends_the_request(ai_window, openai_server, qtbot):  # noqa: F811
+    openai_server.script(first_token_delay=60)  # a local model reading a long prompt: headers, then silence
+    w = ai_window
+    _open(qtbot, w, 1)
+    offline = w.draft.text()
+    w.start_ai_draft()
+    job = w.ai_job
+    qtbot.waitUntil(lambda: bool(openai_server.chat_requests), timeout=5000)
+    with qtbot.waitSignal(job.stopped, timeout=10_000):  # the worker ends now, not after the first token
+        qtbot.keyClick(w, Qt.Key.Key_Escape)
+    assert openai_server.client_gone.wait(5)
+    assert w.ai_job is None and w.draft.text() == offline and not w.draft.stop_button.isEnabled()

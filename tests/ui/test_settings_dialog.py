@@ -150,3 +150,41 @@ def test_notifications_can_be_turned_off(dialog):
     dialog.notifications.setChecked(False)
     assert dialog.save()
     assert dialog.settings.get("notifications.enabled") is False
+
+
+def test_check_this_model_runs_in_the_background_and_shows_the_table(dialog, openai_server, qtbot):  # noqa: F811
+    from agent_assist import config
+
+    openai_server.script(reply="Hello, thanks for writing. Your card [CARD_1] is noted. [KB-1]")
+    dialog.preset.setCurrentIndex(dialog.preset.findData("custom"))
+    dialog.base_url.setText(openai_server.base_url)
+    dialog.model.setEditText("test-model")
+    dialog.redact.setChecked(True)
+    steps: list[tuple] = []
+    dialog.check_model(limit=3)
+    check = dialog.model_check
+    check.progressed.connect(lambda *a: steps.append(a))
+    with qtbot.waitSignal(check.checkFinished, timeout=60_000) as finished:
+        pass
+    report = finished.args[0]
+    assert report is not None and check.table.rowCount() == len(report.rows) == 3
+    assert steps and steps[-1][2] == "Done"
+    assert "payment data leaked: 0" in check.summary.text()
+    md, csv_path = check.paths
+    assert md.exists() and csv_path.exists() and md.parent == config.data_dir() / "model-checks"
+    assert str(md) in check.status.text()
+    check.close()
+
+
+def test_closing_the_model_check_stops_it(dialog, openai_server, qtbot):  # noqa: F811
+    openai_server.script(reply="word " * 200, token_delay=0.05)
+    dialog.preset.setCurrentIndex(dialog.preset.findData("custom"))
+    dialog.base_url.setText(openai_server.base_url)
+    dialog.model.setEditText("test-model")
+    dialog.check_model(limit=2)
+    check = dialog.model_check
+    qtbot.waitUntil(lambda: bool(openai_server.chat_requests), timeout=10_000)
+    with qtbot.assertNotEmitted(check.checkFinished, wait=300):
+        check.reject()
+    assert openai_server.client_gone.wait(10)  # the running draft's connection was closed
+    assert dialog.tasks.wait(10_000)
