@@ -35,7 +35,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from agent_assist.assist import context, drafting, guards, injection, language, model_triage
+from agent_assist import language
+from agent_assist.assist import context, drafting, guards, injection, model_triage
 from agent_assist.assist.provider import Provider, ProviderError
 from agent_assist.assist.redact import IBAN, find_placeholders, find_secrets
 from agent_assist.store import Store
