@@ -8,7 +8,7 @@ import pytest
 
 from agent_assist.assist import drafting
 from agent_assist.assist.provider import Provider, ProviderConfig
-from agent_assist.store import Store
+from agent_assist.store import Store, people
 from agent_assist.store.tickets import add_inbound_message
 from tests.assist.openai_server import openai_server  # noqa: F401
 
@@ -75,6 +75,7 @@ def test_the_core_refuses_to_draft_a_human_only_ticket(small_store: Store, opena
     from agent_assist.store.errors import HumanOnlyError
     from agent_assist.store.tickets import set_triage
 
+    people.save_profile(small_store, "sue", "supervisor", actor="sue")  # the first supervisor
     rules.set_rule(small_store, "vulnerability", "human_only", actor="sue")
     set_triage(small_store, 1, [("vulnerability", "Rules: bereavement")], sentiment="negative")
     with _provider(openai_server) as provider, pytest.raises(HumanOnlyError) as err:
@@ -90,6 +91,7 @@ def test_a_draft_is_not_recorded_when_the_ticket_became_human_only(small_store: 
     openai_server.script(reply="Hello. [KB-1]")
     with _provider(openai_server) as provider:
         _, result = _run(drafting.stream_draft(small_store, 1, provider, agent_name="Alex"))
+    people.save_profile(small_store, "sue", "supervisor", actor="sue")  # the first supervisor
     rules.set_rule(small_store, "vulnerability", "human_only", actor="sue")
     set_triage(small_store, 1, [("vulnerability", "Rules: bereavement")], sentiment="negative")
     before = drafts.active_for_ticket(small_store.db, 1)

@@ -337,15 +337,15 @@ def test_an_empty_stream_is_not_called_a_dropped_connection(ai_window, openai_se
 
 def test_a_long_draft_label_is_elided_and_never_widens_the_window(ai_window, openai_server, small_store,
                                                                   qtbot):  # noqa: F811
-    from agent_assist.store.drafts import Draft
+    from dataclasses import replace
 
     w = ai_window
     _open(qtbot, w, 1)
     w.resize(1200, 800)
     width = w.width()
-    d = drafts.active_for_ticket(small_store.db, 1)
-    long = Draft(**{**d.__dict__, "source": "ai", "provider": "custom",
-                    "model": "hf.co/some-org/an-extremely-long-model-name-Q4_K_M-instruct-" + "x" * 300})
+    d = w.workspace.draft  # opening wrote nothing: the suggestion on screen is not saved yet
+    long = replace(d, source="ai", provider="custom",
+                   model="hf.co/some-org/an-extremely-long-model-name-Q4_K_M-instruct-" + "x" * 300)
     w.draft.set_draft(long, keep_text=True)
     w.draft.set_source_note("cut off")
     qtbot.wait_until(lambda: w.draft.source.text() != "", timeout=2000)
