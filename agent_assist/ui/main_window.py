@@ -708,9 +708,10 @@ class MainWindow(QMainWindow):
         self.preferences = dialog
 
     # -- supervisors ---------------------------------------------------------------------
-    def _supervisor_send(self, store: Store, draft_id: int, body: str, actor: str) -> int:
+    def _supervisor_send(self, store: Store, draft_id: int, body: str, actor: str, confirmed_pan: bool = False) -> int:
         message_id, outbox_id = replies.supervisor_approve_and_send(
-            store, draft_id, body, actor=actor, mailbox=self.mail.mailbox if self.mail is not None else None)
+            store, draft_id, body, actor=actor, mailbox=self.mail.mailbox if self.mail is not None else None,
+            confirmed_pan=confirmed_pan)
         if outbox_id is not None and self.mail is not None:
             self.mail.deliver_soon()
         return message_id

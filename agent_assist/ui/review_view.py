@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist.store import Store, review
+from agent_assist.store.errors import UnmaskedCardNumberError
 from agent_assist.store.review import ReviewDetail, ReviewItem
 from agent_assist.timefmt import humanize_delta, parse_iso, utcnow
 from agent_assist.ui.diff_view import DiffView, WordDiff, word_diff
@@ -111,8 +113,8 @@ class ReviewView(QWidget):
                  parent: QWidget | None = None, send=None):
         super().__init__(parent)
         # how an approved reply is sent: through the ticket's channel when the window provides one
-        self._send = send or (lambda s, draft_id, body, actor: review.approve_and_send(s, draft_id, body,
-                                                                                       actor=actor))
+        self._send = send or (lambda s, draft_id, body, actor, confirmed_pan=False: review.approve_and_send(
+            s, draft_id, body, actor=actor, confirmed_pan=confirmed_pan))
         self.store = store
         self.tasks = tasks
         self.user = user
@@ -327,7 +329,8 @@ class ReviewView(QWidget):
         self.return_button.setEnabled(decide and bool(self.comment.toPlainText().strip()))
 
     # -- deciding --------------------------------------------------------------------------------
-    def _decide(self, action: Callable[[], object], done: Callable[[int], None], draft_id: int) -> None:
+    def _decide(self, action: Callable[[], object], done: Callable[[int], None], draft_id: int,
+                on_refused: Callable[[BaseException], bool] | None = None) -> None:
         self.approve_button.setEnabled(False)
         self.return_button.setEnabled(False)
 
@@ -337,12 +340,14 @@ class ReviewView(QWidget):
             self.reload()
 
         def on_error(exc: BaseException) -> None:
+            if on_refused is not None and on_refused(exc):
+                return  # asked again (e.g. a confirmed card number): a new attempt is under way
             self._on_error(exc)
             self.load_detail(draft_id)  # it may have changed under us: show it as it is now
 
         self.tasks.run(action, on_done, on_error, key=f"review-decide-{id(self)}", owner=self)
 
-    def approve_current(self) -> None:
+    def approve_current(self, *, confirmed_pan: bool = False) -> None:
         if not self.can_decide or self.detail is None or self.detail.item.state != review.AWAITING:
             return
         store, user, draft_id, body = self.store, self.user, self.detail.item.draft_id, self.detail.body
@@ -353,7 +358,27 @@ class ReviewView(QWidget):
                                  if self.detail else "Approved and sent.")
             self.approved.emit(did)
 
-        self._decide(lambda: self._send(store, draft_id, body, user), done, draft_id)
+        def refused(exc: BaseException) -> bool:
+            """A full card number in the reply: the supervisor decides, as the agent would."""
+            if confirmed_pan or not isinstance(exc, UnmaskedCardNumberError):
+                return False
+            if not self.confirm_card_number(str(exc)):
+                self.message.setText("Nothing was sent. Return the draft to the agent to replace the full card "
+                                     f"number with its last four digits (•••• {exc.endings[0]}).")
+                self._update_buttons()
+                return True
+            self.approve_current(confirmed_pan=True)
+            return True
+
+        self._decide(lambda: self._send(store, draft_id, body, user, confirmed_pan=confirmed_pan), done, draft_id,
+                     refused)
+
+    def confirm_card_number(self, message: str) -> bool:
+        """Ask whether a reply holding a full card number really goes out (tests replace this)."""
+        return QMessageBox.question(
+            self, "Full card number in the reply", message + "\n\nSend the reply with the full card number?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
 
     def return_current(self) -> None:
         text = self.comment.toPlainText().strip()

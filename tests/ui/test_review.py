@@ -220,3 +220,25 @@ def test_live_reload_while_shown(qtbot, rstore: Store, tasks: TaskManager, queue
     with qtbot.waitSignal(view.loaded, timeout=5000):
         view.show()
     assert view.awaiting_model.rowCount() == 4
+
+
+def test_a_full_card_number_is_sent_only_when_the_supervisor_confirms(qtbot, rstore: Store, tasks: TaskManager):
+    tid = create_ticket(rstore, actor="email", customer_name="Tom Baker", customer_email="tom@ex.com",
+                        subject="Card", body_text="Which card did I pay with?", language="en", topic="card")
+    did = drafts.suggest(rstore, tid, AI_TEXT, actor="assistant", source="ai")
+    set_triage(rstore, tid, [("fraud", "an unknown purchase")], sentiment=None)
+    text = "Hi Tom, you paid with 4111 1111 1111 1111."
+    drafts.save_edit(rstore, did, text, actor="alex")
+    submit(rstore, did)
+    view = make_view(qtbot, rstore, tasks)
+    asked: list[str] = []
+    view.confirm_card_number = lambda message: asked.append(message) or False
+    qtbot.mouseClick(view.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Nothing was sent" in view.message.text(), timeout=5000)
+    assert "1111" in asked[0] and drafts.get(rstore.db, did).state == "awaiting_supervisor"
+    assert view.approve_button.isEnabled()
+    view.confirm_card_number = lambda message: asked.append(message) or True
+    with qtbot.waitSignal(view.approved, timeout=5000):
+        qtbot.mouseClick(view.approve_button, Qt.MouseButton.LeftButton)
+    d = drafts.get(rstore.db, did)
+    assert (d.state, d.approved_by, d.body) == ("sent", "sue", text) and len(asked) == 2
