@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 
 import nh3
 
@@ -25,6 +26,13 @@ _ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
 }
+MAX_HTML_DEPTH = 100  # deeper elements are flattened: html5ever's tree building is quadratic in depth
+MAX_HTML_CHARS = 2_000_000  # larger HTML is shown as text only
+NOTICE_TOO_DEEP = ("This message's formatting was simplified: it was nested too deeply "
+                   f"(more than {MAX_HTML_DEPTH} levels) to show safely.")
+NOTICE_TOO_LARGE = ("This message's formatting was simplified: it was too large "
+                    f"(more than {MAX_HTML_CHARS // 1_000_000} million characters of HTML); it is shown as text.")
+NOTICE_BAD_CHARACTERS = "Some characters of this message could not be read and are shown as \ufffd."
 _LOCAL_IMAGE = re.compile(r"^(data:image/(png|gif|jpe?g|webp);base64,|cid:)", re.I)
 
 
@@ -36,8 +44,127 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     return value
 
 
+# -- linear pre-processing ---------------------------------------------------------------
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(text: str) -> tuple[str, bool]:
+    """Text that can be stored (UTF-8): a lone surrogate (UTF-7 mail, a bad decoder) becomes U+FFFD.
+
+    Two surrogates that form a pair are joined into the character they stand for. Returns the
+    text and whether anything had to be replaced.
+    """
+    if not _SURROGATE.search(text):
+        return text, False
+    fixed = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return fixed, fixed.count("\ufffd") > text.count("\ufffd")
+
+
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+                   "source", "track", "wbr", "frame", "basefont", "bgsound", "image"})
+_SIBLINGS_CLOSE = {"p": ("p",), "li": ("li",), "dt": ("dt", "dd"), "dd": ("dt", "dd"), "tr": ("tr", "td", "th"),
+                   "td": ("td", "th"), "th": ("td", "th"), "option": ("option",)}
+_TAG_START = re.compile(r"<(/?)([A-Za-z][^\s/<>]*)")
+_TAG_STOP = re.compile(r"[>\"']")
+
+
+def flatten_html(raw: str, max_depth: int = MAX_HTML_DEPTH) -> tuple[str, bool]:
+    """The HTML with elements nested deeper than ``max_depth`` unwrapped (their text is kept).
+
+    One pass over the text, quotes in attributes respected; returns (html, whether it changed).
+    An approximation of HTML's tree building (enough to bound the depth a parser reaches), not a
+    sanitizer: the result still goes through nh3.
+    """
+    if raw.count("<") <= max_depth:
+        return raw, False  # cannot be that deep: the common case costs one count
+    out: list[str] = []
+    stack: list[str] = []
+    open_count: dict[str, int] = {}
+    dropped: dict[str, int] = {}
+    changed = False
+    pos = 0  # everything before pos is decided
+    search = _TAG_START.search
+    n = len(raw)
+    i = 0
+    while True:
+        m = search(raw, i)
+        if m is None:
+            break
+        # find the end of the tag, skipping quoted attribute values
+        j = m.end()
+        end = -1
+        while True:
+            stop = _TAG_STOP.search(raw, j)
+            if stop is None:
+                break
+            ch = stop.group()
+            if ch == ">":
+                end = stop.end()
+                break
+            close_quote = raw.find(ch, stop.end())
+            if close_quote < 0:
+                break
+            j = close_quote + 1
+        if end < 0:
+            break  # an unfinished tag runs to the end: nothing after it is markup
+        closing, name = m.group(1) == "/", m.group(2).lower()
+        i = end
+        if closing:
+            if dropped.get(name):
+                dropped[name] -= 1
+                out.append(raw[pos:m.start()])
+                pos = end
+                changed = True
+            elif open_count.get(name):
+                while stack:
+                    top = stack.pop()
+                    open_count[top] -= 1
+                    if top == name:
+                        break
+            continue
+        if name in _VOID or raw[end - 2] == "/":
+            continue
+        closes = _SIBLINGS_CLOSE.get(name)
+        if closes and stack and stack[-1] in closes:
+            open_count[stack.pop()] -= 1
+        if len(stack) >= max_depth:
+            dropped[name] = dropped.get(name, 0) + 1
+            out.append(raw[pos:m.start()])
+            pos = end
+            changed = True
+            continue
+        stack.append(name)
+        open_count[name] = open_count.get(name, 0) + 1
+    if not changed:
+        return raw, False
+    out.append(raw[pos:n])
+    return "".join(out), True
+
+
+@dataclass(frozen=True)
+class CleanHtml:
+    html: str | None  # safe to render; None when only the text should be shown
+    notice: str | None = None  # what was simplified, for the agent (shown with the message)
+
+
+def clean_html(raw: str) -> CleanHtml:
+    """Sanitize customer HTML in time linear in its size, saying what had to be simplified."""
+    if len(raw) > MAX_HTML_CHARS:
+        return CleanHtml(None, NOTICE_TOO_LARGE)
+    flat, deep = flatten_html(raw)
+    return CleanHtml(_clean(flat), NOTICE_TOO_DEEP if deep else None)
+
+
 def sanitize_html(raw: str) -> str:
-    """Return HTML safe to render: no scripts, no handlers, no remote resources."""
+    """Return HTML safe to render: no scripts, no handlers, no remote resources.
+
+    Too deep or too large HTML is simplified (see :func:`clean_html`, which also says so).
+    """
+    cleaned = clean_html(raw)
+    return cleaned.html if cleaned.html is not None else text_to_html(html_to_text(raw))
+
+
+def _clean(raw: str) -> str:
     cleaned = nh3.clean(
         raw,
         tags=_TAGS,
@@ -59,10 +186,15 @@ def text_to_html(text: str) -> str:
     )
 
 
+_SPACE_RUN = re.compile(r"\s+")
+
+
 def html_to_text(raw: str) -> str:
     """A readable plain-text rendering of (untrusted) HTML, for search and prompts."""
-    cleaned = nh3.clean(raw, tags={"p", "br", "div", "li", "tr", "h1", "h2", "h3"}, attributes={})
-    cleaned = re.sub(r"\s*\n\s*", " ", cleaned)  # source line breaks are just spaces in HTML
+    flat, _ = flatten_html(raw)
+    cleaned = nh3.clean(flat, tags={"p", "br", "div", "li", "tr", "h1", "h2", "h3"}, attributes={})
+    # source line breaks are just spaces in HTML (one match per run of white space: linear)
+    cleaned = _SPACE_RUN.sub(lambda m: " " if "\n" in m.group() else m.group(), cleaned)
     cleaned = re.sub(r"</(p|div|h[1-3])\s*>", "\n\n", cleaned, flags=re.I)
     cleaned = re.sub(r"<(br\s*/?|/li|/tr)\s*>", "\n", cleaned, flags=re.I)
     cleaned = re.sub(r"<[^>]+>", "", cleaned)

@@ -224,6 +224,11 @@ def _v8_sort_by_flags(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_tickets_flag_count ON tickets (json_array_length(flags), id)")
 
 
+def _v9_message_notes(db: sqlite_utils.Database) -> None:
+    """What was done to show a message safely (formatting simplified, characters replaced), as a JSON list."""
+    db.execute("ALTER TABLE messages ADD COLUMN notes TEXT")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 MIGRATIONS: list[Migration] = [
@@ -235,4 +240,5 @@ MIGRATIONS: list[Migration] = [
     quality.migrate,  # 6: per-draft quality cache for the dashboard
     review.migrate,  # 7: supervisors' review comments
     _v8_sort_by_flags,
+    _v9_message_notes,
 ]
