@@ -93,13 +93,16 @@ def _mail(html: str | None = None, text: str | None = None, raw_part: bytes | No
 
 
 def ingest_mail(store: Store, timer: LockTimer, raw: bytes) -> tuple[int, float, float]:
-    """mime.parse + language + store_mail, as imap_sync does it (the lock is taken in store_mail)."""
+    """What imap_sync does with one message: parse, detect the language and (where the code has
+    ``prepare_body``) sanitize, then open the batch's write transaction and file it."""
     timer.reset()
     started = time.perf_counter()
     parsed = mime.parse(raw)
     language = ingest.detect_language(parsed)
+    prepare = getattr(ingest, "prepare_body", None)
+    extra = {"body": prepare(parsed)} if prepare else {}
     with store.transaction():  # the batch transaction imap_sync opens
-        done = ingest.store_mail(store, parsed, actor="email", window_days=14, language=language)
+        done = ingest.store_mail(store, parsed, actor="email", window_days=14, language=language, **extra)
     return done.ticket_id, time.perf_counter() - started, timer.longest
 
 

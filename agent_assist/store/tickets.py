@@ -25,6 +25,7 @@ ACTIVE_STATUSES = ("new", "open", "pending")
 CHANNELS = ("email", "chat", "web", "phone")
 SLA_TARGETS = {0: timedelta(hours=2), 1: timedelta(hours=8), 2: timedelta(hours=24), 3: timedelta(hours=72)}
 MAX_MESSAGE_CHARS = 200_000  # longer bodies are kept whole in body_text but shown truncated
+ANALYSED_CHARS = 50_000  # of each message, what triage, scans and suggestions read (a prompt holds far less)
 
 
 def priority_rank(name: str) -> int:
@@ -78,9 +79,13 @@ _QUEUE_COLUMNS = (
 )
 
 
+MAX_FILTER_WORDS = 32  # words of a queue search that reach the index (a pasted page is not a filter)
+
+
 def _prefix_match(text: str) -> str:
     """Every word of the text as a quoted prefix term: ``anna lin`` -> ``"anna"* "lin"*``."""
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in _WORDS.findall(text))
+    found = _WORDS.findall(text[:1_000])[:MAX_FILTER_WORDS]
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in found)
 
 
 def _escape_like(text: str) -> str:
@@ -168,6 +173,11 @@ class Message:
     created_at: str
     notes: tuple[str, ...] = ()  # what was done to show it safely (formatting simplified, characters replaced)
 
+    @property
+    def analysed_text(self) -> str:
+        """The start of the body that analysis reads: a 10 MB message costs no more than a long one."""
+        return self.body_text[:ANALYSED_CHARS]
+
 
 @dataclass(frozen=True)
 class TicketFlag:
@@ -208,8 +218,9 @@ class Ticket:
         return words[0] if words and "@" not in words[0] else ""
 
     def inbound_text(self) -> str:
-        """Everything the customer wrote, oldest first (the text triage and search read)."""
-        return "\n\n".join(m.body_text for m in self.messages if m.direction == "inbound")
+        """Everything the customer wrote, oldest first (the text triage and search read; each message
+        up to :data:`ANALYSED_CHARS`)."""
+        return "\n\n".join(m.analysed_text for m in self.messages if m.direction == "inbound")
 
     def last_inbound(self) -> Message | None:
         inbound = [m for m in self.messages if m.direction == "inbound"]
