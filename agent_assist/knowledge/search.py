@@ -81,7 +81,7 @@ def _capped_tokens(text: str) -> tuple[list[tuple[re.Match[str], list[str]]], bo
     for m in _TOKEN.finditer(text):
         found = words(m.group(2) if m.group(2) is not None else m.group(4))
         if count + len(found) > MAX_QUERY_WORDS:
-            if m.group(2) is None and count < MAX_QUERY_WORDS:  # a word with parts: keep what fits
+            if count < MAX_QUERY_WORDS:  # a long phrase or a word with parts: keep what fits
                 out.append((m, found[:MAX_QUERY_WORDS - count]))
             return out, True
         count += len(found)

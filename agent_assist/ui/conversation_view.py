@@ -20,6 +20,27 @@ from agent_assist.ui.safe_browser import SafeTextBrowser
 PREVIEW_CHARS = 20_000  # of a message's text shown in the thread; "Show all" opens the rest
 PREVIEW_HTML_CHARS = 100_000  # longer (sanitized) HTML is shown as its text preview
 FILL_SLICE = 200_000  # characters added to the full-message viewer per turn of the event loop
+VIEW_LINE_CHARS = 2_000  # longer lines are broken for the viewer (Qt lays out one 10 MB line for minutes)
+
+
+def viewer_lines(text: str, width: int = VIEW_LINE_CHARS) -> str:
+    """The text with lines longer than ``width`` broken at a space (a space becomes the line break;
+    a run without spaces is broken where it must). Short lines are left exactly as they are."""
+    if len(text) <= width:
+        return text
+    out: list[str] = []
+    for line in text.split("\n"):
+        start = 0
+        while len(line) - start > width:
+            cut = line.rfind(" ", start + width // 2, start + width + 1)
+            if cut < 0:
+                out.append(line[start:start + width])
+                start += width
+            else:
+                out.append(line[start:cut])
+                start = cut + 1
+        out.append(line[start:] if start else line)
+    return "\n".join(out)
 
 
 DELIVERY_WORDS = {"queued": "waiting to be sent", "sending": "sending", "committing": "sending",
@@ -105,7 +126,7 @@ class FullMessage(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(buttons)
         self.resize(760, 560)
-        self._text = text
+        self._text = viewer_lines(text)
         self._pos = 0
         self._timer = QTimer(self)
         self._timer.setInterval(0)

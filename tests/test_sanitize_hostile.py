@@ -1,0 +1,89 @@
+"""Hostile HTML is simplified in one linear pass, and says so; lone surrogates become U+FFFD."""
+
+from __future__ import annotations
+
+import re
+
+import nh3
+
+from agent_assist.sanitize import (
+    MAX_HTML_CHARS,
+    MAX_HTML_DEPTH,
+    NOTICE_TOO_DEEP,
+    NOTICE_TOO_LARGE,
+    clean_html,
+    flatten_html,
+    html_to_text,
+    replace_lone_surrogates,
+    sanitize_html,
+)
+
+
+def max_depth(html: str) -> int:
+    """How deep the elements of (parser-normalised) HTML are nested."""
+    depth = deepest = 0
+    for closing, name in re.findall(r"<(/?)([a-z0-9]+)[^>]*>", nh3.clean(html, tags={"div", "span", "b", "p"})):
+        if name in ("br", "img", "hr"):
+            continue
+        depth += -1 if closing else 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def test_deep_nesting_is_flattened_and_the_text_kept():
+    raw = "<div>" * 100_000 + "Please refund order <b>1234</b>." + "</div>" * 100_000
+    cleaned = clean_html(raw)
+    assert cleaned.notice == NOTICE_TOO_DEEP
+    assert "Please refund order 1234." in cleaned.html  # formatting that deep is what goes
+    assert max_depth(cleaned.html) <= MAX_HTML_DEPTH + 1
+    assert html_to_text(raw) == "Please refund order 1234."
+
+
+def test_unclosed_and_mixed_nesting_is_bounded_too():
+    for raw in ("<b>" * 50_000 + "x", "<div><span><b>" * 20_000 + "x", '<div title="<">' * 30_000 + "x",
+                "<table><tr><td>" * 10_000 + "x"):
+        cleaned = clean_html(raw)
+        assert cleaned.notice == NOTICE_TOO_DEEP and "x" in cleaned.html
+        assert max_depth(cleaned.html) <= MAX_HTML_DEPTH + 3
+
+
+def test_ordinary_html_is_not_touched_by_the_flattening():
+    siblings = "<ul>" + "<li>item" * 5_000 + "</ul>" + "<p>para" * 5_000 + "<br>" * 1_000
+    assert flatten_html(siblings) == (siblings, False)
+    table = "<table>" + "<tr><td>a</td><td>b</td></tr>" * 3_000 + "</table>"
+    assert flatten_html(table) == (table, False)
+    nested = "<div>" * MAX_HTML_DEPTH + "deep enough" + "</div>" * MAX_HTML_DEPTH
+    assert flatten_html(nested) == (nested, False)
+    assert clean_html("<p>Hi <b>there</b></p>").notice is None
+
+
+def test_quoted_markup_in_attributes_is_not_read_as_tags():
+    raw = '<div title="a > b <div>">' * 200 + "text" + "</div>" * 200
+    flat, changed = flatten_html(raw)
+    assert changed and flat.count('title="a > b <div>"') == MAX_HTML_DEPTH
+
+
+def test_an_unfinished_tag_ends_the_markup():
+    raw = "<div>" * 300 + "text <a href='never closed"
+    flat, changed = flatten_html(raw)
+    assert changed and flat.endswith("text <a href='never closed")
+
+
+def test_too_large_html_is_shown_as_text_with_a_notice():
+    raw = "<p>" + "word " * (MAX_HTML_CHARS // 5) + "<script>x()</script></p>"
+    cleaned = clean_html(raw)
+    assert cleaned.html is None and cleaned.notice == NOTICE_TOO_LARGE
+    shown = sanitize_html(raw)
+    assert shown.startswith("<p>word word") and "script" not in shown
+
+
+def test_html_to_text_with_a_megabyte_of_white_space():
+    assert html_to_text("<p>a" + " " * 1_000_000 + "b</p>") == "a b"
+    assert html_to_text("<p>a \n \t b</p><p>c</p>") == "a b\n\nc"
+
+
+def test_lone_surrogates_are_replaced_and_pairs_joined():
+    assert replace_lone_surrogates("plain") == ("plain", False)
+    assert replace_lone_surrogates("a\ud83d\ude00b") == ("a\U0001f600b", False)
+    assert replace_lone_surrogates("x\ud800y\udfffz") == ("x\ufffdy\ufffdz", True)
+    assert replace_lone_surrogates("already \ufffd and \udc80") == ("already \ufffd and \ufffd", True)
