@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from agent_assist.sanitize import html_to_text, sanitize_html
+from agent_assist.sanitize import html_to_text, replace_lone_surrogates, sanitize_html
 from agent_assist.timefmt import parse_iso, to_iso
 
 MAX_FILE_BYTES = 20 * 2**20  # 20 MB: a larger document (one article) is skipped, not read
@@ -168,10 +168,30 @@ def read_file(file: Path, *, root: Path, cancel: Cancel | None = None) -> Iterat
     else:
         items = _read_json(ctx, text, lines=suffix in {".jsonl", ".ndjson"}, cancel=cancel)
     for item in items:
+        if isinstance(item, ArticleRecord):
+            item = _storable(item)
         if notes and isinstance(item, ArticleRecord):  # told once a file, with its first article
-            item = replace(item, notes=tuple(f"{rel}: {n}" for n in notes))
+            item = replace(item, notes=tuple(f"{rel}: {n}" for n in notes) + item.notes)
             notes = ()
         yield item
+
+
+_TEXT_FIELDS = ("key", "title", "body", "body_html", "section", "locale", "url")
+
+
+def _storable(rec: ArticleRecord) -> ArticleRecord:
+    """Lone surrogates (a JSON ``"\\ud800"`` escape) cannot be stored: they become U+FFFD, with a note."""
+    changes: dict[str, str] = {}
+    for name in _TEXT_FIELDS:
+        value = getattr(rec, name)
+        if value:
+            fixed, bad = replace_lone_surrogates(value)
+            if fixed != value:
+                changes[name] = fixed
+    if not changes:
+        return rec
+    note = f"{rec.key}: some characters could not be read and are shown as \ufffd"
+    return replace(rec, **changes, notes=(*rec.notes, note))
 
 
 def _check_cancel(cancel: Cancel | None) -> None:
