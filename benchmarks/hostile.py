@@ -143,15 +143,20 @@ def case_bodies(store: Store, timer: LockTimer) -> list[tuple[str, int]]:
     return out
 
 
-def case_search(store: Store) -> None:
+def case_search(store: Store, articles: int) -> None:
+    """5,000 words pasted into the search box, over ``articles`` generated articles."""
     from agent_assist.knowledge import search as kb_search
+    from agent_assist.knowledge.articles import add_articles
+    from benchmarks.kb import generate_articles
 
-    words = ("refund late fee card payment account locked invoice credit limit instalment " * 600).split()[:5000]
-    query = " ".join(words)
+    generated = list(generate_articles(articles, seed=3))
+    add_articles(store, generated)
+    vocabulary = list(dict.fromkeys(w for a in generated[:200] for w in a["body"].split() if w.isalpha()))
+    query = " ".join(vocabulary[i % len(vocabulary)] for i in range(5000))
     started = time.perf_counter()
     hits = kb_search.search(store.db, query, limit=30)
     note = getattr(kb_search, "query_note", lambda q: None)(query)
-    _row("search, 5,000 words", "search", time.perf_counter() - started,
+    _row(f"search, 5,000 words, {articles:,} articles", "search", time.perf_counter() - started,
          extra=f"{len(hits)} hits" + (f"; {note}" if note else ""))
 
 
@@ -223,6 +228,24 @@ def open_in_window(store: Store, cases: list[tuple[str, int]], timeout_s: float)
         window.ticketLoaded.disconnect(loaded.append)
         state = "shown" if tid in loaded else f"NOT SHOWN after {timeout_s:.0f} s"
         _row(label, "open in window", took, ui=gaps[0], extra=state)
+        show_all = getattr(window.conversation, "show_all", None)
+        longest = max(window.workspace.ticket.messages, key=lambda m: len(m.body_text)) if tid in loaded else None
+        if show_all is None or longest is None or len(longest.body_text) <= 20_000:
+            continue
+        gaps[0] = 0.0
+        last[0] = clock.nsecsElapsed()
+        ticker.start()
+        started = time.perf_counter()
+        viewer = show_all(longest.id)
+        while not viewer.done and time.perf_counter() - started < timeout_s:
+            app.processEvents()
+        for _ in range(20):
+            app.processEvents()
+        tick()
+        ticker.stop()
+        _row(label, "show all", time.perf_counter() - started, ui=gaps[0],
+             extra=f"{len(viewer.editor.toPlainText()):,} characters shown")
+        viewer.close()
     window.close()
     app.processEvents()
 
@@ -232,6 +255,7 @@ def main() -> None:
     ap.add_argument("--cases", default="html,scan,bodies,search,surrogates",
                     help="comma-separated: html, scan, bodies, search, surrogates")
     ap.add_argument("--depths", default="40000,100000", help="nesting depths of the HTML case")
+    ap.add_argument("--articles", type=int, default=5000, help="knowledge articles for the search case")
     ap.add_argument("--no-window", action="store_true", help="skip opening the tickets in the window")
     ap.add_argument("--open-timeout", type=float, default=240.0)
     args = ap.parse_args()
@@ -250,7 +274,7 @@ def main() -> None:
     if "bodies" in cases:
         to_open += case_bodies(store, timer)
     if "search" in cases:
-        case_search(store)
+        case_search(store, args.articles)
     if "surrogates" in cases:
         to_open += case_surrogates(store, timer)
     if to_open and not args.no_window:
