@@ -65,46 +65,48 @@ _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "
 _SIBLINGS_CLOSE = {"p": ("p",), "li": ("li",), "dt": ("dt", "dd"), "dd": ("dt", "dd"), "tr": ("tr", "td", "th"),
                    "td": ("td", "th"), "th": ("td", "th"), "option": ("option",)}
 _TAG_START = re.compile(r"<(/?)([A-Za-z][^\s/<>]*)")
-_TAG_STOP = re.compile(r"[>\"']")
+# the rest of a tag, one attribute value at a time: a quote delimits only a value (after "="), as in HTML
+_TAG_REST = re.compile(r"""[^>=]*+(?:(>)|=\s*+(?:"[^"]*+"|'[^']*+'|(["'])|))""")
+# an end tag closes an element only within reach: never across these (HTML's "scope"), never deeper
+# than _CLOSE_REACH levels; an end tag that would is ignored, which can only overstate the depth
+_SCOPE = frozenset({"table", "td", "th", "caption", "html", "template", "applet", "object", "marquee", "button"})
+_CLOSE_REACH = 16
+
+
+def _tag_end(raw: str, i: int) -> int:
+    """Where the tag whose name ends at ``i`` ends (after its ``>``); -1 when it never does."""
+    match = _TAG_REST.match
+    while True:
+        m = match(raw, i)
+        if m is None or m.group(2):  # the text ends inside the tag, or in a value whose quote never closes
+            return -1
+        if m.group(1):
+            return m.end()
+        i = m.end()
 
 
 def flatten_html(raw: str, max_depth: int = MAX_HTML_DEPTH) -> tuple[str, bool]:
     """The HTML with elements nested deeper than ``max_depth`` unwrapped (their text is kept).
 
-    One pass over the text, quotes in attributes respected; returns (html, whether it changed).
-    An approximation of HTML's tree building (enough to bound the depth a parser reaches), not a
-    sanitizer: the result still goes through nh3.
+    One pass over the text, quoted attribute values respected; returns (html, whether it changed).
+    An approximation of HTML's tree building that may overstate the depth a parser reaches but
+    never understates it (enough to bound the parser's work); not a sanitizer: the result still
+    goes through nh3.
     """
     if raw.count("<") <= max_depth:
         return raw, False  # cannot be that deep: the common case costs one count
     out: list[str] = []
     stack: list[str] = []
-    open_count: dict[str, int] = {}
     dropped: dict[str, int] = {}
     changed = False
     pos = 0  # everything before pos is decided
     search = _TAG_START.search
-    n = len(raw)
     i = 0
     while True:
         m = search(raw, i)
         if m is None:
             break
-        # find the end of the tag, skipping quoted attribute values
-        j = m.end()
-        end = -1
-        while True:
-            stop = _TAG_STOP.search(raw, j)
-            if stop is None:
-                break
-            ch = stop.group()
-            if ch == ">":
-                end = stop.end()
-                break
-            close_quote = raw.find(ch, stop.end())
-            if close_quote < 0:
-                break
-            j = close_quote + 1
+        end = _tag_end(raw, m.end())
         if end < 0:
             break  # an unfinished tag runs to the end: nothing after it is markup
         closing, name = m.group(1) == "/", m.group(2).lower()
@@ -115,18 +117,19 @@ def flatten_html(raw: str, max_depth: int = MAX_HTML_DEPTH) -> tuple[str, bool]:
                 out.append(raw[pos:m.start()])
                 pos = end
                 changed = True
-            elif open_count.get(name):
-                while stack:
-                    top = stack.pop()
-                    open_count[top] -= 1
-                    if top == name:
-                        break
+                continue
+            for k in range(len(stack) - 1, max(-1, len(stack) - 1 - _CLOSE_REACH), -1):
+                if stack[k] == name:
+                    del stack[k:]
+                    break
+                if stack[k] in _SCOPE:
+                    break
             continue
         if name in _VOID or raw[end - 2] == "/":
             continue
         closes = _SIBLINGS_CLOSE.get(name)
         if closes and stack and stack[-1] in closes:
-            open_count[stack.pop()] -= 1
+            stack.pop()
         if len(stack) >= max_depth:
             dropped[name] = dropped.get(name, 0) + 1
             out.append(raw[pos:m.start()])
@@ -134,10 +137,9 @@ def flatten_html(raw: str, max_depth: int = MAX_HTML_DEPTH) -> tuple[str, bool]:
             changed = True
             continue
         stack.append(name)
-        open_count[name] = open_count.get(name, 0) + 1
     if not changed:
         return raw, False
-    out.append(raw[pos:n])
+    out.append(raw[pos:])
     return "".join(out), True
 
 

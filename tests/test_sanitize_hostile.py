@@ -47,6 +47,15 @@ def test_unclosed_and_mixed_nesting_is_bounded_too():
         assert max_depth(cleaned.html) <= MAX_HTML_DEPTH + 3
 
 
+def test_tricks_that_hide_depth_from_a_naive_counter_are_caught():
+    # an end tag that HTML ignores (across a table), a quote in an attribute name (not a delimiter)
+    for raw in ("<div><table></div>" * 20_000 + "x", '<div a"><div>' * 20_000 + "x",
+                '<div a="x>y"><span b=\'"\'>' * 20_000 + "x"):
+        cleaned = clean_html(raw)
+        assert cleaned.notice == NOTICE_TOO_DEEP and "x" in cleaned.html
+        assert max_depth(cleaned.html) <= 2 * MAX_HTML_DEPTH
+
+
 def test_ordinary_html_is_not_touched_by_the_flattening():
     siblings = "<ul>" + "<li>item" * 5_000 + "</ul>" + "<p>para" * 5_000 + "<br>" * 1_000
     assert flatten_html(siblings) == (siblings, False)
