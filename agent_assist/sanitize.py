@@ -67,10 +67,28 @@ _SIBLINGS_CLOSE = {"p": ("p",), "li": ("li",), "dt": ("dt", "dd"), "dd": ("dt", 
 _TAG_START = re.compile(r"<(/?)([A-Za-z][^\s/<>]*)")
 # the rest of a tag, one attribute value at a time: a quote delimits only a value (after "="), as in HTML
 _TAG_REST = re.compile(r"""[^>=]*+(?:(>)|=\s*+(?:"[^"]*+"|'[^']*+'|(["'])|))""")
-# an end tag closes an element only within reach: never across these (HTML's "scope"), never deeper
-# than _CLOSE_REACH levels; an end tag that would is ignored, which can only overstate the depth
-_SCOPE = frozenset({"table", "td", "th", "caption", "html", "template", "applet", "object", "marquee", "button"})
+# The depth is counted conservatively: it may overstate what a parser builds, never understate it.
+# An end tag closes the innermost element of its name. Only the end tags of block containers also
+# close what was left open inside them (<div><span></div>), and only within reach: never across a
+# scope boundary, never deeper than _CLOSE_REACH levels. Any other end tag that does not match the
+# innermost element is ignored: HTML ignores some (</tr> outside a table, </form>), and repairs
+# misnested formatting (<b><div></b>) by re-opening elements rather than closing them.
+_BLOCK_CLOSE = frozenset({"p", "div", "ul", "ol", "dl", "li", "dd", "dt", "blockquote", "pre", "center", "section",
+                          "article", "aside", "header", "footer", "nav", "main", "address", "details", "fieldset",
+                          "figure", "figcaption", "menu", "summary", "h1", "h2", "h3", "h4", "h5", "h6",
+                          "table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption"})
+_SCOPE = frozenset({"table", "td", "th", "caption", "html", "template", "applet", "object", "marquee", "button",
+                    "select", "svg", "math", "foreignobject", "desc", "title", "mi", "mo", "mn", "ms", "mtext",
+                    "annotation-xml"})
 _CLOSE_REACH = 16
+_FORMATTING = frozenset({"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong",
+                         "tt", "u"})
+# start tags that close an open <p> first (as HTML does), and the elements a </p> cannot reach across
+_CLOSES_P = frozenset({"address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div",
+                       "dl", "fieldset", "figcaption", "figure", "footer", "header", "hgroup", "main", "menu",
+                       "nav", "ol", "p", "section", "summary", "ul", "h1", "h2", "h3", "h4", "h5", "h6", "pre",
+                       "listing", "form", "table", "hr", "xmp", "plaintext", "li", "dd", "dt"})
+_TABLE_PARTS = frozenset({"tbody", "thead", "tfoot", "tr", "td", "th", "caption", "col", "colgroup"})
 
 
 def _tag_end(raw: str, i: int) -> int:
@@ -85,18 +103,70 @@ def _tag_end(raw: str, i: int) -> int:
         i = m.end()
 
 
+MAX_FORMATTING = 12  # formatting elements (b, i, font...) open at once; more are unwrapped
+_SAME_FORMATTING = 3  # how many identical ones HTML re-opens after a block closes ("Noah's Ark")
+
+
+class _Depth:
+    """The open elements as an HTML parser would have them, approximately (see flatten_html)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.keys: list[str | None] = []  # a formatting element's tag text (name and attributes), else None
+        self.tables = 0
+        self.formatting = 0
+        self.same: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def push(self, name: str, key: str | None) -> None:
+        self.names.append(name)
+        self.keys.append(key)
+        self.tables += name == "table"
+        if key is not None:
+            self.formatting += 1
+            self.same[key] = self.same.get(key, 0) + 1
+
+    def pop_to(self, k: int, *, reopen: bool = True) -> None:
+        """Close elements k.. ; formatting elements among them are re-opened, as HTML does."""
+        names, keys = self.names[k:], self.keys[k:]
+        del self.names[k:], self.keys[k:]
+        self.tables -= names.count("table")
+        for key in keys:
+            if key is not None:
+                self.formatting -= 1
+                self.same[key] -= 1
+        if reopen:
+            for name, key in zip(names, keys):
+                if key is not None and self.same.get(key, 0) < _SAME_FORMATTING:
+                    self.push(name, key)
+
+    def close(self, name: str) -> None:
+        """An end tag: the innermost ``name`` within reach closes (and what is open inside it)."""
+        names = self.names
+        for k in range(len(names) - 1, max(-1, len(names) - 1 - _CLOSE_REACH), -1):
+            if names[k] == name:
+                self.pop_to(k)
+                return
+            if names[k] in _SCOPE or (name == "li" and names[k] in ("ul", "ol")):
+                return  # no further: HTML's scope (</li> reaches no further than its list)
+
+
 def flatten_html(raw: str, max_depth: int = MAX_HTML_DEPTH) -> tuple[str, bool]:
-    """The HTML with elements nested deeper than ``max_depth`` unwrapped (their text is kept).
+    """The HTML with elements nested deeper than ``max_depth`` unwrapped (their text is kept), and
+    formatting elements beyond :data:`MAX_FORMATTING` open at once too.
 
     One pass over the text, quoted attribute values respected; returns (html, whether it changed).
     An approximation of HTML's tree building that may overstate the depth a parser reaches but
-    never understates it (enough to bound the parser's work); not a sanitizer: the result still
-    goes through nh3.
+    never understates it, including the elements HTML re-opens by itself after misnested
+    formatting (``<i title=1><p>x<i title=2><p>x…`` would otherwise make the parser build a
+    quadratic number of elements). Not a sanitizer: the result still goes through nh3.
     """
-    if raw.count("<") <= max_depth:
+    if raw.count("<") <= min(max_depth, MAX_FORMATTING):
         return raw, False  # cannot be that deep: the common case costs one count
     out: list[str] = []
-    stack: list[str] = []
+    open_ = _Depth()
     dropped: dict[str, int] = {}
     changed = False
     pos = 0  # everything before pos is decided
@@ -111,32 +181,35 @@ def flatten_html(raw: str, max_depth: int = MAX_HTML_DEPTH) -> tuple[str, bool]:
             break  # an unfinished tag runs to the end: nothing after it is markup
         closing, name = m.group(1) == "/", m.group(2).lower()
         i = end
+        names = open_.names
         if closing:
             if dropped.get(name):
                 dropped[name] -= 1
                 out.append(raw[pos:m.start()])
                 pos = end
                 changed = True
-                continue
-            for k in range(len(stack) - 1, max(-1, len(stack) - 1 - _CLOSE_REACH), -1):
-                if stack[k] == name:
-                    del stack[k:]
-                    break
-                if stack[k] in _SCOPE:
-                    break
+            elif names and names[-1] == name:
+                open_.pop_to(len(names) - 1, reopen=False)
+            elif name in _BLOCK_CLOSE:
+                open_.close(name)
             continue
-        if name in _VOID or raw[end - 2] == "/":
-            continue
+        if name in _VOID or raw[end - 2] == "/" or (name in _TABLE_PARTS and not open_.tables):
+            continue  # nothing opens (a table part outside a table is ignored by HTML)
+        if name in _CLOSES_P and "p" in names[-_CLOSE_REACH:]:
+            open_.close("p")
         closes = _SIBLINGS_CLOSE.get(name)
-        if closes and stack and stack[-1] in closes:
-            stack.pop()
-        if len(stack) >= max_depth:
+        if closes and names and names[-1] in closes:
+            open_.pop_to(len(names) - 1, reopen=False)
+        key = None
+        if name in _FORMATTING:
+            key = name + " " + " ".join(raw[m.end():end - 1].split())
+        if len(open_) >= max_depth or (key is not None and open_.formatting >= MAX_FORMATTING):
             dropped[name] = dropped.get(name, 0) + 1
             out.append(raw[pos:m.start()])
             pos = end
             changed = True
             continue
-        stack.append(name)
+        open_.push(name, key)
     if not changed:
         return raw, False
     out.append(raw[pos:])

@@ -48,12 +48,31 @@ def test_unclosed_and_mixed_nesting_is_bounded_too():
 
 
 def test_tricks_that_hide_depth_from_a_naive_counter_are_caught():
-    # an end tag that HTML ignores (across a table), a quote in an attribute name (not a delimiter)
+    # an end tag that HTML ignores (across a table), a quote in an attribute name (not a delimiter),
+    # misnested formatting (repaired by re-opening elements, so nothing is closed)
     for raw in ("<div><table></div>" * 20_000 + "x", '<div a"><div>' * 20_000 + "x",
+                "<b><div></b>" * 20_000 + "x", "<font><div><i></font>" * 20_000 + "x",
                 '<div a="x>y"><span b=\'"\'>' * 20_000 + "x"):
         cleaned = clean_html(raw)
         assert cleaned.notice == NOTICE_TOO_DEEP and "x" in cleaned.html
         assert max_depth(cleaned.html) <= 2 * MAX_HTML_DEPTH
+
+
+def test_formatting_that_html_would_reopen_quadratically_is_capped():
+    # each <p> makes the parser re-open every <i> still listed as open: 80 KB would become 150 MB
+    raw = "".join(f'<i title="{k}"><p>x' for k in range(4_000))
+    cleaned = clean_html(raw)
+    assert cleaned.notice == NOTICE_TOO_DEEP
+    assert cleaned.html.count("x") == 4_000 and len(cleaned.html) < 20 * len(raw)
+
+
+def test_messy_but_ordinary_mail_html_keeps_its_formatting():
+    for doc in ("<div><font face=Arial>x</div>" * 500, "<p><font color=red>x</p>" * 500,
+                "<p class=MsoNormal><span style='x'>text<o:p></o:p></span></p>" * 2_000,
+                "<table>" + "<tr><td><span>x</td><td><b>y</td></tr>" * 1_000 + "</table>",
+                "<table><tr><td><table><tr><td><span>x</td></tr></table></td></tr></table>" * 300,
+                "<div><b>x</div>" * 500, '<p><a href="https://x.example/1">link</a> text</p>' * 1_000):
+        assert flatten_html(doc) == (doc, False)
 
 
 def test_ordinary_html_is_not_touched_by_the_flattening():
