@@ -116,6 +116,15 @@ def case_html(store: Store, timer: LockTimer, depths: list[int]) -> list[int]:
     return ids
 
 
+def case_bomb(store: Store, timer: LockTimer, units: int) -> int:
+    """``<i title=k><p>x`` repeated: before the formatting cap, the parser re-opened every earlier
+    ``<i>`` at each ``<p>`` (4,000 units: 80 KB in, 150 MB out). Do not run this against old code."""
+    html = "".join(f'<i title="{k}"><p>x' for k in range(units))
+    tid, took, lock = ingest_mail(store, timer, _mail(html=html, n=units + 1))
+    _row(f"HTML mail, {units:,} re-opened <i>s", "parse + file", took, lock)
+    return tid
+
+
 def case_scan() -> None:
     from agent_assist.assist import injection
 
@@ -252,8 +261,8 @@ def open_in_window(store: Store, cases: list[tuple[str, int]], timeout_s: float)
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", default="html,scan,bodies,search,surrogates",
-                    help="comma-separated: html, scan, bodies, search, surrogates")
+    ap.add_argument("--cases", default="html,bomb,scan,bodies,search,surrogates",
+                    help="comma-separated: html, bomb (not for old code: gigabytes), scan, bodies, search, surrogates")
     ap.add_argument("--depths", default="40000,100000", help="nesting depths of the HTML case")
     ap.add_argument("--articles", type=int, default=5000, help="knowledge articles for the search case")
     ap.add_argument("--no-window", action="store_true", help="skip opening the tickets in the window")
@@ -269,6 +278,8 @@ def main() -> None:
     if "html" in cases:
         depths = [int(d) for d in args.depths.split(",") if d]
         to_open += [(f"HTML mail, {d:,} nested divs", t) for d, t in zip(depths, case_html(store, timer, depths))]
+    if "bomb" in cases:
+        to_open.append(("HTML mail, 20,000 re-opened <i>s", case_bomb(store, timer, 20_000)))
     if "scan" in cases:
         case_scan()
     if "bodies" in cases:
