@@ -193,8 +193,8 @@ def flatten_html(raw: str, max_depth: int = MAX_HTML_DEPTH) -> tuple[str, bool]:
             elif name in _BLOCK_CLOSE:
                 open_.close(name)
             continue
-        if name in _VOID or raw[end - 2] == "/" or (name in _TABLE_PARTS and not open_.tables):
-            continue  # nothing opens (a table part outside a table is ignored by HTML)
+        if name in _VOID or (name in _TABLE_PARTS and not open_.tables):
+            continue  # nothing opens (a table part outside a table is ignored by HTML; <div/> does open)
         if name in _CLOSES_P and "p" in names[-_CLOSE_REACH:]:
             open_.close("p")
         closes = _SIBLINGS_CLOSE.get(name)

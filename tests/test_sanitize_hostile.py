@@ -49,9 +49,9 @@ def test_unclosed_and_mixed_nesting_is_bounded_too():
 
 def test_tricks_that_hide_depth_from_a_naive_counter_are_caught():
     # an end tag that HTML ignores (across a table), a quote in an attribute name (not a delimiter),
-    # misnested formatting (repaired by re-opening elements, so nothing is closed)
+    # misnested formatting (repaired by re-opening elements, so nothing is closed), <div/> (it opens)
     for raw in ("<div><table></div>" * 20_000 + "x", '<div a"><div>' * 20_000 + "x",
-                "<b><div></b>" * 20_000 + "x", "<font><div><i></font>" * 20_000 + "x",
+                "<b><div></b>" * 20_000 + "x", "<font><div><i></font>" * 20_000 + "x", "<div/>" * 20_000 + "x",
                 '<div a="x>y"><span b=\'"\'>' * 20_000 + "x"):
         cleaned = clean_html(raw)
         assert cleaned.notice == NOTICE_TOO_DEEP and "x" in cleaned.html
