@@ -861,7 +861,7 @@ def triage_ticket(ticket: Ticket, history: Sequence[Ticket] = ()) -> Triage:
     Only tickets of the same customer created before this one count as history. Quoted
     replies inside the customer's e-mails are not read.
     """
-    text = "\n\n".join(strip_quoted(m.body_text) for m in ticket.messages if m.direction == "inbound")
+    text = "\n\n".join(strip_quoted(m.analysed_text) for m in ticket.messages if m.direction == "inbound")
     earlier = [h for h in history
                if h.id != ticket.id and h.created_at <= ticket.created_at
                and (h.customer_id is None or ticket.customer_id is None or h.customer_id == ticket.customer_id)]

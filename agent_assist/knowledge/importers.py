@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from agent_assist.sanitize import html_to_text, sanitize_html
+from agent_assist.sanitize import html_to_text, replace_lone_surrogates, sanitize_html
 from agent_assist.timefmt import parse_iso, to_iso
 
 log = logging.getLogger(__name__)
@@ -178,8 +178,10 @@ def read_file(file: Path, *, root: Path, cancel: Cancel | None = None) -> Iterat
             yield from _read_json(ctx, text, lines=suffix in {".jsonl", ".ndjson"}, cancel=cancel)
 
     for item in _guarded(parse(), where, file_key, structured):
+        if isinstance(item, ArticleRecord):
+            item = _storable(item)
         if notes and isinstance(item, ArticleRecord):  # told once a file, with its first article
-            item = replace(item, notes=tuple(f"{rel}: {n}" for n in notes))
+            item = replace(item, notes=tuple(f"{rel}: {n}" for n in notes) + item.notes)
             notes = ()
         yield item
 
@@ -255,6 +257,24 @@ def _guarded(items: Iterable[Item], where: str, key: str | None, structured: boo
     except Exception as exc:  # noqa: BLE001 - one bad file must not end the walk
         log.warning("could not read %s: %s", where, type(exc).__name__, exc_info=True)
         yield Skipped(where, f"could not be read ({type(exc).__name__})", key=key, incomplete=structured)
+
+
+_TEXT_FIELDS = ("key", "title", "body", "body_html", "section", "locale", "url")
+
+
+def _storable(rec: ArticleRecord) -> ArticleRecord:
+    """Lone surrogates (a JSON ``"\\ud800"`` escape) cannot be stored: they become U+FFFD, with a note."""
+    changes: dict[str, str] = {}
+    for name in _TEXT_FIELDS:
+        value = getattr(rec, name)
+        if value:
+            fixed, bad = replace_lone_surrogates(value)
+            if fixed != value:
+                changes[name] = fixed
+    if not changes:
+        return rec
+    note = f"{rec.key}: some characters could not be read and are shown as \ufffd"
+    return replace(rec, **changes, notes=(*rec.notes, note))
 
 
 def _check_cancel(cancel: Cancel | None) -> None:

@@ -66,18 +66,51 @@ class ParsedQuery:
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
+MAX_QUERY_CHARS = 1_000  # a search reads this much of what was typed or pasted...
+MAX_QUERY_WORDS = 32  # ...and at most this many words of it (each one is a term the index must join)
+
+
+def _capped_tokens(text: str) -> tuple[list[tuple[re.Match[str], list[str]]], bool]:
+    """The query's tokens with their words, within the caps; and whether anything was left out."""
+    cut = len(text) > MAX_QUERY_CHARS
+    if cut:
+        text = text[:MAX_QUERY_CHARS]
+        text = text[:text.rfind(" ")] if " " in text else text  # never half a word
+    out: list[tuple[re.Match[str], list[str]]] = []
+    count = 0
+    for m in _TOKEN.finditer(text):
+        found = words(m.group(2) if m.group(2) is not None else m.group(4))
+        if count + len(found) > MAX_QUERY_WORDS:
+            if count < MAX_QUERY_WORDS:  # a long phrase or a word with parts: keep what fits
+                out.append((m, found[:MAX_QUERY_WORDS - count]))
+            return out, True
+        count += len(found)
+        out.append((m, found))
+    return out, cut
+
+
+def query_note(text: str) -> str | None:
+    """A sentence for the person when the search did not use all of a long query (None when it did)."""
+    tokens, cut = _capped_tokens(text)
+    if not cut:
+        return None
+    used = sum(len(found) for _, found in tokens)
+    return f"The search used the first {used} word{'s' if used != 1 else ''} of the query."
 
 
 def parse_query(text: str) -> ParsedQuery:
     """Turn typed text into a safe MATCH expression.
 
     ``late fee -waiver "credit limit"`` -> ``"late"* AND "fee"* AND "credit limit" NOT "waiver"``
+
+    A very long query (pasted text) is cut to :data:`MAX_QUERY_WORDS` words; :func:`query_note` says so.
     """
     include: list[tuple[str, str | None]] = []  # (MATCH part, the word when it is one word)
     exclude: list[str] = []
-    for m in _TOKEN.finditer(text):
+    tokens, cut = _capped_tokens(text)
+    for m, found in tokens:
         if m.group(2) is not None:  # a quoted phrase
-            phrase_words = words(m.group(2))
+            phrase_words = found
             if phrase_words:
                 quoted = _quote(" ".join(phrase_words))
                 if m.group(1):
@@ -85,13 +118,13 @@ def parse_query(text: str) -> ParsedQuery:
                 else:
                     include.append((quoted, None))
             continue
-        negate, raw = m.group(3), m.group(4)
-        for w in words(raw):
+        negate = m.group(3)
+        for w in found:
             if negate:
                 exclude.append(_quote(w))
             else:
                 include.append((_quote(w) + "*", w))
-    include = _without_stop_words(include, typing=bool(text) and not text[-1].isspace())
+    include = _without_stop_words(include, typing=bool(text) and not text[-1].isspace() and not cut)
     if not include:
         return ParsedQuery(None, None)
     parts = [part for part, _ in include]

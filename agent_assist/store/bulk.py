@@ -25,6 +25,10 @@ BATCH = 1000
 def import_dataset(store: Store, data: Mapping[str, Any], *, actor: str = "system", label: str = "import") -> dict[str, int]:
     """Insert customers, tickets (with messages) and articles; returns counts."""
     now = now_iso()
+    # sanitized before the write transaction opens: hostile HTML must not hold the lock
+    tickets_in = [{**t, "messages": list(t.get("messages", ()))} for t in data.get("tickets", ())]
+    safe_html = [[sanitize_html(m["body_html"]) if m.get("body_html") else None for m in t["messages"]]
+                 for t in tickets_in]
     with store.transaction() as db:
         first_customer = (db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM customers").fetchone()[0]) + 1
         customer_ids: dict[int, int] = {}
@@ -50,7 +54,7 @@ def import_dataset(store: Store, data: Mapping[str, Any], *, actor: str = "syste
         first_ticket = (db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM tickets").fetchone()[0]) + 1
         ticket_rows = []
         message_rows = []
-        for offset, t in enumerate(data.get("tickets", ())):
+        for offset, t in enumerate(tickets_in):
             tid = first_ticket + offset
             ticket_rows.append({
                 "id": tid,
@@ -67,14 +71,13 @@ def import_dataset(store: Store, data: Mapping[str, Any], *, actor: str = "syste
                 "created_at": t["created_at"],
                 "updated_at": t.get("updated_at") or t["created_at"],
             })
-            for m in t.get("messages", ()):
-                raw_html = m.get("body_html")
+            for m, body_html in zip(t["messages"], safe_html[offset]):
                 message_rows.append({
                     "ticket_id": tid,
                     "direction": m["direction"],
                     "author": m.get("author"),
                     "body_text": m["body_text"],
-                    "body_html": sanitize_html(raw_html) if raw_html else None,
+                    "body_html": body_html,
                     "created_at": m["created_at"],
                 })
         db["tickets"].insert_all(ticket_rows, batch_size=BATCH)

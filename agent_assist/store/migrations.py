@@ -406,6 +406,11 @@ def _v10_keyed_audit(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE audit ADD COLUMN alg TEXT NOT NULL DEFAULT 'sha256'")
 
 
+def _v11_message_notes(db: sqlite_utils.Database) -> None:
+    """What was done to show a message safely (formatting simplified, characters replaced), as a JSON list."""
+    db.execute("ALTER TABLE messages ADD COLUMN notes TEXT")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 MIGRATIONS: list[Migration] = [
@@ -419,4 +424,5 @@ MIGRATIONS: list[Migration] = [
     _v8_sort_by_flags,
     _v9_drafts_edited_by,
     _v10_keyed_audit,
+    _v11_message_notes,
 ]

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import sqlite_utils
 
-from agent_assist.sanitize import html_to_text, sanitize_html
+from agent_assist.sanitize import NOTICE_BAD_CHARACTERS, clean_html, html_to_text, replace_lone_surrogates
 from agent_assist.store import audit
 from agent_assist.store.database import Store
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError
@@ -25,6 +25,7 @@ ACTIVE_STATUSES = ("new", "open", "pending")
 CHANNELS = ("email", "chat", "web", "phone")
 SLA_TARGETS = {0: timedelta(hours=2), 1: timedelta(hours=8), 2: timedelta(hours=24), 3: timedelta(hours=72)}
 MAX_MESSAGE_CHARS = 200_000  # longer bodies are kept whole in body_text but shown truncated
+ANALYSED_CHARS = 50_000  # of each message, what triage, scans and suggestions read (a prompt holds far less)
 
 
 def priority_rank(name: str) -> int:
@@ -78,9 +79,13 @@ _QUEUE_COLUMNS = (
 )
 
 
+MAX_FILTER_WORDS = 32  # words of a queue search that reach the index (a pasted page is not a filter)
+
+
 def _prefix_match(text: str) -> str:
     """Every word of the text as a quoted prefix term: ``anna lin`` -> ``"anna"* "lin"*``."""
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in _WORDS.findall(text))
+    found = _WORDS.findall(text[:1_000])[:MAX_FILTER_WORDS]
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in found)
 
 
 def _escape_like(text: str) -> str:
@@ -166,6 +171,12 @@ class Message:
     body_text: str
     body_html: str | None
     created_at: str
+    notes: tuple[str, ...] = ()  # what was done to show it safely (formatting simplified, characters replaced)
+
+    @property
+    def analysed_text(self) -> str:
+        """The start of the body that analysis reads: a 10 MB message costs no more than a long one."""
+        return self.body_text[:ANALYSED_CHARS]
 
 
 @dataclass(frozen=True)
@@ -207,8 +218,9 @@ class Ticket:
         return words[0] if words and "@" not in words[0] else ""
 
     def inbound_text(self) -> str:
-        """Everything the customer wrote, oldest first (the text triage and search read)."""
-        return "\n\n".join(m.body_text for m in self.messages if m.direction == "inbound")
+        """Everything the customer wrote, oldest first (the text triage and search read; each message
+        up to :data:`ANALYSED_CHARS`)."""
+        return "\n\n".join(m.analysed_text for m in self.messages if m.direction == "inbound")
 
     def last_inbound(self) -> Message | None:
         inbound = [m for m in self.messages if m.direction == "inbound"]
@@ -225,9 +237,9 @@ def get_ticket(db: sqlite_utils.Database, ticket_id: int) -> Ticket:
     if row is None:
         raise NotFoundError(f"Ticket #{ticket_id} does not exist.")
     msgs = tuple(
-        Message(*m)
+        Message(*m[:7], notes=tuple(json.loads(m[7])) if m[7] else ())
         for m in db.conn.execute(
-            "SELECT id, ticket_id, direction, author, body_text, body_html, created_at FROM messages "
+            "SELECT id, ticket_id, direction, author, body_text, body_html, created_at, notes FROM messages "
             "WHERE ticket_id = ? ORDER BY created_at, id",
             (ticket_id,),
         )
@@ -251,24 +263,67 @@ def upsert_customer(db: sqlite_utils.Database, *, name: str, email: str | None, 
     return cur.lastrowid
 
 
-def _clean_body(body_text: str | None, body_html: str | None) -> tuple[str, str | None]:
-    safe_html = sanitize_html(body_html) if body_html else None
+@dataclass(frozen=True)
+class CleanBody:
+    """A message body made safe to store and show: build it before the write transaction opens
+    (sanitizing hostile HTML is the slow part, and nobody else may write meanwhile)."""
+    text: str
+    html: str | None
+    notes: tuple[str, ...] = ()
+
+
+def clean_body(body_text: str | None, body_html: str | None, notes: Iterable[str] = ()) -> CleanBody:
+    """Sanitized HTML, the text, and notes saying what had to be simplified or replaced."""
+    found = list(notes)
+    safe_html = None
+    if body_html:
+        body_html, bad_html = replace_lone_surrogates(body_html)
+        cleaned = clean_html(body_html)
+        safe_html = cleaned.html
+        if cleaned.notice:
+            found.append(cleaned.notice)
+        if bad_html:
+            found.append(NOTICE_BAD_CHARACTERS)
     text = body_text if body_text is not None else (html_to_text(body_html) if body_html else "")
-    return text, safe_html
+    text, bad_text = replace_lone_surrogates(text)
+    if bad_text:
+        found.append(NOTICE_BAD_CHARACTERS)
+    return CleanBody(text, safe_html, tuple(dict.fromkeys(found)))
+
+
+def storable(text: str | None) -> str | None:
+    """A name, subject or address that SQLite can store: lone surrogates become U+FFFD."""
+    return None if text is None else replace_lone_surrogates(text)[0]
+
+
+def _insert_inbound(db: sqlite_utils.Database, ticket_id: int, author: str | None, body: CleanBody,
+                    created: str):
+    if not body.notes:  # the notes column is named only when there are notes
+        return db.conn.execute(
+            "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at) "
+            "VALUES (?, 'inbound', ?, ?, ?, ?)", (ticket_id, author, body.text, body.html, created))
+    return db.conn.execute(
+        "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at, notes) "
+        "VALUES (?, 'inbound', ?, ?, ?, ?, ?)",
+        (ticket_id, author, body.text, body.html, created, json.dumps(list(body.notes), ensure_ascii=False)))
 
 
 def create_ticket(store: Store, *, actor: str, customer_name: str, customer_email: str | None,
                   subject: str, body_text: str | None, body_html: str | None = None,
                   language: str | None = None, priority: str = "normal", channel: str = "email",
                   tags: Iterable[str] = (), topic: str | None = None,
-                  created_at: str | None = None) -> int:
+                  created_at: str | None = None, body: CleanBody | None = None) -> int:
     """A new inbound ticket with its first message (how channels hand tickets in).
 
     Without a ``language`` it is detected offline from the subject and text (English when unsure).
+    A caller that holds a write transaction already passes ``body`` (:func:`clean_body`, built
+    before its transaction opened); otherwise the body is cleaned here, before the lock is taken.
     """
     rank = priority_rank(priority)
     created = created_at or now_iso()
-    text, safe_html = _clean_body(body_text, body_html)
+    body = body or clean_body(body_text, body_html)
+    text = body.text
+    customer_name, customer_email, subject = storable(customer_name), storable(customer_email), storable(subject)
     if not language:
         from agent_assist.language import detect
 
@@ -283,27 +338,23 @@ def create_ticket(store: Store, *, actor: str, customer_name: str, customer_emai
              created, created),
         )
         ticket_id = cur.lastrowid
-        db.conn.execute(
-            "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at) "
-            "VALUES (?, 'inbound', ?, ?, ?, ?)",
-            (ticket_id, customer_name, text, safe_html, created),
-        )
+        _insert_inbound(db, ticket_id, customer_name, body, created)
         audit.record(db, actor=actor, action="ticket.created", ticket_id=ticket_id, channel=channel)
     return ticket_id
 
 
 def add_inbound_message(store: Store, ticket_id: int, *, actor: str, author: str,
-                        body_text: str | None, body_html: str | None = None) -> int:
-    """A customer wrote again: append it and reopen the ticket if it was waiting or solved."""
-    text, safe_html = _clean_body(body_text, body_html)
+                        body_text: str | None, body_html: str | None = None, body: CleanBody | None = None) -> int:
+    """A customer wrote again: append it and reopen the ticket if it was waiting or solved.
+
+    ``body`` as for :func:`create_ticket`: cleaned before any write transaction opens.
+    """
+    body = body or clean_body(body_text, body_html)
+    author = storable(author)
     now = now_iso()
     with store.transaction() as db:
         status = _status_of(db, ticket_id)
-        cur = db.conn.execute(
-            "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at) "
-            "VALUES (?, 'inbound', ?, ?, ?, ?)",
-            (ticket_id, author, text, safe_html, now),
-        )
+        cur = _insert_inbound(db, ticket_id, author, body, now)
         new_status = "open" if status in ("pending", "solved", "closed") else status
         db.conn.execute("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (new_status, now, ticket_id))
         audit.record(db, actor=actor, action="message.received", ticket_id=ticket_id,

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist.knowledge.articles import Article
-from agent_assist.knowledge.search import SearchHit
+from agent_assist.knowledge.search import SearchHit, query_note
 from agent_assist.sanitize import sanitize_html, text_to_html
 from agent_assist.ui.item_paint import paint_item_frame
 from agent_assist.ui.safe_browser import SafeTextBrowser
@@ -251,8 +251,11 @@ class KnowledgePanel(QWidget):
     def show_results(self, query: str, hits: list[SearchHit]) -> None:
         if query != self.query():
             return  # the person typed on; a newer search is coming
-        self.heading.setText(f"<b>{len(hits)} result{'s' if len(hits) != 1 else ''}</b> for “{html.escape(query)}”"
-                             if hits else f"<b>Nothing found</b> for “{html.escape(query)}”")
+        shown = query if len(query) <= 80 else query[:79].rstrip() + "…"  # a pasted page is not a heading
+        note = query_note(query)
+        self.heading.setText((f"<b>{len(hits)} result{'s' if len(hits) != 1 else ''}</b> for “{html.escape(shown)}”"
+                              if hits else f"<b>Nothing found</b> for “{html.escape(shown)}”")
+                             + (f"<br><i>{html.escape(note)}</i>" if note else ""))
         self._show(hits)
 
     def _show(self, hits: list[SearchHit]) -> None:

@@ -806,19 +806,19 @@ class MainWindow(QMainWindow):
             ticket = get_ticket(self.store.db, tid)
             extras = extras_for(self.store.db, ticket)
             if ticket.inbound_text() == old_inbound:
-                return ticket, None, extras
-            # the customer wrote again: suggestions follow the new text (triage ran where it arrived)
+                return ticket, None, None, extras
+            # the customer wrote again: suggestions and the injection scan follow the new text (triage
+            # ran where the message arrived)
             hits = kb_search.suggest_for_text(self.store.db, ticket.inbound_text(), subject=ticket.subject,
                                               language=ticket.language, limit=8)
-            return ticket, tuple(hits), extras
+            return ticket, tuple(hits), tuple(injection.scan(ticket.inbound_text())), extras
 
         def done(result) -> None:
-            ticket, hits, extras = result
+            ticket, hits, flags, extras = result
             if not (self.workspace and self.workspace.ticket.id == tid):
                 return
             if hits is not None:
-                self.workspace = replace(self.workspace, suggestions=hits,
-                                         flags=tuple(injection.scan(ticket.inbound_text())))
+                self.workspace = replace(self.workspace, suggestions=hits, flags=flags)
                 self.knowledge.set_suggestions(list(hits))
                 self.draft.set_flags([f.reason for f in self.workspace.flags])
             if ticket != self.workspace.ticket or extras != self.workspace.extras:
@@ -890,6 +890,8 @@ class MainWindow(QMainWindow):
     def _link_clicked(self, url: QUrl) -> None:
         if url.scheme() == "save":
             self.save_attachment(int(url.path() or url.toString().split(":", 1)[1]))
+        elif url.scheme() == "showall":
+            return  # the conversation view shows the whole message itself
         else:
             self._confirm_link(url)
 

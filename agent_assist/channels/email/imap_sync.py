@@ -29,6 +29,7 @@ from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.imap_client import Fetched, ImapConnection
 from agent_assist.store.database import Store
 from agent_assist.store.errors import StorageError
+from agent_assist.store.tickets import CleanBody
 from agent_assist.timefmt import now_iso
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ class _Item:
     language: str | None = None
     reason: str | None = None
     message_id: str | None = None
+    body: CleanBody | None = None  # sanitized here, before the batch's write transaction
 
 
 def _prepare(store: Store, conn: ImapConnection, mailbox: MailboxConfig,
@@ -207,11 +209,12 @@ def _prepare(store: Store, conn: ImapConnection, mailbox: MailboxConfig,
                 parsed = mime.parse(got.raw)
             threaded = ingest.continues_a_ticket(store, parsed, mailbox.thread_window_days)
             language = None if threaded else ingest.detect_language(parsed)
+            body = ingest.prepare_body(parsed)
         except Exception as exc:  # noqa: BLE001 - one message must never stop the sync
             log.exception("Could not read UID %s", uid)
             items.append(_Item(uid, "skip", reason=f"it could not be read ({type(exc).__name__}: {exc})"[:500]))
             continue
-        items.append(_Item(uid, "mail", parsed=parsed, received_at=got.internaldate, language=language))
+        items.append(_Item(uid, "mail", parsed=parsed, received_at=got.internaldate, language=language, body=body))
     return items
 
 
@@ -235,7 +238,8 @@ def _sync_chunk(store: Store, conn: ImapConnection, mailbox: MailboxConfig, fold
                 c.execute("SAVEPOINT email_message")
                 try:
                     done = ingest.store_mail(store, item.parsed, actor=actor, window_days=mailbox.thread_window_days,
-                                             received_at=item.received_at, language=item.language)
+                                             received_at=item.received_at, language=item.language,
+                                             body=item.body)
                 except (sqlite3.OperationalError, StorageError):
                     raise  # the database itself is in trouble (disk full, I/O): stop, retry the batch later
                 except Exception as exc:  # noqa: BLE001 - one message must never stop the sync

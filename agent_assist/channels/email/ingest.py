@@ -3,8 +3,9 @@
 Runs inside the caller's write transaction (``store.transaction()`` nests), so a message,
 its attachments, its ``email_messages`` row and the sync ledger commit together or not at all.
 Tickets and messages are written only through :mod:`agent_assist.store.tickets`
-(``create_ticket`` / ``add_inbound_message``), which sanitize the HTML, reopen a
-pending or solved ticket and write the audit rows.
+(``create_ticket`` / ``add_inbound_message``), which reopen a pending or solved ticket and
+write the audit rows. The HTML is sanitized *before* the transaction (:func:`prepare_body`):
+hostile HTML may take a while to simplify, and the write lock must not wait for it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def detect_language(parsed: ParsedMail) -> str:
     return detect(f"{parsed.subject}\n{parsed.text[:2000]}") or "en"
 
 
+def prepare_body(parsed: ParsedMail) -> tickets.CleanBody:
+    """The sanitized body (call it outside the write transaction: hostile HTML is slow to clean)."""
+    return tickets.clean_body(parsed.text, parsed.html)
+
+
 def continues_a_ticket(store: Store, parsed: ParsedMail, window_days: int) -> bool:
     """Would this mail thread into an existing ticket? (a read-only guess, used to skip language
     detection, which only a new ticket needs; ``store_mail`` decides for real)."""
@@ -54,8 +60,14 @@ def known_message(store: Store, message_id: str) -> tuple[int, int | None] | Non
 
 
 def store_mail(store: Store, parsed: ParsedMail, *, actor: str, window_days: int,
-               received_at: str | None = None, language: str | None = None) -> Ingested:
-    """File one inbound mail; a Message-ID seen before (inbound or one of our replies) is a duplicate."""
+               received_at: str | None = None, language: str | None = None,
+               body: tickets.CleanBody | None = None) -> Ingested:
+    """File one inbound mail; a Message-ID seen before (inbound or one of our replies) is a duplicate.
+
+    A caller that already holds the write transaction passes ``body`` (:func:`prepare_body`,
+    built before its transaction opened); otherwise it is built here, before the lock is taken.
+    """
+    body = body or prepare_body(parsed)
     with store.transaction() as db:
         found = db.conn.execute("SELECT id, ticket_id FROM email_messages WHERE message_id = ?",
                                 (parsed.message_id,)).fetchone()
@@ -69,14 +81,14 @@ def store_mail(store: Store, parsed: ParsedMail, *, actor: str, window_days: int
         if match:
             ticket_id = match.ticket_id
             message_row = tickets.add_inbound_message(store, ticket_id, actor=actor, author=author,
-                                                      body_text=parsed.text, body_html=parsed.html)
+                                                      body_text=None, body=body)
             outcome, how = "threaded", match.how
         else:
             now = now_iso()
             created = min(received_at, now) if received_at else now
             ticket_id = tickets.create_ticket(
                 store, actor=actor, customer_name=author, customer_email=parsed.from_addr,
-                subject=parsed.subject or "(no subject)", body_text=parsed.text, body_html=parsed.html,
+                subject=parsed.subject or "(no subject)", body_text=None, body=body,
                 language=language, channel="email", created_at=created)
             message_row = db.conn.execute("SELECT id FROM messages WHERE ticket_id = ? ORDER BY id LIMIT 1",
                                           (ticket_id,)).fetchone()[0]

@@ -28,7 +28,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 
-from agent_assist.sanitize import html_to_text
+from agent_assist.sanitize import html_to_text, replace_lone_surrogates
 from agent_assist.timefmt import to_iso
 
 
@@ -155,8 +155,22 @@ def _codec(declared: str | None) -> tuple[str | None, str | None]:
     return _SUPERSETS.get(info.name, info.name), None
 
 
+NOTE_BAD_CHARACTERS = "some characters could not be read and are shown as \ufffd"
+
+
 def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
-    """Text from bytes whose charset is claimed, not known: (text, note when the claim was wrong)."""
+    """Text from bytes whose charset is claimed, not known: (text, note when the claim was wrong).
+
+    Codecs such as UTF-7 can decode to lone surrogates, which no UTF-8 store can hold: they
+    become U+FFFD, with a note (the text is kept, never skipped)."""
+    text, note = _decode_bytes(data, declared)
+    text, bad = replace_lone_surrogates(text)
+    if bad:
+        note = f"{note}; {NOTE_BAD_CHARACTERS}" if note else NOTE_BAD_CHARACTERS
+    return text, note
+
+
+def _decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
     if not data:
         return "", None
     codec, note = _codec(declared)
@@ -230,7 +244,9 @@ def decode_header_value(value: str | None, *, limit: int = 2000) -> tuple[str, s
             if isinstance(chunk, str):
                 out.append(chunk)
             elif charset is None:
-                out.append(chunk.decode("raw-unicode-escape", errors="replace"))
+                text, bad = replace_lone_surrogates(chunk.decode("raw-unicode-escape", errors="replace"))
+                note = note or (NOTE_BAD_CHARACTERS if bad else None)
+                out.append(text)
             else:
                 text, why = decode_bytes(chunk, charset)
                 note = note or why
@@ -494,8 +510,10 @@ _ACTIVE = (
     (re.compile(r"<(object|embed|applet)\b", re.I), "embedded object"),
     (re.compile(r"\son[a-z]+\s*=", re.I), "event handler"),
 )
-_REMOTE_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?\s*(https?:)?//", re.I)
-_REMOTE_CSS = re.compile(r"url\(\s*[\"']?\s*(https?:)?//", re.I)
+# possessive runs: hostile HTML (an <img without its >, a url( and a megabyte of spaces) stays linear
+_IMG_TAG = re.compile(r"<img\b[^<>]*+", re.I)
+_REMOTE_SRC = re.compile(r"\bsrc\s*+=\s*+[\"']?\s*+(https?:)?//", re.I)
+_REMOTE_CSS = re.compile(r"url\(\s*+[\"']?\s*+(https?:)?//", re.I)
 
 
 def html_notes(html: str) -> list[str]:
@@ -508,7 +526,7 @@ def html_notes(html: str) -> list[str]:
     notes = []
     if removed:
         notes.append("removed for safety: " + ", ".join(removed))
-    remote = len(_REMOTE_IMG.findall(html)) + len(_REMOTE_CSS.findall(html))
+    remote = sum(1 for m in _IMG_TAG.finditer(html) if _REMOTE_SRC.search(m.group())) + len(_REMOTE_CSS.findall(html))
     if remote:
         notes.append(f"{remote} remote image{'s' if remote > 1 else ''} blocked (they can track when a mail is read)")
     return notes
