@@ -53,7 +53,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 
 def missing_display(env: Mapping[str, str] | None = None, qt_args: Sequence[str] = (),
-                    platform: str | None = None) -> str | None:
+                    platform: str | None = None, x11_socket_dir: str = "/tmp/.X11-unix") -> str | None:
     """Why no window can open here (Linux or BSD without a display), or None.
 
     Qt would abort with "could not load the Qt platform plugin xcb … xcb-cursor0 is needed", which
@@ -63,13 +63,57 @@ def missing_display(env: Mapping[str, str] | None = None, qt_args: Sequence[str]
     platform = sys.platform if platform is None else platform
     if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         return None
-    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"):
-        return None
     if "-platform" in qt_args or any(a.startswith("-platform=") for a in qt_args):
         return None
-    return ("There is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set): start "
-            "Agent Assist from a desktop session, under a virtual display with `xvfb-run -a agent-assist …`, "
-            "or use the commands that need no window (`agent-assist --help` lists them).")
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    if qpa and not qpa.startswith(("xcb", "wayland")):
+        return None  # offscreen, vnc, eglfs…: Qt needs no display server
+    if qpa.startswith("wayland") and not env.get("WAYLAND_DISPLAY"):
+        return ("QT_QPA_PLATFORM asks for Wayland, but no Wayland session is running (WAYLAND_DISPLAY is not "
+                "set): " + _WHAT_TO_DO)
+    if env.get("WAYLAND_DISPLAY") and not qpa.startswith("xcb"):
+        return None
+    display = env.get("DISPLAY", "")
+    if not display:
+        return "There is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set): " + _WHAT_TO_DO
+    if not x_server_reachable(display, socket_dir=x11_socket_dir):
+        return f"No X server answers on DISPLAY={display} (it may have stopped, or the SSH forwarding ended): " \
+               + _WHAT_TO_DO
+    return None
+
+
+_WHAT_TO_DO = ("start Agent Assist from a desktop session, under a virtual display with `xvfb-run -a agent-assist "
+               "…`, or use the commands that need no window (`agent-assist --help` lists them).")
+
+
+def x_server_reachable(display: str, *, socket_dir: str = "/tmp/.X11-unix", timeout: float = 1.0) -> bool:
+    """Whether an X server accepts a connection for ``display`` ("[host]:N[.screen]"); Qt would
+    otherwise abort with a message about libraries. Unparseable values are left to Qt."""
+    import re
+    import socket
+
+    match = re.fullmatch(r"(?:(?P<host>[^:]*?)(?:/unix)?)?:(?P<num>\d+)(?:\.\d+)?", display.strip())
+    if match is None:
+        return True
+    host, num = match.group("host") or "", int(match.group("num"))
+    if host in ("", "unix") or host.startswith("/"):
+        paths = [host] if host.startswith("/") else []
+        paths += [f"{socket_dir}/X{num}"]
+        candidates = ([f"\0{socket_dir}/X{num}"] if sys.platform.startswith("linux") else []) + paths
+        for path in candidates:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                try:
+                    sock.connect(path)
+                except OSError:
+                    continue
+                return True
+        return False
+    try:
+        with socket.create_connection((host, 6000 + num), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def explain_missing_display(qt_args: Sequence[str] = ()) -> bool:

@@ -21,6 +21,8 @@ exist is refused rather than created.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
 import random
 import sqlite3
@@ -458,3 +460,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`… | head`): stop quietly, as shell tools do
+        _drop_stdout()
+        return 141
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT) and exc.filename is None:
+            _drop_stdout()  # the output itself could not be written (a full disk behind a redirect)
+            print(f"agent-assist: the output could not be written ({exc.strerror or exc}).", file=sys.stderr)
+            return 1
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"agent-assist: {exc.strerror or exc}{where}.", file=sys.stderr)
+        return 1
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush at exit cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -138,6 +139,40 @@ def test_no_display_is_one_sentence_that_says_what_to_do(tmp_path: Path, extra: 
     assert not db.exists() and not (config.data_dir() / "demo.db").exists()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the X11/Wayland check is for Linux")
+@pytest.mark.parametrize("display", [{"DISPLAY": ":987"}, {"DISPLAY": "127.0.0.1:1"},
+                                     {"QT_QPA_PLATFORM": "wayland"}], ids=["x-local", "x-tcp", "wayland"])
+def test_a_display_nobody_answers_on_is_one_sentence_too(tmp_path: Path, display: dict) -> None:
+    keep = ("PATH", "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "LANG")
+    env = {k: os.environ[k] for k in keep if k in os.environ} | display
+    db = tmp_path / "assist.db"
+    proc = subprocess.run([*CLI, "--db", str(db)], capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 2  # not Qt's abort (134)
+    line = one_sentence(proc.stderr)
+    assert "xvfb-run -a agent-assist" in line and "xcb" not in line
+    assert not db.exists()
+
+
+def test_an_x_server_that_listens_counts_as_a_display(tmp_path: Path) -> None:
+    import socket
+
+    from agent_assist.app import missing_display, x_server_reachable
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(tmp_path / "X42"))
+        server.listen()
+        assert x_server_reachable(":42", socket_dir=str(tmp_path))
+        assert missing_display({"DISPLAY": ":42.0"}, platform="linux", x11_socket_dir=str(tmp_path)) is None
+    assert not x_server_reachable(":42", socket_dir=str(tmp_path))
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        if port > 6000:
+            assert x_server_reachable(f"127.0.0.1:{port - 6000}")
+    assert missing_display({"QT_QPA_PLATFORM": "offscreen"}, platform="linux") is None
+
+
 # -- demo --force ---------------------------------------------------------------------------------------
 def test_demo_force_refuses_while_another_process_has_the_file_open(tmp_path: Path, capsys) -> None:
     path = tmp_path / "demo.db"
@@ -259,3 +294,29 @@ def test_help_names_the_database_and_why(tmp_path: Path, monkeypatch: pytest.Mon
     kb = run_cli("kb", "search", "--help", env={config.DB_ENV: str(path), "COLUMNS": "1000"})
     assert kb.returncode == 0 and f"now {path}, chosen by ${config.DB_ENV}" in kb.stdout
 
+
+
+def test_read_only_commands_leave_a_files_mode_alone(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "desk.db"
+    assert main(["demo", "--db", str(path), "--tickets", "20"]) == 0
+    path.chmod(0o444)
+    capsys.readouterr()
+    assert main(["kb", "search", "refund", "--db", str(path)]) == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+
+
+def test_output_cut_short_ends_quietly_and_a_full_disk_in_one_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "desk.db"
+    assert run_cli("demo", "--db", str(path), "--tickets", "20").returncode == 0
+    proc = subprocess.Popen([*CLI, "kb", "search", "a", "--db", str(path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    proc.stdout.read(1)
+    proc.stdout.close()  # like `| head -c 1`
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err.decode() and proc.returncode in (0, 141)
+    if Path("/dev/full").exists():
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([*CLI, "kb", "search", "a", "--db", str(path)], stdout=full,
+                                  stderr=subprocess.PIPE, text=True, timeout=60,
+                                  env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        assert done.returncode == 1 and one_sentence(done.stderr).startswith("agent-assist: the output could not")

@@ -231,7 +231,8 @@ class Store:
         except BaseException:
             self.close()
             raise
-        secure_database(self.path)  # and its -wal/-shm, whatever mode an older version left
+        if create:  # a command that only reads changes nothing, not even a file's mode
+            secure_database(self.path)  # and its -wal/-shm, whatever mode an older version left
         self._watch = self._new_connection()
         # a file we may not write opens read-only on its own (SQLite falls back quietly): say so
         self.read_only = self.read_only or not os.access(self.path, os.W_OK)

@@ -43,7 +43,7 @@ def _note_fix(what: str) -> None:
     with _fixes_lock:
         if what not in _fixes:
             _fixes.append(what)
-    log.warning("made private: %s", what)
+    log.info("made private: %s", what)  # diagnostics lists these; not worth a warning at every start
 
 
 def fixes_made() -> list[str]:
