@@ -310,11 +310,23 @@ def _cmd_model_check(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, what: str) -> None:
         print(f"[{done}/{total}] {what}", file=sys.stderr, flush=True)
 
+    from agent_assist.settings import Settings
+
+    settings = Settings()
+    if not (args.model or args.base_url or args.preset) and not (
+            settings.get("ai.enabled") and str(settings.get("ai.provider").get("model", "")).strip()):
+        print("agent-assist: no model is configured to check: turn one on in Preferences (AI), or name it with "
+              "--preset, --base-url and --model.", file=sys.stderr)
+        return 2
     try:
         with _model_check_provider(args) as provider:
             report = model_check.run_check(provider, data, limit=args.limit, progress=progress)
     except ProviderError as err:
         print(f"agent-assist: {err}", file=sys.stderr)
+        return 2
+    if report.rows and all(r.error for r in report.rows):  # nothing was measured: a report would mislead
+        print(f"agent-assist: no ticket could be checked ({report.rows[0].error.rstrip('.')}), so no report "
+              "was written.", file=sys.stderr)
         return 2
     out = Path(args.out).expanduser() if args.out else config.data_dir() / "model-checks"
     md, csv_path = report.write(out, args.name)

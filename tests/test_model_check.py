@@ -124,3 +124,17 @@ def test_a_real_model_server_end_to_end(tmp_path):
     report.write(tmp_path, "real")
     assert report.summary()["payment_data_leaked"] == 0
     assert all("<customer_thread>" not in r.draft for r in report.rows)
+
+
+def test_with_no_model_configured_or_reachable_no_report_is_written(tmp_path, capsys):
+    import socket
+
+    assert cli.main(["model-check", "--out", str(tmp_path)]) == 2
+    assert "no model is configured" in capsys.readouterr().err and not list(tmp_path.iterdir())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = cli.main(["model-check", "--preset", "llamacpp", "--base-url", f"http://127.0.0.1:{port}/v1", "--model",
+                     "m", "--timeout", "2", "--limit", "2", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "no ticket could be checked" in err and not list(tmp_path.iterdir())
