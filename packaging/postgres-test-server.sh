@@ -11,27 +11,10 @@ cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
-SYSTEM_PACKAGES=(postgresql)
-
-if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
-  missing=()
-  for pkg in "${SYSTEM_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "Installing system packages: ${missing[*]}"
-    # keep maintainer scripts from starting the system cluster (the tests run their own)
-    added_policy=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-      printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-      $sudo chmod +x /usr/sbin/policy-rc.d
-      added_policy=1
-    fi
-    trap 'if [ -n "$added_policy" ]; then $sudo rm -f /usr/sbin/policy-rc.d; fi' EXIT
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
-else
+# shellcheck source=packaging/apt-install-quiet.sh
+. packaging/apt-install-quiet.sh
+if ! install_without_starting postgresql; then
+  if command -v apt-get >/dev/null 2>&1; then echo "Installing postgresql failed." >&2; exit 1; fi
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 ||
     echo "No apt-get here: install the PostgreSQL server (14 or newer) yourself; its tests skip without it." >&2
 fi
