@@ -64,7 +64,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from agent_assist.channels.email.config import MailboxConfig, is_loopback
@@ -214,8 +213,9 @@ def _quote_data(raw: bytes) -> bytes:
 
 # -- the states -----------------------------------------------------------------------------------
 def _set(store: Store, row: _Row, *, durable: bool = False, **values: Any) -> bool:
-    """Write a step of a row this run holds; False (nothing written) when the claim is no longer ours."""
-    values["updated_at"] = now_iso()
+    """Write a step of a row this run holds (renewing the claim); False (nothing written) when the claim
+    is no longer ours."""
+    values["updated_at"] = values["claimed_at"] = now_iso()
     cols = ", ".join(f"{k} = ?" for k in values)
     with store.transaction(durable=durable) as db:
         cur = db.conn.execute(f"UPDATE email_outbox SET {cols} WHERE id = ? AND claimed_by = ?",
@@ -269,8 +269,8 @@ def _claim(store: Store, row: _Row, claimant: str, now: Any, timeout_s: float) -
                 (claimant, stamp, stamp, row.id, now_text))
         elif claim_is_live(row.claimed_by, row.claimed_at, now, timeout_s):
             return False
-        else:  # free, or a dead sender's: only if nobody took it since it was read (updated_at unchanged:
-            # a committing row's grace period counts from the final '.')
+        else:  # free, or a dead sender's: only if nobody took it since it was read (updated_at is left
+            # alone: a committing row's grace period counts from the final '.')
             cur = db.conn.execute(
                 "UPDATE email_outbox SET claimed_by = ?, claimed_at = ? WHERE id = ? AND state = ? "
                 "AND claimed_by IS ? AND claimed_at IS ?",

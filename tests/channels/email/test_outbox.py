@@ -27,7 +27,7 @@ from agent_assist.channels.email import outbox
 from agent_assist.channels.email.smtp_send import _one_run_in_this_process
 from agent_assist.store import audit, drafts, tickets
 from agent_assist.store.errors import InvalidTransitionError
-from agent_assist.timefmt import utcnow
+from agent_assist.timefmt import now_iso, utcnow
 from tests.channels.email import mails
 from tests.channels.email.conftest import SMTP_PASSWORD, email_store
 from tests.channels.email.servers import IMAP_PASSWORD
@@ -393,7 +393,7 @@ def _hold(store, outbox_id: int, claimed_by: str, *, state: str = "sending", att
     """Another sender's claim, as its own connection writes it."""
     with store.transaction() as db:
         db.conn.execute("UPDATE email_outbox SET state = ?, attempts = ?, claimed_by = ?, claimed_at = ? WHERE id = ?",
-                        (state, attempts, claimed_by, utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), outbox_id))
+                        (state, attempts, claimed_by, now_iso(), outbox_id))
 
 
 def test_a_row_another_desk_holds_is_left_to_it_until_its_claim_times_out(estore, dovecot, full_mailbox, smtp_sink):
