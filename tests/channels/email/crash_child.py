@@ -7,6 +7,7 @@ sending, or one of several that start together.
 
 ``die_at`` (optional): the stage to die at, its ``nth`` occurrence (default the first). ``barrier``: open the
 store, print ``ready``, and deliver only once a line arrives on stdin (so several senders start at once).
+``limit``: rows per run (the default of :func:`deliver_pending` otherwise).
 Prints the delivery report's sent ids as JSON. Exit code 0 means it never reached the stage; a kill shows as
 -9 to the parent.
 """
@@ -39,7 +40,7 @@ def main() -> int:
         print("ready", flush=True)
         sys.stdin.readline()
     report = deliver_pending(store, mailbox, args["password"], smtp_password=args["smtp_password"],
-                             on_stage=on_stage)
+                             on_stage=on_stage, **({"limit": args["limit"]} if "limit" in args else {}))
     store.close()
     print(json.dumps({"sent": report.sent, "recovered": report.recovered, "busy": report.busy}), flush=True)
     return 0
