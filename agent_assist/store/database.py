@@ -324,35 +324,53 @@ class Store:
         return db
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite_utils.Database]:
+    def transaction(self, *, durable: bool = False) -> Iterator[sqlite_utils.Database]:
         """One write transaction (``BEGIN IMMEDIATE``); commits on success, rolls back on error.
 
         While another program holds the write lock, ``BEGIN IMMEDIATE`` is tried again until the busy
         timeout has passed (safe: nothing is written yet), then :class:`DatabaseLockedError`. Errors of
         the file (busy, full, read-only, damaged) leave the transaction rolled back and surface as the
         store's own errors; the caller still has whatever the person typed.
+
+        ``durable=True`` commits with ``PRAGMA synchronous = FULL`` (the WAL is synced at this commit, so
+        it survives a power cut, not only a crash of this program); the connection goes back to its
+        usual setting afterwards. For the few commits announcing a step outside that cannot be undone
+        (an e-mail's final '.'). SQLite sets this per transaction, so a durable one cannot join an outer
+        one that is not (``ValueError``); a plain one joins a durable one.
         """
         db = self.db
         conn = db.conn
         with self._write_lock:
             if conn.in_transaction:  # nested: join the outer transaction
+                if durable and conn.execute("PRAGMA synchronous").fetchone()[0] < 2:
+                    # SQLite cannot change the safety level inside a transaction
+                    raise ValueError("A durable transaction cannot join one that is not: open the outer one "
+                                     "with durable=True.")
                 yield db
                 return
-            self._retry_while_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+            if durable:
+                usual = conn.execute("PRAGMA synchronous").fetchone()[0]
+                conn.execute("PRAGMA synchronous = FULL")
             try:
-                yield db
-            except BaseException as exc:
-                self._rollback(conn)
-                if isinstance(exc, sqlite3.Error) and (err := translate_error(exc, self.path)) is not None:
-                    raise err from exc
-                raise
-            try:
-                # COMMIT that meets a lock (readers in rollback-journal mode) keeps the transaction open:
-                # trying again is safe
-                self._retry_while_busy(lambda: conn.execute("COMMIT"))
-            except BaseException:
-                self._rollback(conn)
-                raise
+                self._retry_while_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+                try:
+                    yield db
+                except BaseException as exc:
+                    self._rollback(conn)
+                    if isinstance(exc, sqlite3.Error) and (err := translate_error(exc, self.path)) is not None:
+                        raise err from exc
+                    raise
+                try:
+                    # COMMIT that meets a lock (readers in rollback-journal mode) keeps the transaction open:
+                    # trying again is safe
+                    self._retry_while_busy(lambda: conn.execute("COMMIT"))
+                except BaseException:
+                    self._rollback(conn)
+                    raise
+            finally:
+                if durable:
+                    with contextlib.suppress(sqlite3.Error, StoreError):
+                        conn.execute(f"PRAGMA synchronous = {int(usual)}")
 
     def _retry_while_busy(self, step) -> None:
         deadline = time.monotonic() + self.busy_timeout

@@ -411,6 +411,14 @@ def _v11_message_notes(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN notes TEXT")
 
 
+def _v12_outbox_claims(db: sqlite_utils.Database) -> None:
+    """Which sender holds an outgoing e-mail, and since when: a row is claimed in the database with a
+    conditional update, so two senders never send it both (whatever path or process opened the file).
+    Rows in flight now have no claimant, so the next run takes them over as a dead run's orphans."""
+    db.execute("ALTER TABLE email_outbox ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE email_outbox ADD COLUMN claimed_at TEXT")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 MIGRATIONS: list[Migration] = [
@@ -425,4 +433,5 @@ MIGRATIONS: list[Migration] = [
     _v9_drafts_edited_by,
     _v10_keyed_audit,
     _v11_message_notes,
+    _v12_outbox_claims,  # who holds an outgoing e-mail: senders claim rows in the database
 ]

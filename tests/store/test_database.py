@@ -445,6 +445,48 @@ def test_an_error_in_a_nested_transaction_rolls_back_the_outer_one(store: Store,
     assert _customer_names(db_path) == []
 
 
+# -- durable commits -----------------------------------------------------------------------------
+def _synchronous(conn) -> int:
+    return conn.execute("PRAGMA synchronous").fetchone()[0]  # 1 NORMAL, 2 FULL
+
+
+def test_a_durable_transaction_commits_with_synchronous_full(store: Store, db_path: Path) -> None:
+    conn = store.db.conn
+    assert _synchronous(conn) == 1  # the usual setting in WAL mode
+    with store.transaction(durable=True) as db:
+        assert _synchronous(db.conn) == 2
+        db.conn.execute("INSERT INTO customers (name, created_at) VALUES ('Kept', '2024-01-01T00:00:00Z')")
+    assert _synchronous(conn) == 1 and _customer_names(db_path) == ["Kept"]
+    with store.transaction() as db:
+        assert _synchronous(db.conn) == 1
+    with pytest.raises(KeyError), store.transaction(durable=True) as db:  # rolled back: restored all the same
+        raise KeyError("failure")
+    assert _synchronous(conn) == 1 and not conn.in_transaction
+
+
+def test_a_durable_transaction_cannot_join_a_plain_one_but_a_plain_one_joins_a_durable_one(
+        store: Store, db_path: Path) -> None:
+    conn = store.db.conn
+    with pytest.raises(ValueError, match="durable=True"), store.transaction() as db:
+        db.conn.execute("INSERT INTO customers (name, created_at) VALUES ('Gone', '2024-01-01T00:00:00Z')")
+        with store.transaction(durable=True):
+            pass  # SQLite cannot raise the safety level of a transaction already open
+    assert _customer_names(db_path) == [] and _synchronous(conn) == 1
+    with store.transaction(durable=True):
+        with store.transaction() as inner:
+            assert _synchronous(inner.conn) == 2
+            inner.conn.execute("INSERT INTO customers (name, created_at) VALUES ('Both', '2024-01-01T00:00:00Z')")
+    assert _customer_names(db_path) == ["Both"] and _synchronous(conn) == 1
+
+
+def test_durable_is_per_connection(store: Store) -> None:
+    seen = []
+    with store.transaction(durable=True):
+        worker = threading.Thread(target=lambda: seen.append(_synchronous(store.db.conn)))
+        worker.start()
+        worker.join()
+    assert seen == [1]  # another thread's connection keeps its setting
+
 # -- threads -------------------------------------------------------------------------------------
 def test_store_works_from_several_threads(store: Store) -> None:
     threads_n, per_thread = 4, 15

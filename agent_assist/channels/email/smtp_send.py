@@ -31,9 +31,23 @@ What is done about it
    proves nothing, so the row becomes ``unknown`` and waits for a person
    (:func:`outbox.resolve_unknown`) rather than risking a duplicate.
 
-Only one process delivers at a time (an OS file lock next to the database, released by the OS
-if the process dies), so a ``sending``/``committing`` row seen by the lock holder is an
-orphan of a dead run, never a send in progress.
+Several senders at once
+-----------------------
+Any number of senders (threads, processes, desks sharing the file, one of them through a symlink)
+may run at once; the database decides who sends a row. A run *claims* each row before it touches
+it, with a conditional update in its own write transaction (``WHERE state = 'queued'``, or
+``WHERE claimed_by IS <what was read>`` for a row in flight) whose row count says whether it won;
+a row another sender holds is left to it (``elsewhere``). Every later step of the row is written
+only while the claim is still this run's (``WHERE claimed_by = <this run>``), above all
+``committing``: a sender that lost its row never sends the final ``.``. A claim ends with the row's
+turn in the run. One left by a dead sender (``<host>:<pid>:<nonce>``) is taken over at once when that
+process is gone from this computer, otherwise after ``claim_timeout_s``, and goes through the crash
+recovery above (the Sent-folder check before anything is sent again).
+
+``committing`` and ``sent`` are committed with ``synchronous = FULL`` (:meth:`Store.transaction`
+``durable=True``): a power cut must not turn a ``committing`` row back into a ``sending`` one, which
+would be sent again without a look into Sent. In one process, one run at a time delivers a database
+(the others return with ``busy``): not for correctness, only to save needless SMTP sessions.
 """
 
 from __future__ import annotations
@@ -43,18 +57,20 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import smtplib
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from agent_assist.channels.email.config import MailboxConfig, is_loopback
 from agent_assist.channels.email.imap_client import FolderMissing, ImapConnection, ImapError
 from agent_assist.store import audit
 from agent_assist.store.database import Store
+from agent_assist.store.errors import StoreError
 from agent_assist.timefmt import now_iso, parse_iso, to_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -63,6 +79,7 @@ ACTOR = "email"
 RETRY_BASE_S = 60
 RETRY_MAX_S = 3600
 UNKNOWN_GRACE_S = 120
+CLAIM_TIMEOUT_S = 900  # a claim older than this is a dead sender's (a live one renews it at each step)
 
 Stage = Callable[[str, int], Any]  # (stage, outbox id): claimed | committing | accepted | sent | filed
 
@@ -77,7 +94,8 @@ class DeliveryReport:
     waiting: list[int] = field(default_factory=list)  # ambiguous, checked again on a later run
     filed: list[int] = field(default_factory=list)
     file_errors: list[tuple[int, str]] = field(default_factory=list)
-    busy: bool = False  # another process or thread is delivering
+    elsewhere: list[int] = field(default_factory=list)  # another sender holds these rows: left to it
+    busy: bool = False  # another run in this process is delivering this database
 
 
 class _Refused(Exception):
@@ -90,44 +108,66 @@ class _Refused(Exception):
         return 500 <= self.code < 600
 
 
-# -- one deliverer at a time ----------------------------------------------------------------------
+# -- who sends a row: claims in the database -------------------------------------------------------
+_runs_lock = threading.Lock()
+_runs: set[tuple[int, int]] = set()
+
+
 @contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[bool]:
-    """An OS lock on ``<db>.outbox-lock``; yields False when someone else holds it."""
-    fh = open(path, "a+b")  # noqa: SIM115 - held for the duration
-    locked = False
+def _one_run_in_this_process(store: Store) -> Iterator[bool]:
+    """Yields False while another run of this process delivers the same database file (however it was
+    named). Saves a second SMTP session; exactly once does not depend on it."""
     try:
-        try:
-            if os.name == "nt":  # pragma: no cover - Windows
-                import msvcrt
-
-                fh.seek(0)
-                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            locked = True
-        except OSError:
-            locked = False
-        yield locked
+        st = os.stat(store.path)
+        key = (st.st_dev, st.st_ino)
+    except OSError:
+        key = (-1, hash(str(store.path.resolve())))
+    with _runs_lock:
+        mine = key not in _runs
+        _runs.add(key)
+    try:
+        yield mine
     finally:
-        if locked:
-            with contextlib.suppress(OSError):
-                if os.name == "nt":  # pragma: no cover
-                    import msvcrt
-
-                    fh.seek(0)
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-                else:
-                    import fcntl
-
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-        fh.close()
+        if mine:
+            with _runs_lock:
+                _runs.discard(key)
 
 
-def lock_path(store: Store) -> Path:
-    return store.path.with_name(store.path.name + ".outbox-lock")
+def new_claimant() -> str:
+    """This run's name in ``claimed_by``: the host and process (to tell a dead claimant) and a nonce."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+def _process_gone(pid: int) -> bool:
+    if os.name == "nt":  # pragma: no cover - os.kill would end the process there: wait for the timeout
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists (another user's)
+        return False
+    return False
+
+
+def claim_is_live(claimed_by: str | None, claimed_at: str | None, now: Any, timeout_s: float) -> bool:
+    """Whether another sender may still be working on a row it claimed (asked by the one run of this
+    process that delivers the database)."""
+    if not claimed_by:
+        return False
+    try:
+        age = (now - parse_iso(claimed_at or "")).total_seconds()
+    except ValueError:
+        return False  # no readable time: nobody can be waiting on it
+    if age >= timeout_s:
+        return False
+    host, pid, _nonce = (claimed_by.rsplit(":", 2) + ["", ""])[:3]
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():  # an earlier run of this process (one runs at a time) that ended badly
+            return False
+        if _process_gone(int(pid)):  # that sender died on this computer: no need to wait
+            return False
+    return True
 
 
 # -- SMTP -----------------------------------------------------------------------------------------
@@ -172,11 +212,15 @@ def _quote_data(raw: bytes) -> bytes:
 
 
 # -- the states -----------------------------------------------------------------------------------
-def _set(store: Store, outbox_id: int, **values: Any) -> None:
-    values["updated_at"] = now_iso()
+def _set(store: Store, row: _Row, *, durable: bool = False, **values: Any) -> bool:
+    """Write a step of a row this run holds (renewing the claim); False (nothing written) when the claim
+    is no longer ours."""
+    values["updated_at"] = values["claimed_at"] = now_iso()
     cols = ", ".join(f"{k} = ?" for k in values)
-    with store.transaction() as db:
-        db.conn.execute(f"UPDATE email_outbox SET {cols} WHERE id = ?", (*values.values(), outbox_id))
+    with store.transaction(durable=durable) as db:
+        cur = db.conn.execute(f"UPDATE email_outbox SET {cols} WHERE id = ? AND claimed_by = ?",
+                              (*values.values(), row.id, row.claim))
+        return cur.rowcount == 1
 
 
 def _retry_at(attempts: int, now: Any) -> str:
@@ -196,17 +240,57 @@ class _Row:
     attempts: int
     updated_at: str
     filed: str | None
+    claimed_by: str | None  # as read: the claim is taken only if it is still this one
+    claimed_at: str | None
+    claim: str = ""  # this run's name once it holds the row
 
 
 def _due(store: Store, mailbox: MailboxConfig, now_text: str, limit: int) -> list[_Row]:
     rows = store.db.conn.execute(
-        "SELECT id, ticket_id, message_id, mail_from, rcpt_to, raw, state, attempts, updated_at, filed "
-        "FROM email_outbox WHERE mailbox = ? AND ("
+        "SELECT id, ticket_id, message_id, mail_from, rcpt_to, raw, state, attempts, updated_at, filed, claimed_by, "
+        "claimed_at FROM email_outbox WHERE mailbox = ? AND ("
         " (state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= ?))"
         " OR state IN ('sending', 'committing')"
         " OR (state = 'sent' AND filed IS NULL)"
         ") ORDER BY id LIMIT ?", (mailbox.key, now_text, limit)).fetchall()
-    return [_Row(r[0], r[1], r[2], r[3], json.loads(r[4]), bytes(r[5]), r[6], r[7], r[8], r[9]) for r in rows]
+    return [_Row(r[0], r[1], r[2], r[3], json.loads(r[4]), bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
+            for r in rows]
+
+
+def _claim(store: Store, row: _Row, claimant: str, now: Any, timeout_s: float) -> bool:
+    """Take the row for this run, or learn that another sender has it (one conditional update each)."""
+    now_text = to_iso(now)
+    stamp = now_iso()
+    with store.transaction() as db:
+        if row.state == "queued":  # the due time again: a row retried meanwhile waits for its turn
+            cur = db.conn.execute(
+                "UPDATE email_outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, updated_at = ? "
+                "WHERE id = ? AND state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+                (claimant, stamp, stamp, row.id, now_text))
+        elif claim_is_live(row.claimed_by, row.claimed_at, now, timeout_s):
+            return False
+        else:  # free, or a dead sender's: only if nobody took it since it was read (updated_at is left
+            # alone: a committing row's grace period counts from the final '.')
+            cur = db.conn.execute(
+                "UPDATE email_outbox SET claimed_by = ?, claimed_at = ? WHERE id = ? AND state = ? "
+                "AND claimed_by IS ? AND claimed_at IS ?",
+                (claimant, stamp, row.id, row.state, row.claimed_by, row.claimed_at))
+        won = cur.rowcount == 1
+    if won:
+        row.claim, row.claimed_by, row.claimed_at = claimant, claimant, stamp
+        if row.state == "queued":
+            row.state = "sending"
+    return won
+
+
+def _release(store: Store, row: _Row) -> None:
+    """The row's turn in this run is over: any sender may take it next (a no-op if it was lost)."""
+    try:
+        with store.transaction() as db:
+            db.conn.execute("UPDATE email_outbox SET claimed_by = NULL, claimed_at = NULL "
+                            "WHERE id = ? AND claimed_by = ?", (row.id, row.claim))
+    except StoreError as exc:  # the claim then ends with this process, or after the timeout
+        log.warning("Could not release outgoing e-mail %s: %s", row.id, exc)
 
 
 class _Session:
@@ -293,42 +377,60 @@ def deliver_pending(store: Store, mailbox: MailboxConfig, password: str | None, 
                     on_stage: Stage | None = None, timeout: float = 60.0, unknown_grace_s: float = UNKNOWN_GRACE_S,
                     connect_smtp_fn: Callable[..., smtplib.SMTP] = connect_smtp,
                     connect_imap_fn: Callable[..., ImapConnection] = ImapConnection.open,
-                    actor: str = ACTOR) -> DeliveryReport:
+                    actor: str = ACTOR, claim_timeout_s: float = CLAIM_TIMEOUT_S) -> DeliveryReport:
     """Send what is due, resolve what a crash left ambiguous, file sent replies into Sent.
 
     ``password`` is the IMAP password (the Sent folder); ``smtp_password`` defaults to it.
-    ``now`` (a datetime) is for tests. Safe to call from several threads or processes at once:
-    all but one return at once with ``busy=True``.
+    ``now`` (a datetime) is for tests. Safe to call from several threads, processes or computers at
+    once: each row is sent by the one run that claimed it (the others list it in ``elsewhere``); a
+    second run in the same process returns at once with ``busy=True``.
     """
     report = DeliveryReport()
     current = now or utcnow()
     stage = on_stage or (lambda _s, _i: None)
-    with _exclusive(lock_path(store)) as mine:
+    with _one_run_in_this_process(store) as mine:
         if not mine:
             report.busy = True
             return report
+        claimant = new_claimant()
         session = _Session(mailbox, password, smtp_password if smtp_password is not None else password, timeout,
                            connect_smtp_fn, connect_imap_fn)
         try:
             for row in _due(store, mailbox, to_iso(current), limit):
-                if row.state == "sent":
-                    _file(store, session, row, report, stage, look_first=True)
-                    continue
-                if row.state == "committing" and not _resolve_ambiguous(store, session, row, report, current,
-                                                                       unknown_grace_s, actor):
-                    continue
-                if row.state in ("queued", "sending") and row.attempts > 0 and _copy_folders(mailbox):
-                    # sent before and then lost track of (an old backup restored...): look before sending
-                    if _found_copy(session, row.message_id):
-                        _mark_sent(store, row, report, actor, recovered=True, filed="found")
-                        continue
-                if session.smtp_error:  # the server is down or refuses us: the rest waits for the next run
+                if row.state in ("queued", "sending") and session.smtp_error:
+                    # the server is down or refuses us: the rest waits for the next run, unclaimed
                     report.retrying.append((row.id, session.smtp_error))
                     continue
-                _send(store, session, row, report, current, stage, actor)
+                if not _claim(store, row, claimant, current, claim_timeout_s):
+                    report.elsewhere.append(row.id)
+                    continue
+                try:
+                    _deliver_row(store, session, row, report, current, stage, actor, unknown_grace_s)
+                finally:
+                    _release(store, row)
         finally:
             session.close()
     return report
+
+
+def _deliver_row(store: Store, session: _Session, row: _Row, report: DeliveryReport, now: Any, stage: Stage,
+                 actor: str, unknown_grace_s: float) -> None:
+    """One row this run holds, from wherever it stands."""
+    if row.state == "sent":
+        _file(store, session, row, report, stage, look_first=True)
+        return
+    if row.state == "committing" and not _resolve_ambiguous(store, session, row, report, now, unknown_grace_s,
+                                                           actor):
+        return
+    if row.state == "sending" and row.attempts > 0 and _copy_folders(session.mailbox):
+        # sent before and then lost track of (a dead sender, an old backup restored...): look before sending
+        if _found_copy(session, row.message_id):
+            _mark_sent(store, row, report, actor, recovered=True, filed="found")
+            return
+    if session.smtp_error:  # the server is down or refuses us: the rest waits for the next run
+        report.retrying.append((row.id, session.smtp_error))
+        return
+    _send(store, session, row, report, now, stage, actor)
 
 
 def _resolve_ambiguous(store: Store, session: _Session, row: _Row, report: DeliveryReport, now: Any,
@@ -339,15 +441,17 @@ def _resolve_ambiguous(store: Store, session: _Session, row: _Row, report: Deliv
         _mark_sent(store, row, report, actor, recovered=True, filed="found")
         return False
     if found is None:  # the server cannot be asked now: ask again next time
-        _set(store, row.id, last_error=f"Could not check the Sent folder yet ({session.imap_error}).")
+        _set(store, row, last_error=f"Could not check the Sent folder yet ({session.imap_error}).")
         report.waiting.append(row.id)
         return False
     trustworthy = session.mailbox.server_files_sent or session.mailbox.bcc_self
     if not trustworthy:
-        _set(store, row.id, state="unknown",
-             last_error="The connection ended right after the message was handed to the mail server, and this "
-                        "server keeps no copy we could look for. Check the Sent folder or ask the customer, "
-                        "then mark it sent or send it again.")
+        if not _set(store, row, state="unknown",
+                    last_error="The connection ended right after the message was handed to the mail server, and "
+                               "this server keeps no copy we could look for. Check the Sent folder or ask the "
+                               "customer, then mark it sent or send it again."):
+            report.elsewhere.append(row.id)
+            return False
         with store.transaction() as db:
             audit.record(db, actor=actor, action="email.unknown", ticket_id=row.ticket_id, outbox_id=row.id,
                          email_message_id=row.message_id)
@@ -363,7 +467,7 @@ def _resolve_ambiguous(store: Store, session: _Session, row: _Row, report: Deliv
 def _mark_sent(store: Store, row: _Row, report: DeliveryReport, actor: str, *, recovered: bool = False,
                reply: str | None = None, filed: str | None = None) -> None:
     now = now_iso()
-    with store.transaction() as db:
+    with store.transaction(durable=True) as db:  # what was accepted is recorded, whoever holds the row now
         db.conn.execute("UPDATE email_outbox SET state = 'sent', sent_at = ?, updated_at = ?, smtp_reply = "
                         "COALESCE(?, smtp_reply), filed = COALESCE(?, filed), last_error = NULL WHERE id = ?",
                         (now, now, reply, filed, row.id))
@@ -375,20 +479,26 @@ def _mark_sent(store: Store, row: _Row, report: DeliveryReport, actor: str, *, r
 def _fail(store: Store, row: _Row, report: DeliveryReport, now: Any, error: str, *, permanent: bool,
           actor: str) -> None:
     if permanent:
-        _set(store, row.id, state="failed", last_error=error)
+        if not _set(store, row, state="failed", last_error=error):
+            report.elsewhere.append(row.id)
+            return
         with store.transaction() as db:
             audit.record(db, actor=actor, action="email.failed", ticket_id=row.ticket_id, outbox_id=row.id,
                          error=error[:300])
         report.failed.append((row.id, error))
     else:
-        _set(store, row.id, state="queued", last_error=error, next_attempt_at=_retry_at(row.attempts, now))
-        report.retrying.append((row.id, error))
+        if _set(store, row, state="queued", last_error=error, next_attempt_at=_retry_at(row.attempts, now)):
+            report.retrying.append((row.id, error))
+        else:
+            report.elsewhere.append(row.id)
 
 
 def _send(store: Store, session: _Session, row: _Row, report: DeliveryReport, now: Any, stage: Stage,
           actor: str) -> None:
     row.attempts += 1
-    _set(store, row.id, state="sending", attempts=row.attempts, last_error=None)
+    if not _set(store, row, state="sending", attempts=row.attempts, last_error=None):
+        report.elsewhere.append(row.id)
+        return
     stage("claimed", row.id)
     try:
         smtp = session.smtp()
@@ -422,16 +532,20 @@ def _send(store: Store, session: _Session, row: _Row, report: DeliveryReport, no
         _fail(store, row, report, now, f"Could not reach the mail server ({_say_exc(exc)}).", permanent=False,
               actor=actor)
         return
-    # the point of no return: from the final '.' on, the server may accept at any moment
-    _set(store, row.id, state="committing")
+    # the point of no return: from the final '.' on, the server may accept at any moment. Durable, and
+    # only while the row is still ours: a sender that lost it ends the session without the '.'
+    if not _set(store, row, durable=True, state="committing"):
+        session.drop_smtp()  # a DATA that never ended is discarded by the server
+        report.elsewhere.append(row.id)
+        return
     stage("committing", row.id)
     try:
         smtp.send(b".\r\n")
         code, resp = smtp.getreply()
     except (OSError, smtplib.SMTPException) as exc:
         session.drop_smtp()
-        _set(store, row.id, last_error=f"The connection ended after the message was handed over ({_say_exc(exc)}); "
-                                       "the Sent folder is checked before anything is sent again.")
+        _set(store, row, last_error=f"The connection ended after the message was handed over ({_say_exc(exc)}); "
+                                    "the Sent folder is checked before anything is sent again.")
         report.waiting.append(row.id)
         return
     stage("accepted" if code == 250 else "answered", row.id)
@@ -456,7 +570,7 @@ def _file(store: Store, session: _Session, row: _Row, report: DeliveryReport, st
     ``look_first``: a later try, which may follow an APPEND whose confirmation was lost."""
     mailbox = session.mailbox
     if not mailbox.sent_folder or mailbox.server_files_sent:
-        _set(store, row.id, filed="server" if mailbox.server_files_sent else "none")
+        _set(store, row, filed="server" if mailbox.server_files_sent else "none")
         return
     imap = session.imap()
     if imap is None:
@@ -464,16 +578,16 @@ def _file(store: Store, session: _Session, row: _Row, report: DeliveryReport, st
         return
     try:
         if look_first and imap.search_message_id(mailbox.sent_folder, row.message_id):
-            _set(store, row.id, filed="found", last_error=None)
+            _set(store, row, filed="found", last_error=None)
             return
         imap.append(mailbox.sent_folder, row.raw)
     except (OSError, ImapError) as exc:
         if not isinstance(exc, ImapError):
             session.drop_imap(str(exc))
         report.file_errors.append((row.id, str(exc)))
-        _set(store, row.id, last_error=f"Sent, but not filed into {mailbox.sent_folder!r} yet: {exc}")
+        _set(store, row, last_error=f"Sent, but not filed into {mailbox.sent_folder!r} yet: {exc}")
         return
-    _set(store, row.id, filed="appended", last_error=None)
+    _set(store, row, filed="appended", last_error=None)
     report.filed.append(row.id)
     stage("filed", row.id)
 

@@ -1,9 +1,15 @@
-"""A deliverer that dies for real (SIGKILL, no clean-up) at a chosen stage of sending.
+"""A deliverer in its own process: one that dies for real (SIGKILL, no clean-up) at a chosen stage of
+sending, or one of several that start together.
 
     python -m tests.channels.email.crash_child '{"db": ..., "mailbox": {...}, "password": ...,
-                                                 "smtp_password": ..., "die_at": "accepted"}'
+                                                 "smtp_password": ..., "die_at": "accepted", "nth": 1,
+                                                 "barrier": false}'
 
-Exit code 0 means it never reached the stage; a kill shows as -9 to the parent.
+``die_at`` (optional): the stage to die at, its ``nth`` occurrence (default the first). ``barrier``: open the
+store, print ``ready``, and deliver only once a line arrives on stdin (so several senders start at once).
+``limit``: rows per run (the default of :func:`deliver_pending` otherwise).
+Prints the delivery report's sent ids as JSON. Exit code 0 means it never reached the stage; a kill shows as
+-9 to the parent.
 """
 
 from __future__ import annotations
@@ -22,13 +28,21 @@ def main() -> int:
     args = json.loads(sys.argv[1])
     store = email_store(args["db"])
     mailbox = MailboxConfig.from_dict(args["mailbox"])
+    left = [int(args.get("nth", 1))]
 
     def on_stage(stage: str, _outbox_id: int) -> None:
-        if stage == args["die_at"]:
-            os.kill(os.getpid(), signal.SIGKILL)
+        if stage == args.get("die_at"):
+            left[0] -= 1
+            if left[0] == 0:
+                os.kill(os.getpid(), signal.SIGKILL)
 
-    deliver_pending(store, mailbox, args["password"], smtp_password=args["smtp_password"], on_stage=on_stage)
+    if args.get("barrier"):
+        print("ready", flush=True)
+        sys.stdin.readline()
+    report = deliver_pending(store, mailbox, args["password"], smtp_password=args["smtp_password"],
+                             on_stage=on_stage, **({"limit": args["limit"]} if "limit" in args else {}))
     store.close()
+    print(json.dumps({"sent": report.sent, "recovered": report.recovered, "busy": report.busy}), flush=True)
     return 0
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from email import policy
 from pathlib import Path
 
+import psutil
 import pytest
 
 from agent_assist.channels.email import (
@@ -23,10 +24,10 @@ from agent_assist.channels.email import (
     sync,
 )
 from agent_assist.channels.email import outbox
-from agent_assist.channels.email.smtp_send import _exclusive, lock_path
+from agent_assist.channels.email.smtp_send import _one_run_in_this_process
 from agent_assist.store import audit, drafts, tickets
 from agent_assist.store.errors import InvalidTransitionError
-from agent_assist.timefmt import utcnow
+from agent_assist.timefmt import now_iso, utcnow
 from tests.channels.email import mails
 from tests.channels.email.conftest import SMTP_PASSWORD, email_store
 from tests.channels.email.servers import IMAP_PASSWORD
@@ -289,14 +290,170 @@ def test_a_lost_answer_after_the_dot_is_resolved_from_the_inbox_copy(estore, dov
     assert second.recovered == [outbox_id] and len(smtp_sink.received) == 1
 
 
-def test_only_one_deliverer_at_a_time(estore, dovecot, full_mailbox, smtp_sink):
+def test_one_run_at_a_time_in_a_process_whatever_the_path(estore, dovecot, full_mailbox, smtp_sink, tmp_path):
     ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
     _reply(estore, full_mailbox, ticket_id)
-    with _exclusive(lock_path(estore)) as mine:
-        assert mine
-        assert _deliver(estore, full_mailbox).busy and smtp_sink.received == []
+    link = tmp_path / "link.db"
+    link.symlink_to(estore.path)
+    via_link = email_store(link)
+    try:
+        with _one_run_in_this_process(estore) as mine:
+            assert mine
+            assert _deliver(via_link, full_mailbox).busy and smtp_sink.received == []
+        assert len(_deliver(via_link, full_mailbox).sent) == 1
+    finally:
+        via_link.close()
+
+
+def test_no_lock_file_is_left_next_to_the_database(estore, dovecot, full_mailbox, smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _reply(estore, full_mailbox, ticket_id)
     assert len(_deliver(estore, full_mailbox).sent) == 1
+    assert not list(estore.path.parent.glob("*lock*"))
+
+# -- several senders: the database decides who sends a row ---------------------------------------------
+def _queue_replies(store, mailbox, n: int) -> list[int]:
+    ticket_id = tickets.create_ticket(store, actor="t", customer_name="Tom", customer_email="tom@example.co.uk",
+                                      subject="Late fee charged twice", body_text="Please help", language="en")
+    return [_reply(store, mailbox, ticket_id, body=f"Reply number {i}.")[1] for i in range(n)]
 
 
-def test_the_lock_file_sits_next_to_the_database(estore):
-    assert lock_path(estore) == estore.path.with_name("assist.db.outbox-lock")
+def _start_sender(db_path: Path, mailbox, **extra) -> subprocess.Popen:
+    args = {"db": str(db_path), "mailbox": mailbox.to_dict(), "password": IMAP_PASSWORD,
+            "smtp_password": SMTP_PASSWORD, "barrier": True, **extra}
+    proc = subprocess.Popen([sys.executable, "-m", "tests.channels.email.crash_child", json.dumps(args)], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().strip() == b"ready", proc.stderr.read().decode()[-2000:]
+    return proc
+
+
+def _run_together(*procs: subprocess.Popen) -> list[tuple[int, bytes, bytes]]:
+    for proc in procs:  # every sender has its store open: let them all go at once
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        results.append((proc.returncode, out, err))
+    return results
+
+
+def _sent_ids(smtp_sink) -> list[str]:
+    return [email.message_from_bytes(r.data, policy=policy.default)["Message-ID"] for r in smtp_sink.received]
+
+
+@pytest.mark.parametrize("second_path", ["same", "symlink"])
+def test_two_sender_processes_send_each_reply_exactly_once(estore, dovecot, full_mailbox, smtp_sink, tmp_path,
+                                                           second_path):
+    """Two desks' senders on one database file, one of them opening it through a symlink."""
+    ids = _queue_replies(estore, full_mailbox, 20)
+    other = estore.path
+    if second_path == "symlink":
+        other = tmp_path / "elsewhere" / "link.db"
+        other.parent.mkdir()
+        other.symlink_to(estore.path)
+    first, second = _start_sender(estore.path, full_mailbox), _start_sender(other, full_mailbox)
+    results = _run_together(first, second)
+    assert [rc for rc, _, _ in results] == [0, 0], [err.decode()[-2000:] for _, _, err in results]
+    mids = _sent_ids(smtp_sink)
+    assert len(mids) == 20 and len(set(mids)) == 20
+    sent_by = [json.loads(out.splitlines()[-1])["sent"] for _, out, _ in results]
+    assert sorted(sent_by[0] + sent_by[1]) == ids  # each row sent by exactly one of them
+    assert {outbox.get(estore.db, i).state for i in ids} == {"sent"}
+    assert all(outbox.get(estore.db, i).attempts == 1 for i in ids)
+
+
+def test_a_sender_killed_mid_batch_leaves_the_rest_to_another_without_duplicates(estore, dovecot, full_mailbox,
+                                                                                 smtp_sink):
+    box = full_mailbox.with_(server_files_sent=True)
+    smtp_sink.behaviour.file_into = (dovecot, "Sent")
+    ids = _queue_replies(estore, box, 5)
+    args = {"db": str(estore.path), "mailbox": box.to_dict(), "password": IMAP_PASSWORD,
+            "smtp_password": SMTP_PASSWORD, "die_at": "accepted", "nth": 3}
+    proc = subprocess.run([sys.executable, "-m", "tests.channels.email.crash_child", json.dumps(args)],
+                          cwd=ROOT, capture_output=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    assert [outbox.get(estore.db, i).state for i in ids] == ["sent", "sent", "committing", "queued", "queued"]
+    held = estore.db.conn.execute("SELECT claimed_by FROM email_outbox WHERE id = ?", (ids[2],)).fetchone()[0]
+    assert held and not psutil.pid_exists(int(held.split(":")[-2]))  # the dead sender's claim is left behind
+    restarted = email_store(estore.path)
+    try:
+        report = _deliver(restarted, box)  # at once: the claimant is gone from this computer
+        assert report.recovered == [ids[2]] and report.sent == ids[3:] and report.elsewhere == []
+        mids = _sent_ids(smtp_sink)
+        assert len(mids) == 5 and len(set(mids)) == 5
+        assert {outbox.get(restarted.db, i).state for i in ids} == {"sent"}
+        assert restarted.db.conn.execute("SELECT COUNT(*) FROM email_outbox WHERE claimed_by IS NOT NULL"
+                                         ).fetchone()[0] == 0
+    finally:
+        restarted.close()
+
+
+def _hold(store, outbox_id: int, claimed_by: str, *, state: str = "sending", attempts: int = 1) -> None:
+    """Another sender's claim, as its own connection writes it."""
+    with store.transaction() as db:
+        db.conn.execute("UPDATE email_outbox SET state = ?, attempts = ?, claimed_by = ?, claimed_at = ? WHERE id = ?",
+                        (state, attempts, claimed_by, now_iso(), outbox_id))
+
+
+def test_a_row_another_desk_holds_is_left_to_it_until_its_claim_times_out(estore, dovecot, full_mailbox, smtp_sink):
+    [held, free] = _queue_replies(estore, full_mailbox, 2)
+    _hold(estore, held, "other-desk.example:4242:feedc0de")  # a live sender elsewhere: its pid means nothing here
+    report = _deliver(estore, full_mailbox)
+    assert report.elsewhere == [held] and report.sent == [free] and len(smtp_sink.received) == 1
+    assert _state(estore, held)[0] == "sending"
+    # the other desk never came back: after the timeout its row is looked for in Sent, then sent
+    later = _deliver(estore, full_mailbox, now=utcnow() + timedelta(minutes=16))
+    assert later.sent == [held] and later.elsewhere == [] and len(smtp_sink.received) == 2
+    assert _state(estore, held)[:2] == ("sent", 2)
+
+
+def test_a_sender_that_lost_its_row_never_sends_the_final_dot(estore, dovecot, full_mailbox, smtp_sink):
+    [outbox_id] = _queue_replies(estore, full_mailbox, 1)
+    thief = email_store(estore.path)  # another sender's own connection takes the row over meanwhile
+
+    def on_stage(stage: str, row_id: int) -> None:
+        if stage == "claimed":
+            _hold(thief, row_id, "other-desk.example:4242:feedc0de")
+
+    try:
+        report = _deliver(estore, full_mailbox, on_stage=on_stage)
+    finally:
+        thief.close()
+    assert report.elsewhere == [outbox_id] and report.sent == []
+    assert smtp_sink.received == [] and smtp_sink.attempts == 0  # DATA never ended: nothing accepted
+    assert _state(estore, outbox_id)[0] == "sending"  # still the other sender's
+    held = estore.db.conn.execute("SELECT claimed_by FROM email_outbox WHERE id = ?", (outbox_id,)).fetchone()[0]
+    assert held == "other-desk.example:4242:feedc0de"
+
+
+def test_the_committing_and_sent_steps_are_committed_with_synchronous_full(estore, dovecot, full_mailbox,
+                                                                          smtp_sink):
+    ticket_id = _ticket_from_mail(estore, dovecot, full_mailbox)
+    _, outbox_id = _reply(estore, full_mailbox, ticket_id)
+    conn = estore.db.conn  # deliver_pending writes through this thread's connection
+    statements: list[str] = []
+    levels: dict[str, int] = {}
+
+    def on_stage(stage: str, _row_id: int) -> None:
+        levels[stage] = conn.execute("PRAGMA synchronous").fetchone()[0]
+
+    conn.set_trace_callback(statements.append)
+    try:
+        assert _deliver(estore, full_mailbox, on_stage=on_stage).sent == [outbox_id]
+    finally:
+        conn.set_trace_callback(None)
+
+    def level_at(fragment: str) -> str:
+        """The synchronous setting in force when the (expanded) statement holding ``fragment`` committed."""
+        i = next(n for n, sql in enumerate(statements) if fragment in sql)
+        commit = statements.index("COMMIT", i)
+        assert not [sql for sql in statements[i:commit] if sql.startswith("PRAGMA synchronous =")]
+        settings = [sql for sql in statements[:i] if sql.startswith("PRAGMA synchronous =")]
+        return settings[-1].rpartition("= ")[2] if settings else "1"
+
+    assert level_at("SET state = 'sending', claimed_by") == "1"  # the claim: an ordinary commit
+    assert level_at("SET state = 'committing'") == "FULL"
+    assert level_at("SET state = 'sent'") == "FULL"
+    assert level_at("SET filed = 'appended'") == "1"
+    assert levels == {"claimed": 1, "committing": 1, "accepted": 1, "sent": 1, "filed": 1}  # NORMAL again after
