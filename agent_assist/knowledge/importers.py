@@ -118,6 +118,12 @@ def list_files(path: str | Path, *, unreadable: list[Skipped] | None = None) -> 
     return found
 
 
+def walked_to(path: Path, root: Path) -> bool:
+    """Whether ``list_files(root)`` reaches ``path`` (a resolved path inside ``root``): no hidden or
+    system name on the way."""
+    return not any(_ignored_name(part) for part in path.relative_to(root).parts)
+
+
 def _ignored_name(name: str) -> bool:
     return name.startswith((".", "~$")) or name in {"__MACOSX", "Thumbs.db", "desktop.ini"}
 

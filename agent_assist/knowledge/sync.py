@@ -30,15 +30,19 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from agent_assist.store.article_rows import content_hash
 from agent_assist.knowledge.importers import (
+    HTML_SUFFIXES,
+    MARKDOWN_SUFFIXES,
+    TEXT_SUFFIXES,
     ArticleRecord,
     ImportCancelled,
     Skipped,
     list_files,
     read_file,
+    walked_to,
 )
 from agent_assist.sanitize import shown_name
 from agent_assist.store import audit
@@ -55,6 +59,7 @@ KeyTitle = tuple[str, str]
 LARGE_IMPORT = 1000  # articles: from here on the import gets a larger page cache
 MAX_CACHE_KIB = 256 * 1024  # page cache for a large import, at most
 SAVE_TRIES = 3  # a busy database: the save is tried this often (each waits the store's busy timeout)
+_DOCUMENT_SUFFIXES = MARKDOWN_SUFFIXES | HTML_SUFFIXES | TEXT_SUFFIXES  # one article a file, keyed by its path
 OPTIMIZE_AFTER = 2000  # merge the FTS index after an import that wrote at least this many articles
 
 
@@ -99,6 +104,7 @@ class ImportReport:
 class _SourceRead:
     root: str
     partial: bool = False  # only some paths inside the source were read: nothing may be removed
+    listed: set[Path] = field(default_factory=set)  # the files read for it
     records: list[ArticleRecord] = field(default_factory=list)
     protected: set[str] = field(default_factory=set)  # keys whose file/row could not be read
     seen: dict[tuple[str, str | None], str] = field(default_factory=dict)  # (key, locale) -> file
@@ -146,12 +152,13 @@ def _inside(path: Path, folder: Path) -> bool:
 
 def _owner(root: Path, roots: list[Path], known: Iterable[str]) -> tuple[Path, bool] | None:
     """Where ``root``'s articles belong: ``(source, partial)``, or None when another path of this
-    import already covers it. A path inside a folder that is already a source is part of that
-    source (the nearest one); anything else is a source of its own."""
+    import already covers it. A path inside a folder that is already a source, and that importing
+    that folder reads (no hidden name on the way), is part of that source (the nearest one);
+    anything else is a source of its own."""
     if any(_inside(root, other) for other in roots):
         return None
     if root.exists():
-        folders = [Path(k) for k in known if _inside(root, Path(k))]
+        folders = [Path(k) for k in known if _inside(root, Path(k)) and walked_to(root, Path(k))]
         if folders:
             return max(folders, key=lambda f: len(f.parts)), True
     return root, False
@@ -186,6 +193,7 @@ def _read_all(paths: Iterable[str | Path], report: ImportReport, progress: Progr
         for f in list_files(root, unreadable=unreadable):
             if f not in seen_files:
                 seen_files.add(f)
+                read.listed.add(f)
                 files.append((source, f))
         for skip in unreadable:
             read.incomplete.append(f"{skip.where}: {skip.reason}")
@@ -286,8 +294,9 @@ def _adopt(conn, read: _SourceRead, existing: dict[tuple[str | None, str | None]
 
     Such a source is a file or folder imported on its own before. A document's key there is its
     path inside that source (or, for a file, its name); a CSV/JSON record's key is its own id.
-    An article this folder already has is a duplicate: it goes with the removals. Articles whose
-    file this import did not read stay in their own source, untouched.
+    An article this folder already has is a duplicate: it goes with the removals, and so does one
+    that is gone from a source this import read all of. A source inside that this import did not
+    read (a hidden folder, a link that is not followed) stays as it is, untouched.
     """
     root = read.root.rstrip(os.sep)
     read_idents = {(rec.key, rec.locale) for rec in read.records}
@@ -299,9 +308,13 @@ def _adopt(conn, read: _SourceRead, existing: dict[tuple[str | None, str | None]
         if key is None or not _inside(inner, Path(root)):
             continue
         prefix = inner.relative_to(root).as_posix()
-        candidates = ([prefix] if key == inner.name else []) + [f"{prefix}/{key}", key]
-        mapped = next((c for c in candidates if (c, locale) in read_idents), None)
-        if mapped is None:
+        if PurePosixPath(key).suffix.lower() in _DOCUMENT_SUFFIXES:  # a document: its path names it
+            mapped = prefix if key == inner.name and not inner.is_dir() else f"{prefix}/{key}"
+        else:  # a CSV/JSON record: its id names it
+            mapped = key
+        if (mapped, locale) not in read_idents:
+            if mapped not in read.protected and _covered(inner, read.listed):
+                duplicates.append(row[:7])  # its file or record is gone
             continue
         if (mapped, locale) in existing:
             duplicates.append(row[:7])
@@ -309,6 +322,15 @@ def _adopt(conn, read: _SourceRead, existing: dict[tuple[str | None, str | None]
             existing[(mapped, locale)] = row[:7]
             adopted.add(row[0])
     return adopted
+
+
+def _covered(inner: Path, listed: set[Path]) -> bool:
+    """Whether this import saw all of a source inside it: it is gone, or its files were read."""
+    if not inner.exists():
+        return True
+    if inner.is_dir():
+        return any(f.is_relative_to(inner) for f in listed)
+    return inner in listed
 
 
 @contextlib.contextmanager

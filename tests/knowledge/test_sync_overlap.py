@@ -133,3 +133,38 @@ def test_the_reported_cli_case(tmp_path: Path, folder: Path) -> None:
     assert search_out.count("Late fee waiver") == 1
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM articles WHERE key = 'good1.md'").fetchone() == (1,)
+
+
+def test_articles_gone_from_a_source_inside_go_when_the_folder_is_imported(kb_store: Store, folder: Path) -> None:
+    import_sources(kb_store, [folder / "sub"])
+    (folder / "sub" / "refunds.md").unlink()
+    (folder / "refunds.md").write_text("# Refunds\n\nA different article at the top.\n", encoding="utf-8")
+    old_id = dict((key, i) for i, key, _ in articles(kb_store))["refunds.md"]
+    report = import_sources(kb_store, [folder])
+    assert ("refunds.md", "Refunds") in report.added  # the top file is new: it does not take the old one's id
+    assert ("refunds.md", "Refunds") in report.removed  # sub/refunds.md is gone
+    assert old_id not in {i for i, _, _ in articles(kb_store)}
+    assert {source for _, _, source in articles(kb_store)} == {str(folder)}
+
+
+def test_a_source_inside_that_the_folder_does_not_read_is_left_alone(kb_store: Store, folder: Path) -> None:
+    hidden = folder / ".drafts"
+    hidden.mkdir()
+    (hidden / "wip.md").write_text("# Work in progress\n\nNot published yet.\n", encoding="utf-8")
+    import_sources(kb_store, [hidden])
+    kept = [(i, k, s) for i, k, s in articles(kb_store)]
+    assert kept  # the hidden folder was imported on purpose
+    report = import_sources(kb_store, [folder])
+    assert report.removed == []
+    assert all(row in articles(kb_store) for row in kept)
+
+
+def test_a_hidden_folder_inside_an_imported_folder_stays_a_source_of_its_own(kb_store: Store, folder: Path) -> None:
+    import_sources(kb_store, [folder])
+    hidden = folder / ".drafts"
+    hidden.mkdir()
+    (hidden / "wip.md").write_text("# Work in progress\n\nNot published yet.\n", encoding="utf-8")
+    assert import_sources(kb_store, [hidden]).added == [("wip.md", "Work in progress")]
+    again = import_sources(kb_store, [folder])  # the folder's walk skips .drafts: it must not remove it
+    assert again.removed == []
+    assert ("wip.md", str(hidden)) in {(k, s) for _, k, s in articles(kb_store)}
