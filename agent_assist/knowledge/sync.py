@@ -301,6 +301,7 @@ def _adopt(conn, read: _SourceRead, existing: dict[tuple[str | None, str | None]
     root = read.root.rstrip(os.sep)
     read_idents = {(rec.key, rec.locale) for rec in read.records}
     adopted: set[int] = set()
+    covered: dict[Path, bool] = {}
     rows = conn.execute("SELECT id, key, locale, title, content_hash, section, url, source FROM articles "
                         "WHERE source > ? AND source < ? ORDER BY id", (root + os.sep, root + chr(ord(os.sep) + 1)))
     for row in rows:
@@ -313,7 +314,9 @@ def _adopt(conn, read: _SourceRead, existing: dict[tuple[str | None, str | None]
         else:  # a CSV/JSON record: its id names it
             mapped = key
         if (mapped, locale) not in read_idents:
-            if mapped not in read.protected and _covered(inner, read.listed):
+            if inner not in covered:  # once a source: the check walks the files read
+                covered[inner] = _covered(inner, read.listed)
+            if mapped not in read.protected and covered[inner]:
                 duplicates.append(row[:7])  # its file or record is gone
             continue
         if (mapped, locale) in existing:
