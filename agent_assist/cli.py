@@ -152,6 +152,10 @@ def _arrivals(path: Path, count: int, interval: float, seed: int | None) -> int:
 def _cmd_kb_search(args: argparse.Namespace) -> int:
     from agent_assist.knowledge.search import search
 
+    if not args.query.strip():
+        print("agent-assist: a search needs a query: give the words to look for, e.g. kb search refund.",
+              file=sys.stderr)
+        return 2
     with _open_existing(args) as store:
         hits = search(store.db, args.query, locale=args.locale, section=args.section, limit=args.limit)
     if not hits:
@@ -168,6 +172,7 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
 def _cmd_kb_import(args: argparse.Namespace) -> int:
     from agent_assist.knowledge.importers import ImportCancelled
     from agent_assist.knowledge.sync import import_sources
+    from agent_assist.sanitize import shown_name
 
     last = [0.0]
 
@@ -175,11 +180,12 @@ def _cmd_kb_import(args: argparse.Namespace) -> int:
         now = time.monotonic()
         if sys.stderr.isatty() and (now - last[0] > 0.1 or done == total):
             last[0] = now
-            print(f"\r{what}: {done:,}/{total:,}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+            print(f"\r{shown_name(what)}: {done:,}/{total:,}", end="" if done < total else "\n", file=sys.stderr,
+                  flush=True)
 
     missing = [p for p in args.paths if not Path(p).expanduser().exists()]
     if missing:
-        names = ", ".join(missing)
+        names = ", ".join(map(shown_name, missing))
         raise StoreError(f"Nothing was imported: {names} {'does' if len(missing) == 1 else 'do'} not exist.")
     with Store(_db_path(args)) as store:
         try:
@@ -209,11 +215,14 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     if args.head:
         try:
             expected = json.loads(Path(args.head).expanduser().read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            print(f"agent-assist: the head file {args.head} cannot be read ({exc}).", file=sys.stderr)
+        except ValueError:  # not UTF-8 (a binary file) or not JSON
+            print(f"agent-assist: {args.head} is not a head file written by 'audit export-head'.", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"agent-assist: the head file {args.head} cannot be read ({exc.strerror or exc}).", file=sys.stderr)
             return 2
         if not isinstance(expected, dict):
-            print(f"agent-assist: {args.head} is not a head written by 'audit export-head'.", file=sys.stderr)
+            print(f"agent-assist: {args.head} is not a head file written by 'audit export-head'.", file=sys.stderr)
             return 2
     with _open_existing(args) as store:
         result = audit.verify(store.db, expected_head=expected)
@@ -243,6 +252,10 @@ def _cmd_audit_export_head(args: argparse.Namespace) -> int:
         head = audit.head(store.db)
         kept = audit.remember_head(store.db) is not None
     text = json.dumps(head, indent=2, sort_keys=True) + "\n"
+    if args.out and not args.force and os.path.lexists(Path(args.out).expanduser()):
+        print(f"agent-assist: {args.out} already exists; nothing was written (add --force to replace it).",
+              file=sys.stderr)
+        return 2
     if args.out:
         try:
             Path(args.out).expanduser().write_text(text, encoding="utf-8")
@@ -419,7 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Print (or write to a file) the audit trail's newest row id and MAC, "
                                             "to keep somewhere else and check against with verify --head.")
     export.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
-    export.add_argument("--out", metavar="FILE", help="write the head to FILE instead of printing it")
+    export.add_argument("--out", metavar="FILE", help="write the head to FILE instead of printing it "
+                                                      "(an existing FILE is kept unless --force)")
+    export.add_argument("--force", action="store_true", help="replace FILE when it already exists")
     export.set_defaults(func=_cmd_audit_export_head)
 
     check = sub.add_parser("model-check", help="try the configured model on a labelled set of tickets and write "

@@ -277,3 +277,30 @@ def html_to_text(raw: str) -> str:
     text = re.sub(r"[ \t]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+# -- names on screen and in terminals ----------------------------------------------------
+# Unicode's bidirectional controls (marks, embeddings, overrides, isolates): in a name they only serve to
+# disguise it ("invoice\u202efdp.exe" shows as "invoiceexe.pdf"). Joiners (U+200C/D) are not among them:
+# Persian and Indic names need them. The same set as channels.email.mime.BIDI_CONTROLS.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# what a terminal or a label would act on instead of show: C0/C1 controls, DEL, line and paragraph
+# separators, bidi controls, lone surrogates
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+                         "\ud800-\udfff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # Unicode's control pictures: "\n" -> "␊", "\t" -> "␉"
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"<U+{code:04X}>"
+
+
+def shown_name(text: str) -> str:
+    """``text`` (a file name, a path, a title) safe to print or show: nothing in it moves the cursor,
+    breaks the line, or reorders what follows; each such character is shown as a visible stand-in
+    ("\\n" as "␊", U+202E as "<U+202E>"). Everything else, any script, is left as it is."""
+    return _UNSHOWABLE.sub(_visible, text)

@@ -118,6 +118,12 @@ def list_files(path: str | Path, *, unreadable: list[Skipped] | None = None) -> 
     return found
 
 
+def walked_to(path: Path, root: Path) -> bool:
+    """Whether ``list_files(root)`` reaches ``path`` (a resolved path inside ``root``): no hidden or
+    system name on the way."""
+    return not any(_ignored_name(part) for part in path.relative_to(root).parts)
+
+
 def _ignored_name(name: str) -> bool:
     return name.startswith((".", "~$")) or name in {"__MACOSX", "Thumbs.db", "desktop.ini"}
 
@@ -742,11 +748,15 @@ def _read_csv(ctx: _Context, text: str, *, delimiter: str | None, cancel: Cancel
     if delimiter is None:
         delimiter = max(",;\t|", key=lambda d: (len(next(csv.reader([header_line], delimiter=d), [])),
                                                 d == ","))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote that is never closed is an error, not one field that swallows the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
-    except (csv.Error, StopIteration) as exc:
-        yield Skipped(where, f"not a readable CSV file ({exc})", incomplete=True)
+    except csv.Error as exc:
+        yield Skipped(where, f"not a readable CSV file: {_csv_problem(exc, 1)}", incomplete=True)
+        return
+    except StopIteration:
+        yield Skipped(where, "not a readable CSV file (no header row)", incomplete=True)
         return
     columns = {name.strip().lstrip("\ufeff").lower(): i for i, name in reversed(list(enumerate(header)))}
     picked = {name: next((a for a in aliases if a in columns), None) for name, aliases in ALIASES.items()}
@@ -759,17 +769,29 @@ def _read_csv(ctx: _Context, text: str, *, delimiter: str | None, cancel: Cancel
     while True:
         n += 1
         _check_cancel(cancel)
+        first_line = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            yield Skipped(where, f"not readable ({exc})", item=f"row {n}", incomplete=True)
+            yield Skipped(where, f"the CSV is malformed here: {_csv_problem(exc, first_line)}; nothing after it "
+                                 "was read", item=f"row {n}", incomplete=True)
             break
         if not any(cell.strip() for cell in row):
             continue  # a blank line
         fields = {alias: row[i] if i < len(row) else "" for alias, i in columns.items()}
         yield _structured_record(ctx, fields, picked, item=f"row {n}")
+
+
+def _csv_problem(exc: csv.Error, line: int) -> str:
+    """What the csv module's error means, in words (its own text stays in brackets)."""
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return f"the quote opened on line {line} is not closed"
+    if "expected after" in text:
+        return f"a closing quote on line {line} is followed by more text in the same field ({text})"
+    return f"line {line}: {text}"
 
 
 # -- JSON ------------------------------------------------------------------------------------------

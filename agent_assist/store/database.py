@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -46,22 +47,42 @@ _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
 
 
+_ANOTHER_FILE = ("choose another file: start Agent Assist with --db PATH (or set $AGENT_ASSIST_DB), "
+                 "or move this one out of the way.")
+
+
 def _check_file(path: Path) -> None:
-    """Refuse anything that is not a (possibly empty or missing) SQLite file."""
-    if path.is_dir():
-        raise NotADatabaseError(f"{path} is a folder, not a database file.")
-    if not path.exists():
+    """Refuse anything that is not a (possibly empty or missing) SQLite file.
+
+    A folder, a device (/dev/null), a named pipe or a socket is refused before SQLite sees it: SQLite
+    would answer with a misleading "disk I/O error", and reading a pipe's header would block.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
         return
+    except OSError as exc:
+        raise NotADatabaseError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
+    if stat.S_ISDIR(mode):
+        raise NotADatabaseError(f"{path} is a folder, not a database file.")
+    if not stat.S_ISREG(mode):
+        raise NotADatabaseError(f"{path} is not a regular file ({_file_kind(mode)}), so it cannot be a database; "
+                                "start Agent Assist with --db naming a database file (or set $AGENT_ASSIST_DB).")
     try:
         with path.open("rb") as fh:
             header = fh.read(len(SQLITE_HEADER))
     except OSError as exc:
         raise NotADatabaseError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
     if header and header != SQLITE_HEADER:
-        raise NotADatabaseError(
-            f"{path} is not an SQLite database. Agent Assist left it untouched; "
-            "choose another file with --db."
-        )
+        raise NotADatabaseError(f"{path} is not an SQLite database. Agent Assist left it untouched; " + _ANOTHER_FILE)
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a plain file"
 
 
 def _primary_code(exc: sqlite3.Error) -> int | None:
@@ -467,7 +488,7 @@ class Store:
         if (current == 0 and tables) or (current > 0 and app_id != APPLICATION_ID):
             raise ForeignDatabaseError(
                 f"{self.path} is an SQLite database of another program. Agent Assist will not "
-                "write into it; choose a new or empty file with --db."
+                "write into it; " + _ANOTHER_FILE.replace("another file", "a new or empty file")
             )
         if current > latest:
             raise NewerSchemaError(

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from agent_assist.knowledge.importers import ImportCancelled
 from agent_assist.knowledge.sync import ImportReport, import_sources
+from agent_assist.sanitize import shown_name
 from agent_assist.store import Store
 from agent_assist.ui.tasks import CancelToken, TaskManager
 
@@ -59,7 +60,7 @@ class KnowledgeImport(QObject):
         if self.dialog.maximum() != total:
             self.dialog.setMaximum(total)
         self.dialog.setValue(done)
-        self.dialog.setLabelText(f"{what}: {done:,} of {total:,}")
+        self.dialog.setLabelText(f"{shown_name(what)}: {done:,} of {total:,}")
 
     def _done(self, report: ImportReport) -> None:
         self.dialog.close()

@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self._data_version = store.data_version()
 
         self.profile = people.ensure_profile(store, user)
-        self.setWindowTitle(f"{APP_NAME} — {user} ({self.profile.role})")
+        self.setWindowTitle(f"{user} ({self.profile.role}) — {APP_NAME}")  # ends with the display name: Qt adds none
         self.setObjectName("mainWindow")
         self.model = QueueModel(store, user=user, parent=self)
         self.queue = QueuePanel(self.model, tickets.languages(store.db))
