@@ -282,12 +282,17 @@ def html_to_text(raw: str) -> str:
 # -- names on screen and in terminals ----------------------------------------------------
 # Unicode's bidirectional controls (marks, embeddings, overrides, isolates): in a name they only serve to
 # disguise it ("invoice\u202efdp.exe" shows as "invoiceexe.pdf"). Joiners (U+200C/D) are not among them:
-# Persian and Indic names need them. The same set as channels.email.mime.BIDI_CONTROLS.
-BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Persian and Indic names need them.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+BIDI_CONTROLS = re.compile(f"[{_BIDI}]")
 # what a terminal or a label would act on instead of show: C0/C1 controls, DEL, line and paragraph
 # separators, bidi controls, lone surrogates
-_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
-                         "\ud800-\udfff]")
+_UNSHOWABLE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029\ud800-\udfff]")
+
+
+def strip_bidi(text: str) -> str:
+    """``text`` without bidirectional control characters (for names that are stored or saved)."""
+    return BIDI_CONTROLS.sub("", text)
 
 
 def _visible(match: re.Match[str]) -> str:

@@ -24,7 +24,6 @@ STATUSES = ("new", "open", "pending", "solved", "closed")
 ACTIVE_STATUSES = ("new", "open", "pending")
 CHANNELS = ("email", "chat", "web", "phone")
 SLA_TARGETS = {0: timedelta(hours=2), 1: timedelta(hours=8), 2: timedelta(hours=24), 3: timedelta(hours=72)}
-MAX_MESSAGE_CHARS = 200_000  # longer bodies are kept whole in body_text but shown truncated
 ANALYSED_CHARS = 50_000  # of each message, what triage, scans and suggestions read (a prompt holds far less)
 
 

@@ -11,15 +11,8 @@ import pytest
 from agent_assist.knowledge.search import search
 from agent_assist.knowledge.sync import import_sources
 from agent_assist.store import Store
-from tests.knowledge.test_sync import FIXTURES, WITH_BODY_HTML
+from tests.knowledge.test_sync import FIXTURES, kb_store  # noqa: F401 - the fixture
 from tests.test_cli_errors import run_cli
-
-
-@pytest.fixture
-def kb_store(tmp_path: Path):
-    s = Store(tmp_path / "kb.db", migrations=WITH_BODY_HTML)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -4,26 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from agent_assist.assist import secrets
-from agent_assist.settings import Settings
-from agent_assist.store import Store
-from agent_assist.ui.settings_dialog import SettingsDialog
-from agent_assist.ui.tasks import TaskManager
-from tests.ui.test_settings_dialog import keyring_file  # noqa: F401 - the fixture
+from tests.ui.test_settings_dialog import dialog, keyring_file  # noqa: F401 - the fixtures
 
 KEY = "sk-proj-Zq3XbT9uKc2LmN8pQr4sVw6yA1bC"
-
-
-@pytest.fixture
-def dialog(tmp_path: Path, qtbot, small_store: Store):
-    settings = Settings(tmp_path / "settings.json")
-    tasks = TaskManager()
-    d = SettingsDialog(settings, tasks, store=small_store, user="priya")
-    qtbot.addWidget(d)
-    yield d
-    tasks.shutdown()
 
 
 def test_a_key_in_the_base_url_moves_to_the_keyring(dialog, keyring_file, tmp_path: Path):  # noqa: F811

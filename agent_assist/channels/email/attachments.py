@@ -23,7 +23,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from agent_assist.channels.email.mime import safe_filename, strip_bidi
+from agent_assist.channels.email.mime import safe_filename
+from agent_assist.sanitize import strip_bidi
 from agent_assist.store.errors import NotFoundError
 
 RENDERABLE_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")

@@ -28,7 +28,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 
-from agent_assist.sanitize import html_to_text, replace_lone_surrogates
+from agent_assist.sanitize import html_to_text, replace_lone_surrogates, strip_bidi
 from agent_assist.timefmt import to_iso
 
 
@@ -299,17 +299,6 @@ _TYPE_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "im
              "application/pdf": ".pdf", "text/plain": ".txt", "text/html": ".html", "message/rfc822": ".eml",
              "text/calendar": ".ics"}
 _BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
-# Unicode's bidirectional controls (marks, embeddings, overrides, isolates): in a file name they only
-# serve to disguise it ("invoice\u202efdp.exe" shows as "invoiceexe.pdf"). Joiners (U+200C/D) stay:
-# Persian and Indic names need them.
-BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def strip_bidi(text: str) -> str:
-    """``text`` without bidirectional control characters."""
-    return BIDI_CONTROLS.sub("", text)
-
-
 def safe_filename(name: str | None, content_type: str, position: int) -> str:
     """A file name that is only a name: no folders, no control characters (bidi overrides included),
     no leading dots, not too long."""
