@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import sqlite_utils
 
@@ -187,6 +188,14 @@ def _shm_probe(shm: Path) -> bool:  # pragma: no cover - platforms without /proc
     return False
 
 
+def _reraise(exc: sqlite3.Error, path: Path) -> NoReturn:
+    """Raise the store's own error for ``exc`` (busy, full, read-only, damaged), or ``exc`` itself."""
+    err = translate_error(exc, path)
+    if err is None:
+        raise exc
+    raise err from exc
+
+
 class _Connection(sqlite3.Connection):
     """A connection whose statements raise the store's errors for busy, full, read-only or damaged files."""
 
@@ -196,28 +205,19 @@ class _Connection(sqlite3.Connection):
         try:
             return super().execute(sql, parameters)
         except sqlite3.Error as exc:
-            err = translate_error(exc, self.store_path)
-            if err is None:
-                raise
-            raise err from exc
+            _reraise(exc, self.store_path)
 
     def executemany(self, sql: str, parameters, /) -> sqlite3.Cursor:  # type: ignore[override]
         try:
             return super().executemany(sql, parameters)
         except sqlite3.Error as exc:
-            err = translate_error(exc, self.store_path)
-            if err is None:
-                raise
-            raise err from exc
+            _reraise(exc, self.store_path)
 
     def executescript(self, script: str, /) -> sqlite3.Cursor:  # type: ignore[override]
         try:
             return super().executescript(script)
         except sqlite3.Error as exc:
-            err = translate_error(exc, self.store_path)
-            if err is None:
-                raise
-            raise err from exc
+            _reraise(exc, self.store_path)
 
 
 class Store:
@@ -328,10 +328,7 @@ class Store:
             raise NotADatabaseError(
                 f"{self.path} is not a readable SQLite database ({exc}). It was left untouched."
             ) from exc
-        err = translate_error(exc, self.path)
-        if err is not None:
-            raise err from exc
-        raise exc
+        _reraise(exc, self.path)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -378,8 +375,8 @@ class Store:
                     yield db
                 except BaseException as exc:
                     self._rollback(conn)
-                    if isinstance(exc, sqlite3.Error) and (err := translate_error(exc, self.path)) is not None:
-                        raise err from exc
+                    if isinstance(exc, sqlite3.Error):
+                        _reraise(exc, self.path)
                     raise
                 try:
                     # COMMIT that meets a lock (readers in rollback-journal mode) keeps the transaction open:
