@@ -363,13 +363,9 @@ def _cmd_diagnostics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _db_help(what: str) -> str:
-    choice = config.choose_db()
-    return f"{what}; now {choice.path}, chosen by {choice.reason}".replace("%", "%%")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    choice = config.choose_db()
+    choice = config.choose_db()  # read once: every --db help names the same file
+    db_help = f"the database file; now {choice.path}, chosen by {choice.reason}".replace("%", "%%")
     parser = argparse.ArgumentParser(
         prog="agent-assist", description="Live queue, knowledge and AI drafts that a person approves.",
         epilog=f"Database: {choice.path}, chosen by {choice.reason}. The rule, for the app and every command alike: --db, else "
@@ -377,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
                "that only read (kb search, audit verify, diagnostics) never create a database.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
                         help="print the version and exit")
-    parser.add_argument("--db", metavar="PATH", help=_db_help("the database file"))
+    parser.add_argument("--db", metavar="PATH", help=db_help)
     parser.add_argument("--demo", action="store_true", help="start on the demo database, creating it if needed")
     parser.add_argument("--user", metavar="NAME", help=f"who you are (default: ${config.USER_ENV} or your login name)")
     parser.add_argument("--quit-after", type=int, metavar="MS", help=argparse.SUPPRESS)  # close the window after MS
@@ -407,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb_search.add_argument("--locale", help="only articles in this language, e.g. en or sv")
     kb_search.add_argument("--section", help="only articles in this section")
     kb_search.add_argument("--limit", type=int, default=10, metavar="N", help="at most N hits (default: %(default)s)")
-    kb_search.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
+    kb_search.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
     kb_search.set_defaults(func=_cmd_kb_search)
 
     kb_import = kb_sub.add_parser("import", help="import or re-import Markdown/HTML/text folders, CSV or JSON exports",
@@ -416,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb_import.add_argument("paths", nargs="+", metavar="PATH", help="a file or folder to import")
     kb_import.add_argument("-v", "--verbose", action="store_true", help="list every added, changed, removed "
                                                                          "and skipped article")
-    kb_import.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
+    kb_import.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
     kb_import.set_defaults(func=_cmd_kb_import)
 
     aud = sub.add_parser("audit", help="audit trail commands", description="Check the append-only audit trail.")
@@ -425,13 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Check that no audit row was changed or removed since it was written, "
                                             "that the append-only triggers are in place and that every sent "
                                             "reply has its audit row.")
-    verify.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
+    verify.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
     verify.add_argument("--head", metavar="FILE", help="also check against a head written by export-head")
     verify.set_defaults(func=_cmd_audit_verify)
     export = aud_sub.add_parser("export-head", help="print (or write) the trail's newest row id and MAC",
                                 description="Print (or write to a file) the audit trail's newest row id and MAC, "
                                             "to keep somewhere else and check against with verify --head.")
-    export.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
+    export.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
     export.add_argument("--out", metavar="FILE", help="write the head to FILE instead of printing it "
                                                       "(an existing FILE is kept unless --force)")
     export.add_argument("--force", action="store_true", help="replace FILE when it already exists")
@@ -460,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     diag = sub.add_parser("diagnostics", help="print versions, paths and database facts for a bug report",
                           description="Print versions, paths and database facts for a bug report (no customer "
                                       "text, no keys); reads only.")
-    diag.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_db_help("the database file"))
+    diag.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
     diag.set_defaults(func=_cmd_diagnostics)
 
     from agent_assist import team_cli
