@@ -13,6 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from agent_assist import APP_ID, APP_NAME, __version__, config, logs
+from agent_assist.store.backend import is_team_url
 from agent_assist.store import Store, StoreError, private_files
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,41 @@ def open_store_or_explain(path: Path) -> Store | None:
         return None
 
 
+def open_team_store_or_explain(url: str):
+    """Sign in to a team server as the login in ``url``: the password from the URL, the keyring or
+    $AGENT_ASSIST_TEAM_PASSWORD, else asked for (and kept in the keyring). None, said in words, on failure."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    from agent_assist.store.postgres import sign_in
+    from agent_assist.store.postgres.connect import describe
+    from agent_assist.store.postgres.store import PostgresStore
+
+    nobody_looks = QApplication.platformName() in ("offscreen", "minimal")
+    password = sign_in.stored_password(url)
+    asked = False
+    while True:
+        try:
+            store = PostgresStore(url, password=password)
+        except StoreError as exc:
+            if not nobody_looks and sign_in.is_bad_password(str(exc)):
+                prompt = ("That password was not accepted. " if password else "") + f"Password for {describe(url)}:"
+                text, ok = QInputDialog.getText(None, f"Sign in to the team server — {APP_NAME}", prompt,
+                                                QLineEdit.EchoMode.Password)
+                if not ok:
+                    return None
+                password, asked = text, True
+                continue
+            print(f"agent-assist: {exc}", file=sys.stderr)
+            if not nobody_looks:
+                QMessageBox.critical(None, f"{APP_NAME} cannot open the team database", str(exc))
+            return None
+        if asked and password:
+            why = sign_in.remember_password(url, password)
+            if why:
+                log.warning("%s", why)
+        return store
+
+
 def choose_profile(store: Store, suggested: str) -> str | None:
     """Ask who is working when profiles exist and nobody said (--user); None when cancelled."""
     from agent_assist.store import people
@@ -191,7 +227,7 @@ def choose_profile(store: Store, suggested: str) -> str | None:
         return name
 
 
-def run(db_path: Path, *, user: str | None, default_user: str = "agent",
+def run(db_path: Path | str, *, user: str | None, default_user: str = "agent",
         qt_args: list[str] | None = None, quit_after_ms: int | None = None, ask_folder: bool = False) -> int:
     """Start the app on ``db_path``. ``ask_folder``: the path was named by the person (``--db`` or the
     environment), so missing folders are asked about, not created silently."""
@@ -205,12 +241,20 @@ def run(db_path: Path, *, user: str | None, default_user: str = "agent",
     log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
     app = make_application(qt_args)
     nobody_looks = QApplication.platformName() in ("offscreen", "minimal")
-    if ask_folder and not folder_ready(db_path, None if nobody_looks else ask_to_create_folder):
-        return 2
-    store = open_store_or_explain(db_path)
-    if store is None:
-        return 2
-    config.remember_db(db_path)  # the commands (kb search, audit verify …) use this one next
+    team = is_team_url(db_path)
+    if team:  # who is working is the database login, never a name picked here
+        store = open_team_store_or_explain(str(db_path))
+        if store is None:
+            return 2
+        user = store.user
+    else:
+        db_path = Path(db_path)
+        if ask_folder and not folder_ready(db_path, None if nobody_looks else ask_to_create_folder):
+            return 2
+        store = open_store_or_explain(db_path)
+        if store is None:
+            return 2
+        config.remember_db(db_path)  # the commands (kb search, audit verify …) use this one next
     if user is None:
         user = choose_profile(store, default_user)
         if user is None:

@@ -30,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+from agent_assist.store.backend import is_team_url
 from agent_assist import __version__, config
 from agent_assist.store import Store, StoreError
 from agent_assist.store.database import in_use_elsewhere, translate_error
@@ -283,6 +284,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         path = _demo_db_path(args)
         ensure_demo_database(path)
         default_user = "alex"
+    elif is_team_url(args.db or os.environ.get(config.DB_ENV)):  # a team server: sign in there
+        path, default_user = (args.db or os.environ[config.DB_ENV]).strip(), config.current_user()
     else:
         choice = config.choose_db(args.db)  # the window asks about a missing folder (the CLI refuses)
         path, ask_folder = choice.path, choice.explicit

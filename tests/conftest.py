@@ -12,8 +12,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from agent_assist.store import Store  # noqa: E402
-from agent_assist.store.bulk import import_dataset  # noqa: E402
 from agent_assist.timefmt import to_iso  # noqa: E402
+from tests.backends import BACKENDS, desk_factory, make_store, seed  # noqa: E402
+from tests.backends import team_database, team_template  # noqa: E402,F401  (fixtures)
 from tests.postgres_server import postgres_server  # noqa: E402,F401  (a real PostgreSQL, session-wide)
 
 
@@ -51,11 +52,29 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "assist.db"
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``both_backends`` runs once on SQLite and once on PostgreSQL (see tests/backends.py)."""
+    if ("backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends")
+            and not metafunc.definition.get_closest_marker("single_desk")):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def store(db_path: Path):
-    s = Store(db_path)
+def backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def store(backend: str, request: pytest.FixtureRequest):
+    s = make_store(backend, request)
     yield s
     s.close()
+
+
+@pytest.fixture
+def desk(store, backend: str, request: pytest.FixtureRequest):
+    """``desk(name, role=None)``: the store as that person works through it (tests/backends.py)."""
+    return desk_factory(store, backend, request)
 
 
 def _iso(hours_ago: float) -> str:
@@ -126,5 +145,5 @@ def small_dataset() -> dict:
 
 @pytest.fixture
 def small_store(store: Store) -> Store:
-    import_dataset(store, small_dataset(), label="test data")
+    seed(store, small_dataset())
     return store

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from agent_assist.knowledge import team_search
+from agent_assist.store.backend import is_postgres
 from agent_assist.knowledge.terms import STOP_WORDS, content_words, fold, words
 
 TITLE_WEIGHT = 10.0
@@ -304,6 +306,9 @@ def search(db: sqlite_utils.Database, query: str, *, locale: str | None = None, 
     Articles with all the words first; when none has them all, articles with some of them, where a
     word the index does not know counts as its nearest known spellings ("refnd" -> "refund").
     """
+    if is_postgres(db):
+        return team_search.search(db, query, locale=locale, section=section, prefer_locale=prefer_locale,
+                                  limit=limit)
     parsed = parse_query(query)
     if parsed.match is None:
         return []
@@ -351,6 +356,8 @@ def key_terms(db: sqlite_utils.Database, text: str, *, subject: str = "", max_te
 def suggest_for_text(db: sqlite_utils.Database, text: str, *, subject: str = "", language: str | None = None,
                      limit: int = 8) -> list[SearchHit]:
     """Articles for a ticket: ranked by its key terms, the ticket's language first."""
+    if is_postgres(db):
+        return team_search.suggest_for_text(db, text, subject=subject, language=language, limit=limit)
     terms = key_terms(db, text, subject=subject)
     if not terms:
         return []

@@ -27,6 +27,7 @@ from typing import Any
 import sqlite_utils
 
 from agent_assist.store import audit_key
+from agent_assist.store.backend import is_postgres
 from agent_assist.store.errors import AuditKeyMissingError
 from agent_assist.timefmt import now_iso
 
@@ -112,7 +113,13 @@ def _append(db: sqlite_utils.Database, chain_key: audit_key.ChainKey | None, *, 
 
 def record(db: sqlite_utils.Database, *, actor: str, action: str, ticket_id: int | None = None,
            draft_id: int | None = None, **details: Any) -> int:
-    """Append one audit row (call inside a write transaction). Returns its id."""
+    """Append one audit row (call inside a write transaction). Returns its id.
+
+    On a team server the database writes its own audit rows, from triggers, as the signed-in person
+    (a client cannot insert into the audit table at all): there this returns 0 and writes nothing.
+    """
+    if is_postgres(db):
+        return 0
     if not db.conn.in_transaction:
         raise RuntimeError("audit.record must run inside the transaction of the change it records")
     meta = _meta(db)

@@ -230,6 +230,8 @@ class Store:
     ``BUSY_TIMEOUT_S``) is how long any statement waits for another program's lock.
     """
 
+    dialect = "sqlite"  # see store/backend.py; a team server's store says "postgresql"
+
     def __init__(self, path: str | Path, *, migrations: Sequence[Migration] | None = None,
                  create: bool = True, busy_timeout: float | None = None):
         self.path = Path(path)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from agent_assist.store import audit, payment, people, rules
+from agent_assist.store.backend import is_postgres
 from agent_assist.store.database import Store
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError, UnmaskedCardNumberError
 from agent_assist.store.tickets import STATUSES
@@ -85,8 +86,16 @@ def _row_to_draft(row: Sequence[object]) -> Draft:
     return Draft(*values)  # type: ignore[arg-type]
 
 
+# the team schema names the last editor ``last_edited_by``
+_PG_COLUMNS = _COLUMNS.replace(", edited_by", ", last_edited_by AS edited_by")
+
+
+def _columns(db: sqlite_utils.Database) -> str:
+    return _PG_COLUMNS if is_postgres(db) else _COLUMNS
+
+
 def get(db: sqlite_utils.Database, draft_id: int) -> Draft:
-    row = db.conn.execute(f"SELECT {_COLUMNS} FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+    row = db.conn.execute(f"SELECT {_columns(db)} FROM drafts WHERE id = ?", (draft_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"Draft {draft_id} does not exist.")
     return _row_to_draft(row)
@@ -95,7 +104,7 @@ def get(db: sqlite_utils.Database, draft_id: int) -> Draft:
 def active_for_ticket(db: sqlite_utils.Database, ticket_id: int) -> Draft | None:
     """The draft being worked on for this ticket, if any (the newest open one)."""
     row = db.conn.execute(
-        f"SELECT {_COLUMNS} FROM drafts WHERE ticket_id = ? AND state IN "
+        f"SELECT {_columns(db)} FROM drafts WHERE ticket_id = ? AND state IN "
         f"({', '.join('?' for _ in OPEN_STATES)}) ORDER BY id DESC LIMIT 1",
         (ticket_id, *OPEN_STATES),
     ).fetchone()
@@ -124,6 +133,13 @@ def suggest(store: Store, ticket_id: int, body: str, *, actor: str, source: str,
             citations: Sequence[int] = (), provider: str | None = None, model: str | None = None,
             prompt_version: str | None = None) -> int:
     """Record a machine-made suggestion for a ticket. It is never sent as it is."""
+    if is_postgres(store):  # the server sets state, writer, times and the audit row itself
+        with store.transaction() as db:
+            cur = db.conn.execute(
+                "INSERT INTO drafts (ticket_id, source, original_body, body, citations, provider, model, "
+                "prompt_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (ticket_id, source, body, body, json.dumps(list(citations)), provider, model, prompt_version))
+        return cur.lastrowid
     now = now_iso()
     with store.transaction() as db:
         cur = db.conn.execute(
@@ -146,6 +162,9 @@ def save_edit(store: Store, draft_id: int, body: str, *, actor: str) -> None:
         if draft.body == body:
             return
         _move(db, draft, "edited")
+        if is_postgres(db):  # the server's trigger clears approvals, names the editor and audits
+            db.conn.execute("UPDATE drafts SET body = ? WHERE id = ?", (body, draft_id))
+            return
         # a new text: an earlier approval, or a request for one, was for the old text
         db.conn.execute("UPDATE drafts SET state = 'edited', body = ?, approved_by = NULL, requested_by = NULL, "
                         "edited_by = ?, updated_at = ? WHERE id = ?", (body, actor, now_iso(), draft_id))
@@ -183,6 +202,9 @@ def approve(store: Store, draft_id: int, body: str, *, actor: str) -> str:
         raise InvalidTransitionError("A draft can only be approved by a named person.")
     if not body.strip():
         raise InvalidTransitionError("An empty reply cannot be approved.")
+    if is_postgres(store):  # four eyes, human-only and "not your own text" are the server's own checks
+        with store.transaction() as db:
+            return db.conn.execute("SELECT approve_draft(?, ?)", (draft_id, body)).fetchone()[0]
     with store.transaction() as db:
         draft = get(db, draft_id)
         if draft.state == "awaiting_supervisor" and draft.body != body:
@@ -224,6 +246,10 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
         raise InvalidTransitionError(f"Unknown status {status_after!r}.")
     if not actor.strip():
         raise InvalidTransitionError("A reply can only be sent by a named person.")
+    if is_postgres(store):
+        with store.transaction() as db:
+            _refuse_card_numbers(get(db, draft_id).body, confirmed_pan)
+            return db.conn.execute("SELECT send_draft(?, ?)", (draft_id, status_after)).fetchone()[0]
     now = now_iso()
     with store.transaction() as db:
         draft = get(db, draft_id)
@@ -235,9 +261,7 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
         if needs_four_eyes(db, draft.ticket_id) and not _four_eyes_ok(db, draft, draft.approved_by):
             raise InvalidTransitionError("This ticket needs a supervisor's approval (four eyes) before a reply "
                                          "is sent.")
-        cards = payment.find_card_numbers(draft.body)
-        if cards and not confirmed_pan:
-            raise UnmaskedCardNumberError([payment.last_four(c) for c in cards])
+        cards = _refuse_card_numbers(draft.body, confirmed_pan)
         _move(db, draft, "sent")
         cur = db.conn.execute(
             "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at) "
@@ -258,6 +282,14 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
     return cur.lastrowid
 
 
+def _refuse_card_numbers(body: str, confirmed: bool) -> list[str]:
+    """The full card numbers in ``body``; :class:`UnmaskedCardNumberError` unless a person confirmed them."""
+    cards = payment.find_card_numbers(body)
+    if cards and not confirmed:
+        raise UnmaskedCardNumberError([payment.last_four(c) for c in cards])
+    return cards
+
+
 def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str,
                      status_after: str = "pending", confirmed_pan: bool = False) -> int | None:
     """The agent's one explicit action: approve this text and send it, atomically.
@@ -274,5 +306,8 @@ def discard(store: Store, draft_id: int, *, actor: str) -> None:
     with store.transaction() as db:
         draft = get(db, draft_id)
         _move(db, draft, "discarded")
+        if is_postgres(db):
+            db.conn.execute("SELECT discard_draft(?)", (draft_id,))
+            return
         db.conn.execute("UPDATE drafts SET state = 'discarded', updated_at = ? WHERE id = ?", (now_iso(), draft_id))
         audit.record(db, actor=actor, action="draft.discarded", ticket_id=draft.ticket_id, draft_id=draft_id)

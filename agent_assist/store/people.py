@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from agent_assist.store import audit
+from agent_assist.store.backend import is_postgres
 from agent_assist.store.database import Store
 from agent_assist.store.errors import InvalidTransitionError
 from agent_assist.timefmt import now_iso
@@ -57,6 +58,8 @@ def may_create_supervisor(db: sqlite_utils.Database, actor: str | None) -> bool:
 def save_profile(store: Store, name: str, role: str = "agent", *, actor: str) -> Profile:
     """Create a profile or change its role, as ``actor`` (checked: see the module's docstring)."""
     name = name.strip()
+    if is_postgres(store):
+        raise InvalidTransitionError(TEAM_PROFILES)
     if not name:
         raise InvalidTransitionError("A profile needs a name.")
     if role not in ROLES:
@@ -81,5 +84,10 @@ def save_profile(store: Store, name: str, role: str = "agent", *, actor: str) ->
 
 
 def ensure_profile(store: Store, name: str) -> Profile:
-    """The profile of this name, created as an agent when it is new."""
+    """The profile of this name, created as an agent when it is new (on one desk; a team's people
+    are added by an administrator)."""
     return get_profile(store.db, name) or save_profile(store, name, "agent", actor=name)
+
+
+TEAM_PROFILES = ("On a team server people and their roles are set by an administrator "
+                 "(`agent-assist team add-person NAME --role agent|supervisor`), not in the app.")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from agent_assist.store.backend import is_postgres
 from agent_assist.store import audit, migrations
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError
 from agent_assist.timefmt import now_iso
@@ -148,7 +149,8 @@ def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, stat
     from agent_assist.store import drafts
 
     with store.transaction() as db:
-        _require_supervisor(db, actor)
+        if not is_postgres(db):  # on a team server approve_draft checks the signed-in person itself
+            _require_supervisor(db, actor)
         draft = _awaiting_draft(db, draft_id)
         if draft.body != body:
             raise InvalidTransitionError("The draft changed while you were reviewing it; look at it again.")
@@ -166,6 +168,10 @@ def return_to_agent(store: Store, draft_id: int, comment: str, *, actor: str) ->
         raise InvalidTransitionError("Say what should change: a returned draft needs a comment.")
     if len(text) > MAX_COMMENT_CHARS:
         raise InvalidTransitionError(f"The comment is too long (at most {MAX_COMMENT_CHARS:,} characters).")
+    if is_postgres(store):  # the server checks the supervisor, writes the comment and the audit row
+        with store.transaction() as db:
+            _awaiting_draft(db, draft_id)
+            return db.conn.execute("SELECT return_draft(?, ?)", (draft_id, text)).fetchone()[0]
     now = now_iso()
     with store.transaction() as db:
         _require_supervisor(db, actor)

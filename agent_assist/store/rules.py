@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import sqlite_utils
 
 from agent_assist.store import audit, people
+from agent_assist.store.backend import is_postgres
 from agent_assist.store.database import Store
 from agent_assist.store.errors import HumanOnlyError, InvalidTransitionError
 from agent_assist.store.migrations import FLAG_KINDS
@@ -32,6 +33,14 @@ def set_rule(store: Store, flag: str, action: str, *, actor: str) -> None:
         raise InvalidTransitionError(f"Unknown flag {flag!r}.")
     if action not in ACTIONS:
         raise InvalidTransitionError(f"A rule's action is one of {', '.join(ACTIONS)}.")
+    if is_postgres(store):  # the server records who and when, and refuses anyone but a supervisor
+        try:
+            with store.transaction() as db:
+                db.conn.execute("INSERT INTO rules (flag, action) VALUES (?, ?) "
+                                "ON CONFLICT (flag) DO UPDATE SET action = excluded.action", (flag, action))
+        except InvalidTransitionError as exc:
+            raise InvalidTransitionError(f"Only a supervisor can change routing rules; {store.user} is not one.") from exc
+        return
     with store.transaction() as db:
         if people.role_of(db, actor) != "supervisor":
             raise InvalidTransitionError(f"Only a supervisor can change routing rules; {actor or 'nobody'} is not one.")

@@ -13,6 +13,7 @@ import sqlite_utils
 
 from agent_assist.sanitize import NOTICE_BAD_CHARACTERS, clean_html, html_to_text, replace_lone_surrogates
 from agent_assist.store import audit
+from agent_assist.store.backend import is_postgres
 from agent_assist.store.database import Store
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError
 from agent_assist.store.migrations import STATUS_RANK_SQL
@@ -87,11 +88,23 @@ def _prefix_match(text: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"*' for w in found)
 
 
+def _prefix_query(text: str) -> str:
+    """The same words as a PostgreSQL prefix query: ``anna lin`` -> ``'anna':* & 'lin':*``."""
+    found = _WORDS.findall(text[:1_000])[:MAX_FILTER_WORDS]
+    return " & ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "':*" for w in found)
+
+
+def _text_match(pg: bool) -> str:
+    if pg:
+        return "t.search_vector @@ to_tsquery('simple', ?)"
+    return "t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?)"
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _where(flt: QueueFilter) -> tuple[str, list[object]]:
+def _where(flt: QueueFilter, pg: bool = False) -> tuple[str, list[object]]:
     clauses: list[str] = []
     params: list[object] = []
     if flt.scope == "mine":
@@ -114,12 +127,12 @@ def _where(flt: QueueFilter) -> tuple[str, list[object]]:
     if text:
         digits = text.lstrip("#")
         if digits.isascii() and digits.isdigit() and int(digits) < 2**63 and (text.startswith("#") or len(digits) < 9):
-            clauses.append("(t.id = ? OR t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?))")
-            params.extend([int(digits), _prefix_match(text)])
+            clauses.append(f"(t.id = ? OR {_text_match(pg)})")
+            params.extend([int(digits), _prefix_query(text) if pg else _prefix_match(text)])
         else:
-            match = _prefix_match(text)
+            match = _prefix_query(text) if pg else _prefix_match(text)
             if match:
-                clauses.append("t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?)")
+                clauses.append(_text_match(pg))
                 params.append(match)
             else:  # punctuation only: match it literally
                 like = f"%{_escape_like(text)}%"
@@ -128,13 +141,16 @@ def _where(flt: QueueFilter) -> tuple[str, list[object]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _order(sort: str, descending: bool) -> str:
+def _order(sort: str, descending: bool, pg: bool = False) -> str:
     key = SORT_KEYS.get(sort)
     if key is None:
         raise ValueError(f"cannot sort by {sort!r}")
     direction = "DESC" if descending else "ASC"
+    if pg:  # as SQLite orders them: an empty value (no SLA, nobody assigned) is the smallest
+        direction += " NULLS LAST" if descending else " NULLS FIRST"
+    first = " NULLS FIRST" if pg else ""
     if sort == "priority":  # ties broken by the most urgent SLA, as an agent expects
-        return f" ORDER BY t.priority {direction}, t.sla_due_at ASC, t.id ASC"
+        return f" ORDER BY t.priority {direction}, t.sla_due_at ASC{first}, t.id ASC"
     if sort == "customer":
         return f" ORDER BY c.name COLLATE NOCASE {direction}, t.id {direction}"
     return f" ORDER BY {key} {direction}, t.id {direction}"
@@ -142,17 +158,17 @@ def _order(sort: str, descending: bool) -> str:
 
 def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "priority",
                descending: bool = False, offset: int = 0, limit: int = 200) -> list[QueueRow]:
-    where, params = _where(flt)
+    where, params = _where(flt, is_postgres(db))
     # an inner join lets SQLite walk the customer-name index when sorting by customer;
     # every ticket has a customer (create_ticket and bulk import always set one)
     sql = (f"SELECT {_QUEUE_COLUMNS} FROM tickets t JOIN customers c ON c.id = t.customer_id"
-           f"{where}{_order(sort, descending)} LIMIT ? OFFSET ?")
+           f"{where}{_order(sort, descending, is_postgres(db))} LIMIT ? OFFSET ?")
     rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
     return [QueueRow(*r[:9], tuple(json.loads(r[9] or "[]")), tuple(json.loads(r[10] or "[]"))) for r in rows]
 
 
 def queue_count(db: sqlite_utils.Database, flt: QueueFilter) -> int:
-    where, params = _where(flt)
+    where, params = _where(flt, is_postgres(db))
     return db.conn.execute(f"SELECT COUNT(*) FROM tickets t{where}", params).fetchone()[0]
 
 
@@ -422,10 +438,20 @@ def set_triage(store: Store, ticket_id: int, flags: Iterable[tuple[str, str]], *
         if before_rows == found and (sentiment is None or row[0] == sentiment):
             return  # nothing new: no write
         before = set(before_rows)
-        db.conn.execute("DELETE FROM ticket_flags WHERE ticket_id = ? AND source = ?", (ticket_id, source))
+        removed = before - set(found)
+        if removed and is_postgres(db) and getattr(store, "role", None) != "supervisor":
+            # a flag that carries a rule stays until a supervisor clears it (the server insists)
+            ruled = {k for (k,) in db.conn.execute("SELECT flag FROM rules WHERE action != 'none'")}
+            removed -= ruled
+        # only what changed: a flag that stays keeps its row (and its time)
+        db.conn.executemany("DELETE FROM ticket_flags WHERE ticket_id = ? AND source = ? AND kind = ?",
+                            [(ticket_id, source, kind) for kind in sorted(removed)])
+        db.conn.executemany("UPDATE ticket_flags SET reason = ? WHERE ticket_id = ? AND source = ? AND kind = ?",
+                            [(reason, ticket_id, source, kind) for kind, reason in found.items()
+                             if kind in before_rows and before_rows[kind] != reason])
         db.conn.executemany(
             "INSERT INTO ticket_flags (ticket_id, kind, reason, source, created_at) VALUES (?, ?, ?, ?, ?)",
-            [(ticket_id, kind, reason, source, now) for kind, reason in found.items()])
+            [(ticket_id, kind, reason, source, now) for kind, reason in found.items() if kind not in before_rows])
         kinds = sorted({k for (k,) in db.conn.execute("SELECT kind FROM ticket_flags WHERE ticket_id = ?",
                                                        (ticket_id,))})
         db.conn.execute("UPDATE tickets SET flags = ?, sentiment = COALESCE(?, sentiment) WHERE id = ?",

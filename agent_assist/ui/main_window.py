@@ -29,6 +29,7 @@ from agent_assist.knowledge import search as kb_search
 from agent_assist.knowledge.articles import all_ids as all_article_ids
 from agent_assist.knowledge.articles import fingerprint as article_fingerprint
 from agent_assist.knowledge.articles import get_article
+from agent_assist.store.backend import is_postgres
 from agent_assist.store import Store, StoreError, drafts, people, tickets
 from agent_assist.settings import Settings
 from agent_assist.store.errors import StoreClosedError, UnmaskedCardNumberError
@@ -91,7 +92,11 @@ class MainWindow(QMainWindow):
         self.workspace: TicketWorkspace | None = None
         self._loading_ticket: int | None = None
         self._data_version = store.data_version()
+        self._server_state = "online"
 
+        if is_postgres(store):  # on a team server the person is the database login, whatever name was given
+            user = store.user
+        self.user = user
         self.profile = people.ensure_profile(store, user)
         self.setWindowTitle(f"{user} ({self.profile.role}) — {APP_NAME}")  # ends with the display name: Qt adds none
         self.setObjectName("mainWindow")
@@ -130,7 +135,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_mail)
         self.statusBar().addPermanentWidget(self.status_user)
         self.statusBar().addPermanentWidget(self.status_live)
-        self.tasks.busyChanged.connect(lambda busy: self.status_live.setText("● working…" if busy else "● live"))
+        self.tasks.busyChanged.connect(lambda busy: self.status_live.setText(
+            "● reconnecting…" if self._server_state == "reconnecting" else "● working…" if busy else "● live"))
 
         self._build_actions()
         self._connect()
@@ -782,16 +788,38 @@ class MainWindow(QMainWindow):
         except StoreError as exc:  # pragma: no cover - the file vanished under us
             self._show_error(exc)
             return
+        if self._follow_server_state():
+            return  # the team server is away: nothing to read until it is back (the listener retries)
         if version == self._data_version:
             return
         self._data_version = version
-        seen = article_fingerprint(self.store.db)  # most changes are to tickets: skip re-reading 50k ids
+        try:
+            seen = article_fingerprint(self.store.db)
+        except StoreError as exc:  # e.g. the server went away between two polls
+            self.statusBar().showMessage(str(exc), 8000)
+            return  # most changes are to tickets: skip re-reading 50k ids
         if seen != self._articles_seen:
             self._articles_seen = seen
             self.draft.known_articles = all_article_ids(self.store.db)
             self.refresh_knowledge_filters()
         self.queue.refresh_keeping_scroll()
         self.reload_thread()
+
+    def _follow_server_state(self) -> bool:
+        """Show "reconnecting…" while a team server is away; True while it is. (A desk's file is never away.)"""
+        state = getattr(self.store, "state", "online")
+        if state != self._server_state:
+            self._server_state = state
+            if state == "reconnecting":
+                self.status_live.setText("● reconnecting…")
+                self.status_live.setToolTip(f"{self.store.state_detail} Trying again; the reply you are writing "
+                                            "stays here and nothing is lost.")
+                self.statusBar().showMessage(f"The team server {self.store.path} is not reachable; reconnecting…")
+            else:
+                self.status_live.setText("● live")
+                self.status_live.setToolTip(f"The queue follows changes to {self.store.path} as they happen")
+                self.statusBar().showMessage("Reconnected to the team server; the queue caught up.", 6000)
+        return state == "reconnecting"
 
     def reload_thread(self) -> None:
         """Re-read the open ticket's thread; the reply being written is left alone."""

@@ -11,6 +11,8 @@ import pytest
 from agent_assist.store import Store, audit, drafts
 from agent_assist.store.tickets import add_inbound_message, assign, create_ticket, set_status
 
+pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
+
 
 def busy(store: Store) -> None:
     """A realistic mix of changes, each writing its own audit rows."""
@@ -51,6 +53,7 @@ def busy_store(store: Store) -> Store:
     return store
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_rows_chain(busy_store: Store, db_path: Path) -> None:
     rows = audit_rows(db_path)
     assert len(rows) == 3 * 8
@@ -62,6 +65,7 @@ def test_rows_chain(busy_store: Store, db_path: Path) -> None:
     assert all(len(h) == 64 and int(h, 16) >= 0 for h in hashes)
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_verify_ok_on_a_busy_store(busy_store: Store) -> None:
     result = audit.verify(busy_store.db)
     assert result.ok
@@ -69,12 +73,14 @@ def test_verify_ok_on_a_busy_store(busy_store: Store) -> None:
     assert result.first_broken_id is None
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_verify_ok_on_an_empty_store(store: Store) -> None:
     result = audit.verify(store.db)
     assert (result.ok, result.rows, result.problems, result.keyed_from) == (True, 0, (), None)
     assert "not signed" in result.notes[0]  # no keyring is pinned here
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_record_returns_the_new_id_and_stores_details(store: Store) -> None:
     with store.transaction() as db:
         rid = audit.record(db, actor="alex", action="kb.viewed", article=7, terms=["refund", "återbetalning"])
@@ -84,12 +90,14 @@ def test_record_returns_the_new_id_and_stores_details(store: Store) -> None:
     assert audit.verify(store.db).ok
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_record_outside_a_transaction_raises(store: Store) -> None:
     with pytest.raises(RuntimeError, match="transaction"):
         audit.record(store.db, actor="alex", action="sneaky")
     assert store.db.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 0
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_a_rolled_back_change_leaves_no_audit_row(store: Store) -> None:
     with pytest.raises(LookupError), store.transaction() as db:
         audit.record(db, actor="alex", action="will.vanish")
@@ -100,6 +108,7 @@ def test_a_rolled_back_change_leaves_no_audit_row(store: Store) -> None:
     assert (audit.verify(store.db).ok, audit.verify(store.db).rows) == (True, 1)
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_for_ticket(busy_store: Store) -> None:
     entries = audit.for_ticket(busy_store.db, 2)
     assert [e.action for e in entries] == ["ticket.created", "ticket.assigned", "draft.suggested", "draft.edited",
@@ -115,6 +124,7 @@ def test_for_ticket(busy_store: Store) -> None:
     "DELETE FROM audit WHERE id = 3",
     "DELETE FROM audit",
 ])
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_update_and_delete_are_refused(busy_store: Store, db_path: Path, sql: str) -> None:
     before = audit_rows(db_path)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -129,6 +139,7 @@ def test_update_and_delete_are_refused(busy_store: Store, db_path: Path, sql: st
     assert audit.verify(busy_store.db).ok
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 @pytest.mark.parametrize("target", [1, 9, 24])
 def test_changed_details_are_detected(busy_store: Store, db_path: Path, target: int) -> None:
     tamper(db_path, f"UPDATE audit SET details = json_set(details, '$.sneaky', 1) WHERE id = {target}")
@@ -139,6 +150,7 @@ def test_changed_details_are_detected(busy_store: Store, db_path: Path, target: 
     assert result.reason
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_changed_actor_is_detected(busy_store: Store, db_path: Path) -> None:
     tamper(db_path, "UPDATE audit SET actor = 'mallory' WHERE id = 7")
     result = audit.verify(busy_store.db)
@@ -147,12 +159,14 @@ def test_changed_actor_is_detected(busy_store: Store, db_path: Path) -> None:
 
 @pytest.mark.parametrize("column,value", [("action", "'draft.discarded'"), ("ticket_id", "99"), ("draft_id", "NULL"),
                                           ("at", "'1999-01-01T00:00:00Z'")])
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_other_changed_columns_are_detected(busy_store: Store, db_path: Path, column: str, value: str) -> None:
     tamper(db_path, f"UPDATE audit SET {column} = {value} WHERE id = 5")
     result = audit.verify(busy_store.db)
     assert (result.ok, result.first_broken_id) == (False, 5)
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_a_deleted_middle_row_is_detected(busy_store: Store, db_path: Path) -> None:
     tamper(db_path, "DELETE FROM audit WHERE id = 10")
     result = audit.verify(busy_store.db)
@@ -160,6 +174,7 @@ def test_a_deleted_middle_row_is_detected(busy_store: Store, db_path: Path) -> N
     assert result.first_broken_id == 11  # the row whose link now points at nothing
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_a_rewritten_row_with_a_recomputed_hash_breaks_the_next_link(busy_store: Store, db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     row = conn.execute("SELECT prev_hash, at, actor, action, ticket_id, draft_id, details FROM audit WHERE id = 12"
@@ -172,6 +187,7 @@ def test_a_rewritten_row_with_a_recomputed_hash_breaks_the_next_link(busy_store:
     assert (result.ok, result.first_broken_id) == (False, 13)
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_new_rows_after_tampering_do_not_heal_the_chain(busy_store: Store, db_path: Path) -> None:
     tamper(db_path, "UPDATE audit SET actor = 'mallory' WHERE id = 4")
     create_ticket(busy_store, actor="email", customer_name="Late Comer", customer_email=None, subject="s",

@@ -7,6 +7,8 @@ import pytest
 from agent_assist.store import Store, audit, drafts, people, rules, tickets
 from agent_assist.store.errors import InvalidTransitionError
 
+pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def flagged(small_store: Store) -> Store:
@@ -27,6 +29,7 @@ def _outbound(store: Store, ticket_id: int = 3) -> int:
                                  (ticket_id,)).fetchone()[0]
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_flags_are_stored_shown_and_filterable(flagged: Store):
     t = tickets.get_ticket(flagged.db, 3)
     assert [(f.kind, f.source) for f in t.flags] == [("fraud", "rules")]
@@ -37,6 +40,7 @@ def test_flags_are_stored_shown_and_filterable(flagged: Store):
     assert any(e.action == "ticket.triaged" for e in audit.for_ticket(flagged.db, 3))
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_agent_approval_goes_to_a_supervisor_and_nothing_is_sent(flagged: Store):
     d = _draft(flagged)
     before = _outbound(flagged)
@@ -49,6 +53,7 @@ def test_agent_approval_goes_to_a_supervisor_and_nothing_is_sent(flagged: Store)
     assert _outbound(flagged) == before
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_a_supervisor_other_than_the_writer_approves_and_sends(flagged: Store):
     d = _draft(flagged)
     drafts.approve(flagged, d, "Hola María, hemos pausado los pagos.", actor="alex")
@@ -61,6 +66,7 @@ def test_a_supervisor_other_than_the_writer_approves_and_sends(flagged: Store):
                                                    ("reply.sent", "priya")]
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_every_other_path_refuses_to_send(flagged: Store):
     d = _draft(flagged, actor="priya")
     before = _outbound(flagged)
@@ -85,6 +91,7 @@ def test_every_other_path_refuses_to_send(flagged: Store):
     assert _outbound(flagged) == before
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_tickets_without_the_rule_are_sent_by_the_agent(flagged: Store):
     d = _draft(flagged, ticket_id=1)
     assert drafts.approve_and_send(flagged, d, "Hi Tom, done.", actor="alex")
@@ -93,6 +100,7 @@ def test_tickets_without_the_rule_are_sent_by_the_agent(flagged: Store):
     assert drafts.approve_and_send(flagged, d3, "Hola María.", actor="alex")
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_rules_are_editable_and_audited(flagged: Store):
     assert rules.all_rules(flagged.db)["vulnerability"] == "human_only"
     rules.set_rule(flagged, "repeat_contact", "four_eyes", actor="priya")
@@ -103,6 +111,7 @@ def test_rules_are_editable_and_audited(flagged: Store):
         rules.set_rule(flagged, "fraud", "sometimes", actor="priya")
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_profiles_and_roles(store: Store):
     assert people.ensure_profile(store, "alex").role == "agent"
     people.save_profile(store, "alex", "supervisor", actor="alex")  # no supervisor yet: the first may be named

@@ -8,6 +8,8 @@ from agent_assist.sanitize import NOTICE_BAD_CHARACTERS, NOTICE_TOO_DEEP
 from agent_assist.store import Store, tickets
 from agent_assist.store.tickets import add_inbound_message, create_ticket, get_ticket
 
+pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def cleaning_spy(store: Store, monkeypatch):

@@ -10,6 +10,8 @@ from agent_assist.store.errors import UnmaskedCardNumberError
 from agent_assist.store.payment import find_card_numbers
 from agent_assist.store.tickets import create_ticket, set_status
 
+pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def draft_id(store: Store) -> int:
@@ -45,6 +47,7 @@ def test_a_full_card_number_is_refused_and_nothing_changes(store: Store, draft_i
     assert d.state == "suggested" and d.approved_by is None  # the approval was rolled back with the send
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_a_confirmed_card_number_is_sent_and_the_audit_says_so(store: Store, draft_id: int) -> None:
     body = "Hi Tom, the card 4111 1111 1111 1111 is the one on file."
     message_id, _ = replies.approve_and_send(store, draft_id, body, actor="alex", confirmed_pan=True)

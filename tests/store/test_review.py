@@ -11,6 +11,8 @@ from agent_assist.store.errors import InvalidTransitionError, NotFoundError
 from agent_assist.store.migrations import MIGRATIONS
 from agent_assist.store.tickets import create_ticket, set_triage
 
+pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
+
 # until store.migrations lists them (then they are not applied twice)
 ALL_MIGRATIONS = [*MIGRATIONS, *(m for m in (quality.migrate, review.migrate) if m not in MIGRATIONS)]
 AI_TEXT = "Hi Tom,\n\nYour refund shows within 5 days.\n\nKind regards"

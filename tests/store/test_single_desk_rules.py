@@ -7,6 +7,8 @@ import pytest
 from agent_assist.store import Store, drafts, people, review, rules, tickets
 from agent_assist.store.errors import InvalidTransitionError
 
+pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
+
 TEXT = "Hola María, hemos pausado los pagos."
 
 
@@ -24,6 +26,7 @@ def _outbound(store: Store, ticket_id: int) -> int:
 
 
 # -- roles -----------------------------------------------------------------------------------
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_an_agent_cannot_promote_themself_or_add_a_supervisor(team: Store):
     with pytest.raises(InvalidTransitionError, match="Only a supervisor"):
         people.save_profile(team, "alex", "supervisor", actor="alex")
@@ -38,6 +41,7 @@ def test_an_agent_cannot_promote_themself_or_add_a_supervisor(team: Store):
     assert people.role_of(team.db, "priya") == "supervisor"
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_anyone_adds_an_agent_and_a_supervisor_changes_roles(team: Store):
     assert people.ensure_profile(team, "newbie").role == "agent"  # --user NEWNAME starts as an agent
     people.save_profile(team, "sam", "agent", actor="alex")
@@ -48,6 +52,7 @@ def test_anyone_adds_an_agent_and_a_supervisor_changes_roles(team: Store):
     assert last[0] == "maja" and '"role_before":"agent"' in last[1]
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_only_the_first_supervisor_of_a_database_names_themself(store: Store):
     people.save_profile(store, "ana", "agent", actor="ana")
     people.save_profile(store, "lee", "supervisor", actor="lee")  # none yet: allowed, and recorded as such
@@ -59,6 +64,7 @@ def test_only_the_first_supervisor_of_a_database_names_themself(store: Store):
     assert not people.may_create_supervisor(store.db, "ana") and people.may_create_supervisor(store.db, "lee")
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_the_last_supervisor_cannot_step_down(team: Store):
     people.save_profile(team, "maja", "agent", actor="priya")
     with pytest.raises(InvalidTransitionError, match="only supervisor"):
@@ -66,6 +72,7 @@ def test_the_last_supervisor_cannot_step_down(team: Store):
     assert people.role_of(team.db, "priya") == "supervisor"
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_an_agent_cannot_switch_a_rule_off(team: Store):
     with pytest.raises(InvalidTransitionError, match="Only a supervisor can change routing rules"):
         rules.set_rule(team, "fraud", "none", actor="alex")
@@ -83,6 +90,7 @@ def fraud(team: Store) -> int:
     return 3
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_a_supervisor_who_returns_and_rewrites_a_draft_cannot_send_it_alone(team: Store, fraud: int):
     d = drafts.suggest(team, fraud, TEXT, actor="alex", source="offline")
     assert drafts.approve(team, d, TEXT, actor="alex") == "awaiting_supervisor"
@@ -99,6 +107,7 @@ def test_a_supervisor_who_returns_and_rewrites_a_draft_cannot_send_it_alone(team
     assert _outbound(team, fraud) == before + 1
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_editing_clears_the_request_and_the_approval(team: Store, fraud: int):
     d = drafts.suggest(team, fraud, TEXT, actor="alex", source="offline")
     drafts.approve(team, d, TEXT, actor="alex")
@@ -113,6 +122,7 @@ def test_editing_clears_the_request_and_the_approval(team: Store, fraud: int):
         drafts.send(team, d, actor="priya")
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_the_last_editor_cannot_approve(team: Store, fraud: int):
     d = drafts.suggest(team, fraud, TEXT, actor="alex", source="offline")
     drafts.save_edit(team, d, "Hola María, ya lo hemos pausado.", actor="priya")  # the supervisor writes it
@@ -137,6 +147,7 @@ def vulnerable(team: Store) -> tuple[int, int]:
     return 1, d
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_a_machine_draft_of_a_human_only_ticket_is_not_sent_unchanged(team: Store, vulnerable):
     ticket_id, d = vulnerable
     before = _outbound(team, ticket_id)
@@ -155,6 +166,7 @@ def test_a_machine_draft_of_a_human_only_ticket_is_not_sent_unchanged(team: Stor
     assert _outbound(team, ticket_id) == before + 1
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_a_reply_a_person_writes_from_nothing_is_sent(team: Store, vulnerable):
     ticket_id, d = vulnerable
     drafts.discard(team, d, actor="alex")

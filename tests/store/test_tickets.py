@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from agent_assist.store import Store, audit
-from agent_assist.store.bulk import import_dataset
+from tests.backends import seed
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError
 from agent_assist.store.tickets import (
     PRIORITIES,
@@ -27,6 +27,8 @@ from agent_assist.store.tickets import (
     queue_page,
     set_status,
 )
+
+pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
 
 # -- a queue built in the test ----------------------------------------------------------------
 CUSTOMERS = [
@@ -114,7 +116,7 @@ def queue_store(store: Store) -> Store:
                        "created_at": "2024-02-01T00:00:00Z"}]}
         for s in SPECS
     ]
-    import_dataset(store, {"customers": customers, "tickets": tickets})
+    seed(store, {"customers": customers, "tickets": tickets})
     assert [r[0] for r in store.db.conn.execute("SELECT id FROM tickets ORDER BY id")] == [s.id for s in SPECS]
     return store
 
@@ -429,6 +431,7 @@ def test_create_ticket_sets_sla_from_priority(store: Store, priority: str, due: 
     assert t.priority_name == priority
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_create_ticket_rejects_an_unknown_priority(store: Store) -> None:
     with pytest.raises(ValueError, match="priority"):
         create_ticket(store, actor="x", customer_name="A B", customer_email=None, subject="s", body_text="x",
@@ -496,6 +499,7 @@ def test_create_ticket_upserts_the_customer_by_email(store: Store) -> None:
         ("Anna Lindqvist", "sv")
 
 
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_create_ticket_writes_an_audit_row(store: Store) -> None:
     tid = create_ticket(store, actor="email-channel", customer_name="A B", customer_email=None, subject="s",
                         body_text="x", channel="web")
@@ -518,6 +522,7 @@ def _ticket_in(store: Store, status: str) -> int:
 @pytest.mark.parametrize("before,after", [
     ("new", "new"), ("open", "open"), ("pending", "open"), ("solved", "open"),
 ])
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_add_inbound_message_reopens_waiting_and_solved_tickets(store: Store, before: str, after: str) -> None:
     tid = _ticket_in(store, before)
     mid = add_inbound_message(store, tid, actor="email-channel", author="Tom Baker", body_text="still broken")
@@ -547,6 +552,7 @@ def test_add_inbound_message_to_a_missing_ticket(store: Store) -> None:
 
 
 # -- assign / set_status / get_ticket -----------------------------------------------------------------
+@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_assign_moves_new_to_open_and_audits(store: Store) -> None:
     tid = _ticket_in(store, "new")
     assign(store, tid, "alex", actor="lead")
@@ -621,7 +627,7 @@ def test_get_ticket_orders_messages_by_time(store: Store) -> None:
                     {"direction": "inbound", "author": "Maria", "body_text": "first", "created_at": "2024-01-01T00:00:00Z"},
                     {"direction": "inbound", "author": "Maria", "body_text": "third", "created_at": "2024-01-03T00:00:00Z"},
                 ]}]
-    import_dataset(store, {"customers": customers, "tickets": tickets})
+    seed(store, {"customers": customers, "tickets": tickets})
     t = get_ticket(store.db, 1)
     assert [m.body_text for m in t.messages] == ["first", "second", "third"]
     assert t.inbound_text() == "first\n\nthird"
