@@ -241,8 +241,7 @@ def run(db_path: Path | str, *, user: str | None, default_user: str = "agent",
     log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
     app = make_application(qt_args)
     nobody_looks = QApplication.platformName() in ("offscreen", "minimal")
-    team = is_team_url(db_path)
-    if team:  # who is working is the database login, never a name picked here
+    if is_team_url(db_path):  # who is working is the database login, never a name picked here
         store = open_team_store_or_explain(str(db_path))
         if store is None:
             return 2

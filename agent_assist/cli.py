@@ -284,8 +284,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         path = _demo_db_path(args)
         ensure_demo_database(path)
         default_user = "alex"
-    elif is_team_url(args.db or os.environ.get(config.DB_ENV)):  # a team server: sign in there
-        path, default_user = (args.db or os.environ[config.DB_ENV]).strip(), config.current_user()
+    elif is_team_url(named := args.db or os.environ.get(config.DB_ENV)):  # a team server: sign in there
+        path, default_user = named.strip(), config.current_user()
     else:
         choice = config.choose_db(args.db)  # the window asks about a missing folder (the CLI refuses)
         path, ask_folder = choice.path, choice.explicit

@@ -9,6 +9,7 @@ server sees who they are, whatever name the app would send.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
 import psycopg
@@ -42,9 +43,8 @@ class TeamTemplate:
             team.add_person(server.url(self.name), name, role, PASSWORD)
 
     def copy(self) -> str:
-        name = self.server.create_database("t")  # a unique name
+        name = f"t_{secrets.token_hex(4)}"
         with psycopg.connect(self.server.url(), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
             conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
                                                                          sql.Identifier(self.name)))
             # database-level settings are not copied with the template

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from agent_assist.knowledge.terms import content_words, words
+from agent_assist.store.postgres.adapter import prefix_tsquery
 
 _HL_START, _HL_END = "\x02", "\x03"
 MAX_TERMS = 32
@@ -25,16 +26,12 @@ LIMIT %s
 """
 
 
-def _tsquery(terms: list[str], joiner: str) -> str:
-    return f" {joiner} ".join("'" + t.replace("'", "''").replace("\\", "") + "':*" for t in terms)
-
-
 def _run(db, terms: list[str], joiner: str, *, locale=None, section=None, prefer_locale=None, limit=20):
     from agent_assist.knowledge.search import SearchHit
 
     if not terms:
         return []
-    filters, params = "", [_tsquery(terms, joiner)]
+    filters, params = "", [prefix_tsquery(terms, joiner)]
     if locale:
         filters += " AND a.locale = %s"
         params.append(locale)

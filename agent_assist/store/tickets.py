@@ -82,16 +82,15 @@ _QUEUE_COLUMNS = (
 MAX_FILTER_WORDS = 32  # words of a queue search that reach the index (a pasted page is not a filter)
 
 
-def _prefix_match(text: str) -> str:
-    """Every word of the text as a quoted prefix term: ``anna lin`` -> ``"anna"* "lin"*``."""
+def _prefix_match(text: str, pg: bool = False) -> str:
+    """Every word of the text as a quoted prefix term: ``anna lin`` -> ``"anna"* "lin"*`` (FTS5), or
+    ``'anna':* & 'lin':*`` on PostgreSQL."""
     found = _WORDS.findall(text[:1_000])[:MAX_FILTER_WORDS]
+    if pg:
+        from agent_assist.store.postgres.adapter import prefix_tsquery
+
+        return prefix_tsquery(found)
     return " ".join('"' + w.replace('"', '""') + '"*' for w in found)
-
-
-def _prefix_query(text: str) -> str:
-    """The same words as a PostgreSQL prefix query: ``anna lin`` -> ``'anna':* & 'lin':*``."""
-    found = _WORDS.findall(text[:1_000])[:MAX_FILTER_WORDS]
-    return " & ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "':*" for w in found)
 
 
 def _text_match(pg: bool) -> str:
@@ -128,9 +127,9 @@ def _where(flt: QueueFilter, pg: bool = False) -> tuple[str, list[object]]:
         digits = text.lstrip("#")
         if digits.isascii() and digits.isdigit() and int(digits) < 2**63 and (text.startswith("#") or len(digits) < 9):
             clauses.append(f"(t.id = ? OR {_text_match(pg)})")
-            params.extend([int(digits), _prefix_query(text) if pg else _prefix_match(text)])
+            params.extend([int(digits), _prefix_match(text, pg)])
         else:
-            match = _prefix_query(text) if pg else _prefix_match(text)
+            match = _prefix_match(text, pg)
             if match:
                 clauses.append(_text_match(pg))
                 params.append(match)
@@ -158,11 +157,12 @@ def _order(sort: str, descending: bool, pg: bool = False) -> str:
 
 def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "priority",
                descending: bool = False, offset: int = 0, limit: int = 200) -> list[QueueRow]:
-    where, params = _where(flt, is_postgres(db))
+    pg = is_postgres(db)
+    where, params = _where(flt, pg)
     # an inner join lets SQLite walk the customer-name index when sorting by customer;
     # every ticket has a customer (create_ticket and bulk import always set one)
     sql = (f"SELECT {_QUEUE_COLUMNS} FROM tickets t JOIN customers c ON c.id = t.customer_id"
-           f"{where}{_order(sort, descending, is_postgres(db))} LIMIT ? OFFSET ?")
+           f"{where}{_order(sort, descending, pg)} LIMIT ? OFFSET ?")
     rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
     return [QueueRow(*r[:9], tuple(json.loads(r[9] or "[]")), tuple(json.loads(r[10] or "[]"))) for r in rows]
 

@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
                  app_settings: Settings | None = None):
         super().__init__()
         self.store = store
+        if is_postgres(store):  # on a team server the person is the database login, whatever name was given
+            user = store.user
         self.user = user
         self.settings = settings or QSettings()
         self.app_settings = app_settings or Settings()
@@ -94,9 +96,6 @@ class MainWindow(QMainWindow):
         self._data_version = store.data_version()
         self._server_state = "online"
 
-        if is_postgres(store):  # on a team server the person is the database login, whatever name was given
-            user = store.user
-        self.user = user
         self.profile = people.ensure_profile(store, user)
         self.setWindowTitle(f"{user} ({self.profile.role}) — {APP_NAME}")  # ends with the display name: Qt adds none
         self.setObjectName("mainWindow")

@@ -121,6 +121,11 @@ def reraise(exc: psycopg.Error) -> NoReturn:
     raise exc
 
 
+def prefix_tsquery(words: Iterable[str], joiner: str = "&") -> str:
+    """Words as a PostgreSQL prefix query: ``["anna", "lin"]`` -> ``'anna':* & 'lin':*`` (``|``: any)."""
+    return f" {joiner} ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "':*" for w in words)
+
+
 class PgCursor:
     """What the store modules read from a statement: rows, ``lastrowid`` and ``rowcount``."""
 
@@ -128,37 +133,23 @@ class PgCursor:
         self._cursor = cursor
         self.rowcount = cursor.rowcount
         self.lastrowid: int | None = None
-        self._first: tuple | None = None
-        self._took_first = False
+        # the caller's rows: none for a statement without results, nor for the RETURNING id added here
+        self.description = None if table is not None else cursor.description
         if table is not None and cursor.description is not None:
             row = cursor.fetchone()
-            if row is not None:
-                self.lastrowid = row[0]
-            self._took_first = True  # RETURNING id is ours, not the caller's
-
-    @property
-    def description(self):
-        return None if self._took_first else self._cursor.description
+            self.lastrowid = row[0] if row is not None else None
 
     def fetchone(self) -> tuple | None:
-        if self._took_first or self._cursor.description is None:
-            return None
-        return self._cursor.fetchone()
+        return self._cursor.fetchone() if self.description is not None else None
 
     def fetchall(self) -> list[tuple]:
-        if self._took_first or self._cursor.description is None:
-            return []
-        return self._cursor.fetchall()
+        return self._cursor.fetchall() if self.description is not None else []
 
     def fetchmany(self, size: int) -> list[tuple]:
-        if self._took_first or self._cursor.description is None:
-            return []
-        return self._cursor.fetchmany(size)
+        return self._cursor.fetchmany(size) if self.description is not None else []
 
     def __iter__(self) -> Iterator[tuple]:
-        if self._took_first or self._cursor.description is None:
-            return iter(())
-        return iter(self._cursor)
+        return iter(self._cursor) if self.description is not None else iter(())
 
 
 class PgConnection:
@@ -254,4 +245,4 @@ class PgDatabase:
 
 
 __all__ = ["PgConnection", "PgDatabase", "PermissionRefusedError", "ServerUnavailableError", "StoreError",
-           "reraise", "translate"]
+           "prefix_tsquery", "reraise", "translate"]

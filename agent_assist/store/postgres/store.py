@@ -79,7 +79,7 @@ class PostgresStore:
         try:
             return connect(self.url, autocommit=True, **kwargs)
         except TeamDatabaseError as exc:
-            if "reach" in str(exc) or "connect" in str(exc).lower():
+            if isinstance(exc.__cause__, psycopg.OperationalError):  # libpq could not open a session
                 raise ServerUnavailableError(str(exc)) from exc
             raise
 
