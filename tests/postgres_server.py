@@ -112,6 +112,10 @@ class PostgresServer:
         finally:
             pwfile.unlink(missing_ok=True)
         self.port = free_port()
+        return self.resume()
+
+    def resume(self) -> PostgresServer:
+        """Start the cluster (again, after :meth:`stop`) on the same port with the same data."""
         # a throwaway cluster: durability traded for speed; loopback and the private socket only
         options = (f"-c listen_addresses={self.host} -p {self.port} -c unix_socket_directories={self.socket_dir} "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60")

@@ -34,6 +34,8 @@ from agent_assist.store import Store, StoreError, drafts, people, tickets
 from agent_assist.settings import Settings
 from agent_assist.store.errors import StoreClosedError, UnmaskedCardNumberError
 from agent_assist.store.tickets import get_ticket
+from agent_assist.store.unsent import UnsentReplies
+from agent_assist.timefmt import parse_iso
 from agent_assist.ui.about_dialog import AboutDialog
 from agent_assist.ui.conversation_view import ConversationView
 from agent_assist.ui.draft_panel import DraftPanel
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
         self._loading_ticket: int | None = None
         self._data_version = store.data_version()
         self._server_state = "online"
+        self.unsent = UnsentReplies()  # replies the database could not take yet, kept on this desk
 
         self.profile = people.ensure_profile(store, user)
         self.setWindowTitle(f"{user} ({self.profile.role}) — {APP_NAME}")  # ends with the display name: Qt adds none
@@ -313,6 +316,7 @@ class MainWindow(QMainWindow):
         if self.app_settings.get("ai.enabled") and self.app_settings.get("ai.auto_draft") and ws.draft is not None \
                 and ws.draft.source != "ai":
             self.start_ai_draft()
+        self._put_back_unsent(ws)
         self.statusBar().showMessage(f"#{ws.ticket.id} · {ws.ticket.subject}", 4000)
         self.ticketLoaded.emit(ws.ticket.id)
 
@@ -345,16 +349,60 @@ class MainWindow(QMainWindow):
         self.tasks.run(lambda: model_triage.ask_model(self.store, tid, provider, actor=self.user), done, failed,
                        key="model-triage", owner=self)
 
-    def save_draft_edits(self) -> None:
-        """Keep what the agent typed before leaving a ticket; nothing typed is ever lost."""
+    def save_draft_edits(self) -> bool:
+        """Keep what the agent typed before leaving a ticket; nothing typed is ever lost.
+
+        When the database cannot take it (the team server is away, the file is locked) the text is
+        kept on this desk (:mod:`agent_assist.store.unsent`) and put back when the ticket opens again.
+        True when the database has the text.
+        """
         ws = self.workspace
         if ws is None or ws.draft is None or not self.draft.is_modified():
-            return
+            return True
+        text = self.draft.text()
         try:
             draft = self._kept_draft(ws)
-            drafts.save_edit(self.store, draft.id, self.draft.text(), actor=self.user)
+            drafts.save_edit(self.store, draft.id, text, actor=self.user)
         except StoreError as exc:
-            self._show_error(exc)
+            self._keep_unsent(ws, text, exc)
+            return False
+        self.unsent.drop(self.store.path, ws.ticket.id)
+        if self.workspace is not None and self.workspace.ticket.id == ws.ticket.id:  # now the saved text
+            self.workspace = replace(self.workspace, draft=replace(self.workspace.draft or draft, body=text))
+            self.draft.set_draft(self.workspace.draft, keep_text=True)
+        return True
+
+    def _keep_unsent(self, ws: TicketWorkspace, text: str, exc: StoreError) -> None:
+        draft_id = ws.draft.id if ws.draft is not None and ws.draft.saved else None
+        try:
+            self.unsent.keep(self.store.path, ws.ticket.id, draft_id, text)
+        except OSError as disk:
+            log.warning("could not keep the reply on this desk: %s", disk)
+            self._show_error(exc)  # the text is still in the editor; say why it is not saved
+            return
+        if self._closing:
+            log.info("reply to #%s kept on this desk: %s", ws.ticket.id, exc)
+            return
+        self.statusBar().showMessage(f"{exc} Your reply to #{ws.ticket.id} is kept on this desk and comes back "
+                                     "when you open the ticket again.", 12000)
+
+    def _put_back_unsent(self, ws: TicketWorkspace) -> None:
+        """The reply kept on this desk for this ticket goes back into the editor (or is dropped if done)."""
+        kept = self.unsent.get(self.store.path, ws.ticket.id)
+        if kept is None:
+            return
+        editable = ws.draft is not None and ws.draft.state not in ("awaiting_supervisor", "sent", "discarded")
+        if not editable or (ws.draft is not None and ws.draft.saved and kept.draft_id not in (None, ws.draft.id)):
+            # the reply was sent, discarded or replaced at another desk meanwhile: say so, keep nothing hidden
+            self.draft.show_banner(f"A reply you typed while the database was away could not be put back: this "
+                                   f"ticket's draft changed meanwhile. Your text was:\n{kept.text}", error=True)
+            self.unsent.drop(self.store.path, ws.ticket.id)
+            return
+        if kept.text != self.draft.text():
+            self.draft.editor.setPlainText(kept.text)
+            at = parse_iso(kept.kept_at).astimezone()
+            self.draft.show_banner(f"Put back the reply you typed at {at:%H:%M} while the database was away; it is "
+                                   "saved when you leave the ticket or send it.", error=False)
 
     def _kept_draft(self, ws: TicketWorkspace) -> drafts.Draft:
         """The workspace's draft, stored now if it was only a suggestion on screen (opening never writes)."""
@@ -397,6 +445,7 @@ class MainWindow(QMainWindow):
         except StoreError as exc:
             self._show_error(exc)
             return
+        self.unsent.drop(self.store.path, ws.ticket.id)  # the database has this reply now
         if outbox_id is not None and self.mail is not None:
             self.mail.deliver_soon()
         ticket = get_ticket(self.store.db, ws.ticket.id)
@@ -817,7 +866,10 @@ class MainWindow(QMainWindow):
             else:
                 self.status_live.setText("● live")
                 self.status_live.setToolTip(f"The queue follows changes to {self.store.path} as they happen")
-                self.statusBar().showMessage("Reconnected to the team server; the queue caught up.", 6000)
+                typed = self.draft.is_modified()
+                saved = typed and self.save_draft_edits()  # the reply typed meanwhile goes to the server now
+                self.statusBar().showMessage("Reconnected to the team server; the queue caught up"
+                                             + (" and the reply you typed is saved there." if saved else "."), 6000)
         return state == "reconnecting"
 
     def reload_thread(self) -> None:
