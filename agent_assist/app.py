@@ -160,9 +160,10 @@ def open_store_or_explain(path: Path) -> Store | None:
         return None
 
 
-def open_team_store_or_explain(url: str):
-    """Sign in to a team server as the login in ``url``: the password from the URL, the keyring or
-    $AGENT_ASSIST_TEAM_PASSWORD, else asked for (and kept in the keyring). None, said in words, on failure."""
+def open_team_store_or_explain(url: str, *, password: str | None = None, keep_password: bool = True):
+    """Sign in to a team server as the login in ``url``: with ``password``, else the one from the URL,
+    the keyring or $AGENT_ASSIST_TEAM_PASSWORD, else asked for. A password the person typed is kept in
+    the keyring (unless ``keep_password`` is False). None, said in words, on failure."""
     from PySide6.QtWidgets import QInputDialog, QLineEdit
 
     from agent_assist.store.postgres import sign_in
@@ -170,8 +171,8 @@ def open_team_store_or_explain(url: str):
     from agent_assist.store.postgres.store import PostgresStore
 
     nobody_looks = QApplication.platformName() in ("offscreen", "minimal")
-    password = sign_in.stored_password(url)
-    asked = False
+    asked = bool(password) and password != sign_in.stored_password(url)
+    password = password or sign_in.stored_password(url)
     while True:
         try:
             store = PostgresStore(url, password=password)
@@ -188,28 +189,32 @@ def open_team_store_or_explain(url: str):
             if not nobody_looks:
                 QMessageBox.critical(None, f"{APP_NAME} cannot open the team database", str(exc))
             return None
-        if asked and password:
+        if asked and password and keep_password:
             why = sign_in.remember_password(url, password)
             if why:
                 log.warning("%s", why)
+        config.remember_team(sign_in.without_password(url))  # the window starts here next time
         return store
 
 
-def choose_profile(store: Store, suggested: str) -> str | None:
-    """Ask who is working when profiles exist and nobody said (--user); None when cancelled."""
+def choose_profile(store: Store, suggested: str):
+    """Ask who is working when nobody said (--user): a profile's name, a :class:`TeamChoice` (the person
+    connects to a team server instead), or None when cancelled."""
     from agent_assist.store import people
-    from agent_assist.ui.profile_dialog import ProfileDialog
-
     from agent_assist.store.errors import InvalidTransitionError
+    from agent_assist.ui.profile_dialog import ProfileDialog
 
     existing = people.profiles(store.db)
     if QApplication.platformName() in ("offscreen", "minimal"):
         return suggested
     # an empty database asks too: its first profile may be the supervisor who sets the team up
-    dialog = ProfileDialog(existing, suggested, allow_supervisor=not people.has_supervisor(store.db))
+    dialog = ProfileDialog(existing, suggested, allow_supervisor=not people.has_supervisor(store.db),
+                           team_url=config.last_team())
     while True:
         if dialog.exec() != ProfileDialog.DialogCode.Accepted:
             return None
+        if dialog.team is not None:
+            return dialog.team
         name, role = dialog.choice()
         if not name:
             return None
@@ -255,10 +260,19 @@ def run(db_path: Path | str, *, user: str | None, default_user: str = "agent",
             return 2
         config.remember_db(db_path)  # the commands (kb search, audit verify …) use this one next
     if user is None:
-        user = choose_profile(store, default_user)
-        if user is None:
+        picked = choose_profile(store, default_user)
+        if picked is None:
             store.close()
             return 0
+        if isinstance(picked, str):
+            user = picked
+        else:  # "Team server…": this desk's file is left for the shared server
+            store.close()
+            store = open_team_store_or_explain(picked.url, password=picked.password,
+                                               keep_password=picked.keep_password)
+            if store is None:
+                return 2
+            user = store.user
     window = MainWindow(store, user=user, settings=QSettings())
     window.show()
     if quit_after_ms is not None:  # tests and the bundle smoke test: close as a person would, then exit

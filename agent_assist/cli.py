@@ -286,6 +286,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         default_user = "alex"
     elif is_team_url(named := args.db or os.environ.get(config.DB_ENV)):  # a team server: sign in there
         path, default_user = named.strip(), config.current_user()
+    elif not named and (team := config.last_team()):  # the window signed in to a team server last time
+        path, default_user = team, config.current_user()
     else:
         choice = config.choose_db(args.db)  # the window asks about a missing folder (the CLI refuses)
         path, ask_folder = choice.path, choice.explicit

@@ -3,7 +3,9 @@
 Paths follow the platform's conventions (platformdirs). One rule, shared by the
 app and every command, says which database is used: ``--db PATH``, else the
 ``AGENT_ASSIST_DB`` environment variable, else the database last opened (by the
-app or ``agent-assist demo``), else ``agent-assist.db`` in the data folder.
+app or ``agent-assist demo``), else ``agent-assist.db`` in the data folder. The
+window alone also remembers the team server it last signed in to (``last_team``):
+it starts there unless a database is named or a desk's own file was opened since.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from agent_assist import APP_ID
 
 DB_ENV = "AGENT_ASSIST_DB"
 LAST_DB_FILE = "last-database"  # in the state folder: the path of the database last opened
+LAST_TEAM_FILE = "last-team-server"  # in the state folder: the team server the app last signed in to
 USER_ENV = "AGENT_ASSIST_USER"
 
 _dirs = PlatformDirs(APP_ID, appauthor=False)
@@ -87,12 +90,41 @@ def last_db() -> Path | None:
 
 
 def remember_db(path: str | os.PathLike[str]) -> None:
-    """Note ``path`` as the database last opened; a state folder that cannot be written is no error."""
-    target = state_dir() / LAST_DB_FILE
+    """Note ``path`` as the database last opened (the app opens it next, not a team server); a state
+    folder that cannot be written is no error."""
+    _write_state(LAST_DB_FILE, str(Path(path).expanduser().resolve()))
+    forget_team()
+
+
+def last_team() -> str | None:
+    """The team server (``postgresql://login@host:port/db``, no password) the app signed in to last,
+    unless a desk's own file was opened since; the app starts on it when nothing else is named."""
+    try:
+        text = (state_dir() / LAST_TEAM_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if text.lower().startswith(("postgresql://", "postgres://")) else None
+
+
+def remember_team(url: str) -> None:
+    """Start on this team server next time (the caller has taken any password out of ``url``)."""
+    _write_state(LAST_TEAM_FILE, url.strip())
+
+
+def forget_team() -> None:
+    """Start on this desk's own database file next time."""
+    try:
+        (state_dir() / LAST_TEAM_FILE).unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _write_state(name: str, text: str) -> None:
+    target = state_dir() / name
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(str(Path(path).expanduser().resolve()) + "\n", encoding="utf-8")
+        tmp.write_text(text + "\n", encoding="utf-8")
         os.replace(tmp, target)
     except OSError:
         pass

@@ -1,4 +1,5 @@
-"""Preferences: the AI provider (with Test connection), drafting policy and your language."""
+"""Preferences: the AI provider (with Test connection), drafting policy, your language, the mailbox, routing
+rules and the team server the app works on."""
 
 from __future__ import annotations
 
@@ -21,12 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_assist import config as app_config
 from agent_assist.assist import secrets
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.config import set_password as set_mail_password
 from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError, default_timeout
 from agent_assist.settings import SCHEMA, Settings, url_secrets
 from agent_assist.store import Store, StoreError, people, rules
+from agent_assist.store.backend import is_postgres
+from agent_assist.store.postgres import sign_in
+from agent_assist.store.postgres.connect import describe
 from agent_assist.store.migrations import FLAG_KINDS
 from agent_assist.ui.queue_model import FLAG_LABELS
 
@@ -197,6 +202,7 @@ class SettingsDialog(QDialog):
         self.role_boxes: dict[str, QComboBox] = {}  # profile name -> its role (supervisors change them)
         if store is not None:
             self.tabs.addTab(self._rules_page(store), "Routing rules")
+        self.tabs.addTab(self._team_page(), "Team server")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -255,6 +261,80 @@ class SettingsDialog(QDialog):
         form.addRow("Password", self.imap_password)
         form.addRow("SMTP password", self.smtp_password)
         return page
+
+    # -- Team server ----------------------------------------------------------------------
+    def _team_page(self) -> QWidget:
+        """Which database this window works on, and the team server the app starts on next time."""
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.team_now = QLabel()
+        self.team_now.setObjectName("teamNow")
+        self.team_now.setWordWrap(True)
+        self.team_next = QLabel()
+        self.team_next.setObjectName("teamNext")
+        self.team_next.setWordWrap(True)
+        self.team_connect = QPushButton("Connect to a team server…")
+        self.team_connect.clicked.connect(self.choose_team_server)
+        self.team_local = QPushButton("Use this computer's own database")
+        self.team_local.clicked.connect(self.use_own_database)
+        self.team_forget = QPushButton("Forget my saved password")
+        self.team_forget.clicked.connect(self.forget_team_password)
+        row = QHBoxLayout()
+        for button in (self.team_connect, self.team_local, self.team_forget):
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addWidget(self.team_now)
+        layout.addWidget(self.team_next)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        self._show_team_state()
+        return page
+
+    def _team_url(self) -> str | None:
+        """The team server in use now, else the one the app starts on next time."""
+        if self.store is not None and is_postgres(self.store):
+            return self.store.url
+        return app_config.last_team()
+
+    def _show_team_state(self, note: str = "") -> None:
+        if self.store is not None and is_postgres(self.store):
+            now = (f"This window works on the team server {self.store.path}, signed in as {self.store.user} "
+                   f"({self.store.role}). The server decides who may approve, send and change rules.")
+        elif self.store is not None:
+            now = f"This window works on this computer's own database, {self.store.path}."
+        else:
+            now = ""
+        team = app_config.last_team()
+        following = (f"Agent Assist starts on the team server {describe(team)} next time." if team else
+                     "Agent Assist starts on this computer's own database next time.")
+        self.team_now.setText(now)
+        self.team_next.setText((note + " " if note else "") + following)
+        self.team_local.setEnabled(team is not None)
+        self.team_forget.setEnabled(self._team_url() is not None)
+
+    def choose_team_server(self) -> None:
+        from agent_assist.ui.team_server_dialog import TeamServerDialog
+
+        dialog = TeamServerDialog(self, url=self._team_url())
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        url = dialog.url()
+        typed = dialog.secret.text()
+        why = sign_in.remember_password(url, typed) if typed and dialog.keep.isChecked() else None
+        app_config.remember_team(url)
+        note = "Close Agent Assist and start it again to sign in there."
+        self._show_team_state(note + (f" {why}" if why else ""))
+
+    def use_own_database(self) -> None:
+        app_config.forget_team()
+        self._show_team_state()
+
+    def forget_team_password(self) -> None:
+        url = self._team_url()
+        if url is None:
+            return
+        why = sign_in.forget_password(url)
+        self._show_team_state(why or f"The password for {describe(url)} was removed from the keyring.")
 
     def mailbox(self) -> MailboxConfig:
         values: dict[str, object] = {k: e.text().strip() for k, e in self.mail_fields.items()}
