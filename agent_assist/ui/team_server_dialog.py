@@ -35,6 +35,7 @@ class TeamServerDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Connect to a team server")
         self.setObjectName("teamServerDialog")
+        self.setMinimumWidth(480)
         self.tasks = TaskManager(self, max_threads=1)
         known = sign_in.parse_address(url or "") or Address("", 5432, "support", "")
         self.paste = QLineEdit()
