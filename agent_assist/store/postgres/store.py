@@ -23,7 +23,8 @@ from agent_assist.store.postgres import migrations
 from agent_assist.store.postgres.adapter import PgConnection, PgDatabase, ServerUnavailableError, reraise
 from agent_assist.store.postgres.connect import TeamDatabaseError, connect, describe
 
-CHANNELS = ("agent_assist_tickets", "agent_assist_changes")
+CHANNELS = ("agent_assist_tickets", "agent_assist_changes", "agent_assist_presence")
+PRESENCE_CHANNEL = "agent_assist_presence"  # who has which ticket open: shown, never a reason to re-read the queue
 BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)  # between tries to reach a server that went away
 # a dead network is noticed within ~10 s, not at TCP's default of hours
 KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
@@ -44,6 +45,7 @@ class PostgresStore:
         self._conns_lock = threading.Lock()
         self._closed = False
         self._version = 0
+        self._presence_version = 0
         self._version_lock = threading.Lock()
         self._changed: set[int] = set()
         self.state = "online"  # or "reconnecting"
@@ -151,6 +153,14 @@ class PostgresStore:
             found, self._changed = self._changed, set()
         return found
 
+    def presence_version(self) -> int:
+        """A number that moves on when a desk opens or leaves a ticket, or starts or stops writing."""
+        return self._presence_version
+
+    def _bump_presence(self) -> None:
+        with self._version_lock:
+            self._presence_version += 1
+
     def _bump(self, ticket: int | None = None) -> None:
         with self._version_lock:
             self._version += 1
@@ -172,12 +182,16 @@ class PostgresStore:
                     conn.execute(f"LISTEN {channel}")
                 if tries:  # back after a gap: whatever happened meanwhile is caught up by a full refresh
                     self._bump()
+                    self._bump_presence()
                 tries = 0
                 self._set_state("online", "")
                 while not self._stop.is_set():
                     for note in conn.notifies(timeout=0.5):
                         ticket = int(note.payload) if note.payload.isdigit() else None
-                        self._bump(ticket)
+                        if note.channel == PRESENCE_CHANNEL:
+                            self._bump_presence()
+                        else:
+                            self._bump(ticket)
             except psycopg.Error as exc:
                 if self._stop.is_set():
                     break
