@@ -54,6 +54,7 @@ from agent_assist.ui.queue_panel import QueuePanel
 from agent_assist.ui.settings_dialog import SettingsDialog
 from agent_assist.ui.streaming import StreamJob
 from agent_assist.ui.tasks import TaskManager
+from agent_assist.ui.team_work import TeamWork
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.error_box: QMessageBox | None = None
         self.workspace: TicketWorkspace | None = None
         self._loading_ticket: int | None = None
+        self._replies_seen: set[int] = set()  # outbound messages of the open ticket the person has been shown
         self._data_version = store.data_version()
         self._server_state = "online"
         self.unsent = UnsentReplies()  # replies the database could not take yet, kept on this desk
@@ -108,9 +110,18 @@ class MainWindow(QMainWindow):
         self.draft = DraftPanel()
         self.knowledge = KnowledgePanel()
 
+        self.presence = QLabel()  # who else has this ticket open (team server), hidden when nobody
+        self.presence.setObjectName("presenceBar")
+        self.presence.setAccessibleName("Others on this ticket")
+        self.presence.setWordWrap(True)
+        conversation_box = QWidget()
+        box = QVBoxLayout(conversation_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.presence)
+        box.addWidget(self.conversation, 1)
         middle = QSplitter(Qt.Orientation.Vertical)
         middle.setObjectName("middleSplitter")
-        middle.addWidget(self.conversation)
+        middle.addWidget(conversation_box)
         middle.addWidget(self.draft)
         middle.setStretchFactor(0, 3)
         middle.setStretchFactor(1, 2)
@@ -140,6 +151,8 @@ class MainWindow(QMainWindow):
         self.tasks.busyChanged.connect(lambda busy: self.status_live.setText(
             "● reconnecting…" if self._server_state == "reconnecting" else "● working…" if busy else "● live"))
 
+        self.team_work = TeamWork(store, self.tasks, self.presence, user=user, parent=self,
+                                  message=lambda text: self.statusBar().showMessage(text, 8000))
         self._build_actions()
         self._connect()
         self.model.start()
@@ -193,8 +206,11 @@ class MainWindow(QMainWindow):
         self._action("&Quit", QKeySequence.StandardKey.Quit, self.close, file_menu)
 
         ticket = bar.addMenu("&Ticket")
-        self.act_next = self._action("&Next ticket", "Alt+Down", lambda: self.queue.move(1), ticket)
-        self.act_prev = self._action("&Previous ticket", "Alt+Up", lambda: self.queue.move(-1), ticket)
+        self.act_take_next = self._action("&Take next ticket", "Ctrl+Shift+N", self.team_work.take_next, ticket,
+                                          "Claim the most urgent free ticket, assign it to you and open it")
+        self.queue.add_action_button(self.act_take_next)
+        self.act_next = self._action("&Next in queue", "Alt+Down", lambda: self.queue.move(1), ticket)
+        self.act_prev = self._action("&Previous in queue", "Alt+Up", lambda: self.queue.move(-1), ticket)
         self.act_focus_queue = self._action("Focus &queue", "Ctrl+L", self.queue.view.setFocus, ticket)
         self.act_filter = self._action("&Filter queue", "Ctrl+F", self._focus_filter, ticket)
         ticket.addSeparator()
@@ -250,6 +266,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.queue.currentTicketChanged.connect(self.open_ticket)
+        self.team_work.claimed.connect(self.open_claimed)
+        self.draft.editor.textChanged.connect(self._reply_changed)
         self.queue.view.openRequested.connect(lambda _row: self.focus_reply())
         self.knowledge.searchRequested.connect(self.run_search)
         self.knowledge.articleRequested.connect(self.load_article)
@@ -281,6 +299,7 @@ class MainWindow(QMainWindow):
         self._loading_ticket = ticket_id
         if ticket_id is None:
             self.workspace = None
+            self.team_work.ticket_opened(None)
             self.conversation.clear()
             self.draft.set_draft(None)
             self.knowledge.set_suggestions([])
@@ -317,6 +336,8 @@ class MainWindow(QMainWindow):
                 and ws.draft.source != "ai":
             self.start_ai_draft()
         self._put_back_unsent(ws)
+        self._replies_seen = {m.id for m in ws.ticket.messages if m.direction == "outbound"}
+        self.team_work.ticket_opened(ws.ticket.id)
         self.statusBar().showMessage(f"#{ws.ticket.id} · {ws.ticket.subject}", 4000)
         self.ticketLoaded.emit(ws.ticket.id)
 
@@ -436,6 +457,8 @@ class MainWindow(QMainWindow):
         if self.draft.busy:
             self.draft.show_banner("The AI is still writing; stop it or wait before sending.")
             return
+        if not self._no_reply_meanwhile(ws):
+            return
         status_after = self.draft.status_after()
         try:
             draft_id = self._kept_draft(ws).id
@@ -459,6 +482,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"#{ticket.id}: reply waits for a supervisor's approval.", 8000)
             self.approvalRequested.emit(ticket.id, waiting.id)
             return
+        self.team_work.reply_sent(ticket.id)
         self.workspace = replace(ws, ticket=ticket, draft=None)
         self.conversation.set_ticket(ticket, ws.extras)
         self.reload_thread()  # the delivery state of the new reply follows
@@ -468,6 +492,68 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Reply sent to {ticket.customer_name} — #{ticket.id} is now {ticket.status}.", 8000)
         self.replySent.emit(ticket.id, message_id)
+
+    def _no_reply_meanwhile(self, ws: TicketWorkspace) -> bool:
+        """False when someone else replied to this customer since the thread was shown and the person,
+        now shown that reply, chose not to send theirs as well."""
+        try:
+            ticket = get_ticket(self.store.db, ws.ticket.id)
+        except StoreError as exc:
+            self._show_error(exc)
+            return False
+        theirs = [m for m in ticket.messages if m.direction == "outbound" and m.id not in self._replies_seen
+                  and m.author != self.user]
+        self._replies_seen = {m.id for m in ticket.messages if m.direction == "outbound"}
+        if not theirs:
+            return True
+        self.workspace = replace(ws, ticket=ticket)
+        self.conversation.set_ticket(ticket, ws.extras)  # shown before anything else is sent
+        who = ", ".join(sorted({m.author or "someone" for m in theirs}))
+        if self.confirm_after_other_reply(f"{who} replied to {ticket.customer_name} while you were writing; their "
+                                          "reply is now in the conversation above."):
+            return True
+        self.draft.show_banner(f"Not sent: {who} answered meanwhile. Your reply is kept here; change it or send "
+                               "it when it still fits.", error=False)
+        return False
+
+    def confirm_after_other_reply(self, message: str) -> bool:
+        """Ask whether the reply still goes out after someone else's (tests replace this)."""
+        return QMessageBox.question(
+            self, "Someone else replied", message + "\n\nSend your reply as well?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
+
+    def _reply_changed(self) -> None:
+        """Typing in the reply: the other desks see this one writing; someone else writing is asked about."""
+        writing = self.draft.is_modified()
+        started = writing and not self.team_work.writing
+        self.team_work.set_writing(writing)
+        if not started:
+            return
+        writers = self.team_work.writers()
+        if writers and not self.confirm_collision(writers):
+            self.draft.editor.blockSignals(True)
+            self.draft.editor.setPlainText(self.draft.draft.body if self.draft.draft else "")
+            self.draft.editor.blockSignals(False)
+            self.team_work.set_writing(False)
+            self.draft.show_banner(f"{', '.join(writers)} is writing the reply to this ticket; nothing was changed "
+                                   "here.", error=False)
+
+    def confirm_collision(self, writers: list[str]) -> bool:
+        """Ask before writing a reply someone else is writing (tests replace this)."""
+        return QMessageBox.question(
+            self, "Someone is writing a reply", f"{', '.join(writers)} is writing a reply to this ticket right now."
+            "\n\nWrite one as well?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
+
+    def open_claimed(self, ticket_id: int) -> None:
+        """The ticket "Take next ticket" claimed: shown in the queue where the filter allows, and opened."""
+        self.queue.refresh_keeping_scroll()
+        row = self.model.row_of(ticket_id)
+        if row >= 0:
+            self.queue.select_row(row)
+        else:
+            self.open_ticket(ticket_id)
 
     def _approve_and_send_checked(self, draft_id: int, text: str, status_after: str) -> tuple[int | None, int | None]:
         """Send through the core; a full card number is sent only when the person confirms it."""
@@ -838,6 +924,7 @@ class MainWindow(QMainWindow):
             return
         if self._follow_server_state():
             return  # the team server is away: nothing to read until it is back (the listener retries)
+        self.team_work.poll()
         if version == self._data_version:
             return
         self._data_version = version
@@ -1090,6 +1177,7 @@ class MainWindow(QMainWindow):
         self.notifier.close()
         try:
             self.save_draft_edits()
+            self.team_work.leave()
         except StoreClosedError:
             log.warning("the store closed before the reply being written could be saved")
         self.save_layout()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -114,6 +116,7 @@ class QueuePanel(QWidget):
         model.modelReset.connect(lambda: self.currentTicketChanged.emit(self.current_ticket_id()))
 
         bar = QHBoxLayout()
+        self.bar = bar
         bar.addWidget(self.scope)
         bar.addWidget(self.status)
         bar.addWidget(self.language)
@@ -124,6 +127,16 @@ class QueuePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
+
+    def add_action_button(self, action) -> QToolButton:
+        """A button for a window action (its text, shortcut in the tooltip), first in the filter bar."""
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        button.setToolTip(action.statusTip() + (f" ({shortcut})" if shortcut else ""))
+        self.bar.insertWidget(0, button)
+        return button
 
     def current_filter(self) -> QueueFilter:
         return QueueFilter(

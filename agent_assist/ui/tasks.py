@@ -73,6 +73,7 @@ class _Pending:
     on_error: Callable[[BaseException], None] | None
     token: CancelToken
     owners: tuple[QObject, ...]
+    quiet: bool = False  # housekeeping (a heartbeat): not shown as "working…"
 
     def owner_gone(self) -> bool:
         return any(not shiboken6.isValid(o) for o in self.owners)
@@ -109,8 +110,10 @@ class TaskManager(QObject):
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None, *, key: str | None = None,
-            token: CancelToken | None = None, owner: QObject | None = None) -> CancelToken:
-        """Run ``fn`` in the pool; deliver to ``on_done``/``on_error`` unless *owner* is gone by then."""
+            token: CancelToken | None = None, owner: QObject | None = None, quiet: bool = False) -> CancelToken:
+        """Run ``fn`` in the pool; deliver to ``on_done``/``on_error`` unless *owner* is gone by then.
+
+        A ``quiet`` job (housekeeping the person did not ask for) does not make the window "working…"."""
         token = token or CancelToken()
         if self._closed:
             log.debug("background job %r not started: the task manager is shut down", key)
@@ -122,8 +125,9 @@ class TaskManager(QObject):
             if previous in self._pending:
                 self._pending[previous].token.cancel()
             self._by_key[key] = job_id
-        self._pending[job_id] = _Pending(on_done, on_error, token, _owners_of(on_done, on_error, owner=owner))
-        if len(self._pending) == 1:
+        was_busy = self._loud()
+        self._pending[job_id] = _Pending(on_done, on_error, token, _owners_of(on_done, on_error, owner=owner), quiet)
+        if not was_busy and not quiet:
             self.busyChanged.emit(True)
         self._pool.start(_Job(job_id, fn, self._relay))
         return token
@@ -133,7 +137,7 @@ class TaskManager(QObject):
         pending = self._pending.pop(job_id, None)
         if self._closed or not shiboken6.isValid(self):
             return
-        if not self._pending:
+        if pending is not None and not pending.quiet and not self._loud():
             self.busyChanged.emit(False)
         if pending is None or pending.token.cancelled:
             return
@@ -153,6 +157,9 @@ class TaskManager(QObject):
     def cancel_all(self) -> None:
         for pending in self._pending.values():
             pending.token.cancel()
+
+    def _loud(self) -> bool:
+        return any(not p.quiet for p in self._pending.values())
 
     def is_busy(self) -> bool:
         return bool(self._pending)

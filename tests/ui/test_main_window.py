@@ -194,7 +194,8 @@ def test_layout_is_remembered(small_store: Store, settings, qtbot):
 def test_shortcuts_are_visible_in_menus(small_store: Store, make_window):
     w = make_window(small_store)
     rows = dict(w.shortcut_rows())
-    for name in ("Approve & send reply", "Search knowledge", "Focus reply", "Next ticket", "Insert snippet into reply"):
+    for name in ("Approve & send reply", "Search knowledge", "Focus reply", "Take next ticket", "Next in queue",
+                 "Insert snippet into reply"):
         assert rows.get(name), f"{name} has no visible shortcut"
     assert "Ctrl+Enter" in w.draft.approve.text()
 
