@@ -43,6 +43,7 @@ class TeamWork(QObject):
         self.others: list[teamwork.Presence] = []
         self._sent: tuple[int | None, bool] | None = None  # what the server last heard from this desk
         self._presence_seen = -1
+        self._beats = TaskManager(self, max_threads=1)  # one at a time, in order: the last word is the latest
         self.label.hide()
         self._beat = QTimer(self)
         self._beat.setInterval(teamwork.HEARTBEAT_S * 1000)
@@ -99,8 +100,8 @@ class TeamWork(QObject):
             self._sent = None  # say it again on the next beat
             log.info("heartbeat not delivered: %s", exc)
 
-        self.tasks.run(lambda: teamwork.heartbeat(self.store, desk=self.desk, ticket_id=ticket, writing=writing),
-                       None, failed, owner=self, quiet=True)
+        self._beats.run(lambda: teamwork.heartbeat(self.store, desk=self.desk, ticket_id=ticket, writing=writing),
+                        None, failed, owner=self, quiet=True)
 
     def poll(self) -> None:
         """From the window's live timer: re-read who is on this ticket when the server announced a change."""
@@ -149,6 +150,7 @@ class TeamWork(QObject):
     def leave(self) -> None:
         """The window closes: this desk is gone, and tickets it claimed but did not answer go back."""
         self._beat.stop()
+        self._beats.shutdown()  # a late heartbeat must not put the desk back after it left
         if not self.team:
             return
         try:

@@ -54,7 +54,7 @@ def test_restart_shows_reconnecting_keeps_the_reply_and_catches_up(team_db, make
     seed(alex, small_dataset())
     window = make_window(alex, "alex")
     _open(qtbot, window, 1)
-    assert window.status_live.text() == "● live"
+    qtbot.waitUntil(lambda: window.status_live.text() == "● live", timeout=5000)  # not "working…" any more
 
     team_db.server.stop()
     qtbot.waitUntil(lambda: window.status_live.text() == "● reconnecting…", timeout=10000)

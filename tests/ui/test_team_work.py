@@ -18,9 +18,11 @@ pytestmark = pytest.mark.both_backends
 
 
 def _take_next(qtbot, window) -> int:
-    with qtbot.waitSignal(window.ticketLoaded, timeout=8000) as opened:
+    with qtbot.waitSignal(window.team_work.claimed, timeout=8000) as claimed:
         window.act_take_next.trigger()
-    return opened.args[0]
+    taken = claimed.args[0]
+    wait_loaded(qtbot, window, taken)
+    return taken
 
 
 def test_take_next_ticket_claims_assigns_and_opens_the_most_urgent(store, desk, make_window, qtbot):
