@@ -11,19 +11,10 @@ from __future__ import annotations
 from collections import Counter
 
 from agent_assist.knowledge.terms import content_words, words
+from agent_assist.store import article_search
 from agent_assist.store.postgres.adapter import prefix_tsquery
 
-_HL_START, _HL_END = "\x02", "\x03"
 MAX_TERMS = 32
-_SQL = """
-SELECT a.id, a.title, a.section, a.locale,
-       ts_headline('simple', a.body, q, 'StartSel=\x02, StopSel=\x03, MaxWords=24, MinWords=8, MaxFragments=1'),
-       -ts_rank(a.search_vector, q, 1) AS score
-FROM articles a, to_tsquery('simple', %s) q
-WHERE a.search_vector @@ q {filters}
-ORDER BY {order} score, a.id
-LIMIT %s
-"""
 
 
 def _run(db, terms: list[str], joiner: str, *, locale=None, section=None, prefer_locale=None, limit=20):
@@ -31,20 +22,8 @@ def _run(db, terms: list[str], joiner: str, *, locale=None, section=None, prefer
 
     if not terms:
         return []
-    filters, params = "", [prefix_tsquery(terms, joiner)]
-    if locale:
-        filters += " AND a.locale = %s"
-        params.append(locale)
-    if section:
-        filters += " AND a.section = %s"
-        params.append(section)
-    order = ""
-    if prefer_locale:
-        order = "(a.locale IS DISTINCT FROM %s),"
-        params.append(prefer_locale)
-    params.append(limit)
-    sql = _SQL.format(filters=filters, order=order)
-    rows = db.conn.raw.execute(sql, params).fetchall()
+    rows = article_search.ts_hits(db, prefix_tsquery(terms, joiner), locale=locale, section=section,
+                                  prefer_locale=prefer_locale, limit=limit)
     return [SearchHit(*row) for row in rows]
 
 
