@@ -64,6 +64,9 @@ class ParsedQuery:
     terms: tuple[str, ...] = field(default=(), compare=False)  # the words searched for, folded
     phrases: tuple[str, ...] = field(default=(), compare=False)  # quoted phrases, already quoted
     not_part: str = field(default="", compare=False)  # ' NOT "x"' for each excluded word or phrase
+    # the same, as words, for a team server's tsquery (knowledge.team_search)
+    phrase_words: tuple[tuple[str, ...], ...] = field(default=(), compare=False)  # one entry per phrase
+    excluded: tuple[tuple[str, ...], ...] = field(default=(), compare=False)  # each excluded word or phrase
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
@@ -108,6 +111,8 @@ def parse_query(text: str) -> ParsedQuery:
     """
     include: list[tuple[str, str | None]] = []  # (MATCH part, the word when it is one word)
     exclude: list[str] = []
+    phrase_words_of: list[tuple[str, ...]] = []
+    excluded: list[tuple[str, ...]] = []
     tokens, cut = _capped_tokens(text)
     for m, found in tokens:
         if m.group(2) is not None:  # a quoted phrase
@@ -116,13 +121,16 @@ def parse_query(text: str) -> ParsedQuery:
                 quoted = _quote(" ".join(phrase_words))
                 if m.group(1):
                     exclude.append(quoted)
+                    excluded.append(tuple(phrase_words))
                 else:
                     include.append((quoted, None))
+                    phrase_words_of.append(tuple(phrase_words))
             continue
         negate = m.group(3)
         for w in found:
             if negate:
                 exclude.append(_quote(w))
+                excluded.append((w,))
             else:
                 include.append((_quote(w) + "*", w))
     include = _without_stop_words(include, typing=bool(text) and not text[-1].isspace() and not cut)
@@ -137,7 +145,8 @@ def parse_query(text: str) -> ParsedQuery:
         strict = f"({strict}){not_part}"
         loose = f"({loose}){not_part}" if loose else None
     return ParsedQuery(strict, loose, terms=tuple(w for _, w in include if w is not None),
-                       phrases=tuple(part for part, w in include if w is None), not_part=not_part)
+                       phrases=tuple(part for part, w in include if w is None), not_part=not_part,
+                       phrase_words=tuple(phrase_words_of), excluded=tuple(excluded))
 
 
 _FOLDED_STOP = frozenset(fold(w) for w in STOP_WORDS)
@@ -252,12 +261,12 @@ def search(db: Any, query: str, *, locale: str | None = None, section: str | Non
     Articles with all the words first; when none has them all, articles with some of them, where a
     word the index does not know counts as its nearest known spellings ("refnd" -> "refund").
     """
-    if is_postgres(db):
-        return team_search.search(db, query, locale=locale, section=section, prefer_locale=prefer_locale,
-                                  limit=limit)
     parsed = parse_query(query)
     if parsed.match is None:
         return []
+    if is_postgres(db):
+        return team_search.search(db, parsed, query, locale=locale, section=section, prefer_locale=prefer_locale,
+                                  limit=limit)
     hits = _run(db, parsed.match, locale=locale, section=section, prefer_locale=prefer_locale, limit=limit)
     if not hits:
         relaxed = relaxed_match(db, parsed)

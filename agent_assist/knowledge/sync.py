@@ -47,6 +47,7 @@ from agent_assist.sanitize import shown_name
 from agent_assist.store import articles, audit
 from agent_assist.store.database import Store
 from agent_assist.store.errors import DatabaseLockedError
+from agent_assist.store.postgres.adapter import PermissionRefusedError
 from agent_assist.timefmt import now_iso
 
 __all__ = ["ImportCancelled", "ImportReport", "import_sources"]
@@ -134,6 +135,11 @@ def import_sources(store: Store, paths: Iterable[str | Path], *, actor: str = "s
         except DatabaseLockedError as exc:
             if attempt == SAVE_TRIES:
                 raise DatabaseLockedError(f"{exc} Nothing was imported; the knowledge base is as it was.") from exc
+        except PermissionRefusedError as exc:  # a team whose administrator keeps the articles to some people
+            raise PermissionRefusedError(
+                f"The team server refused to change its knowledge base for you ({str(exc).rstrip('.')}). Nothing "
+                "was imported; the knowledge base is as it was. Ask a supervisor or your administrator "
+                "to import it.") from exc
     if len(report.added) + len(report.changed) + len(report.removed) >= OPTIMIZE_AFTER:
         articles.tidy_index(store)
     return report
