@@ -73,7 +73,8 @@ def _server_facts(store: Any, reason: str | None) -> Facts:
     """A team server: what it is called, its schema, and the rows this person's session can see."""
     import psycopg
 
-    facts: Facts = [("Database", f"team server: {store.path}")]
+    server = str(store.path).rsplit("@", 1)[-1]  # host:port/database; who signed in is only their role
+    facts: Facts = [("Database", f"team server {server}"), ("Signed in as", f"a {store.role}")]
     if reason:
         facts.append(("Database chosen by", reason))
     try:
