@@ -12,6 +12,10 @@ Two entry points share one ranking query:
 * :func:`suggest_for_text` takes a ticket's text, picks its key terms (rare in
   the knowledge base, frequent in the ticket) and ranks articles by them, in the
   ticket's language first.
+
+This module decides what to look for; the statements that look (FTS5 MATCH, bm25, snippet, the
+index's vocabulary; on a team server the tsvector query of :mod:`.team_search`) are the store's, in
+:mod:`agent_assist.store.article_search`.
 """
 
 from __future__ import annotations
