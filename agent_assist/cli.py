@@ -93,7 +93,7 @@ def create_demo_database(path: Path, *, seed: int = 7, tickets: int = 360, force
                                  "close it where it is open, or check the folder's permissions.") from exc
     from agent_assist.assist.escalation import retriage_many
     from agent_assist.store import people, quality
-    from agent_assist.store.bulk import import_draft_history
+    from agent_assist.store.bulk import import_draft_history, outbound_replies
 
     with Store(path) as store:
         config.remember_db(path)  # the next command finds it
@@ -103,9 +103,7 @@ def create_demo_database(path: Path, *, seed: int = 7, tickets: int = 360, force
             people.save_profile(store, name, "supervisor" if name == demo.SUPERVISOR else "agent",
                                 actor=demo.SUPERVISOR)
         retriage_many(store)
-        replies = [dict(zip(("ticket_id", "message_id", "author", "body", "created_at"), r)) for r in store.db.conn.execute(
-            "SELECT ticket_id, id, author, body_text, created_at FROM messages WHERE direction = 'outbound' ORDER BY id")]
-        import_draft_history(store, demo.draft_history(replies, seed=seed))
+        import_draft_history(store, demo.draft_history(outbound_replies(store.db), seed=seed))
         quality.update_cache(store)
         return counts
 

@@ -23,7 +23,6 @@ import logging.handlers
 import os
 import platform
 import re
-import sqlite3
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -32,8 +31,8 @@ from urllib.parse import unquote, unquote_plus
 
 from agent_assist import APP_NAME, __version__, config
 from agent_assist.assist.redact import CARD, IBAN, PERSONNUMMER, SSN, Redactor
-from agent_assist.store import database, private_files
-from agent_assist.store.errors import StoreError
+from agent_assist.store import diagnostics as store_diagnostics
+from agent_assist.store import private_files
 
 if TYPE_CHECKING:
     from agent_assist.store import Store
@@ -285,41 +284,6 @@ def _loaded_qt_versions() -> list[tuple[str, str]]:
     return out
 
 
-def _database_facts(db_path: Path | None, store: Store | None, reason: str | None = None) -> list[tuple[str, str]]:
-    if store is not None:
-        db_path = store.path
-    if db_path is None:
-        return []
-    facts: list[tuple[str, str]] = [("Database", str(db_path))]
-    if reason:
-        facts.append(("Database chosen by", reason))
-    if not Path(db_path).exists():
-        return facts + [("Database state", "does not exist yet")]
-    facts.append(("Database size", f"{Path(db_path).stat().st_size / 1_048_576:.1f} MiB"))
-    try:
-        if store is not None:
-            conn = store.db.conn
-            own = False
-        else:  # read-only: diagnostics must never create, migrate or lock anything
-            conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True,
-                                   timeout=database.BUSY_TIMEOUT_S)
-            own = True
-        try:
-            facts.append(("Schema version", str(conn.execute("PRAGMA user_version").fetchone()[0])))
-            facts.append(("Journal mode", str(conn.execute("PRAGMA journal_mode").fetchone()[0])))
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            for table, label in (("tickets", "Tickets"), ("messages", "Messages"), ("articles", "Articles"),
-                                 ("drafts", "Drafts"), ("audit", "Audit rows")):
-                if table in tables:
-                    facts.append((label, str(conn.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0])))
-        finally:
-            if own:
-                conn.close()
-    except (sqlite3.Error, StoreError) as exc:
-        facts.append(("Database state", f"cannot be read ({type(exc).__name__})"))
-    return facts
-
-
 def _privacy_fact(db_path: Path | str | None, store: Store | None) -> str:
     """Whether the data and log folders (and the database's folder) and their files are private."""
     folders = [("data folder", config.data_dir()), ("log folder", config.log_dir())]
@@ -330,19 +294,6 @@ def _privacy_fact(db_path: Path | str | None, store: Store | None) -> str:
             if companion.exists():
                 folders.append((companion.name, companion))
     return private_files.describe(folders)
-
-
-def _sqlite_facts() -> list[tuple[str, str]]:
-    try:
-        conn = sqlite3.connect(":memory:")
-        try:
-            options = {r[0] for r in conn.execute("PRAGMA compile_options")}
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        options = set()
-    fts5 = "yes" if "ENABLE_FTS5" in options else "no"
-    return [("SQLite", f"{sqlite3.sqlite_version} (FTS5: {fts5})")]
 
 
 def diagnostics(db_path: Path | str | None = None, *, store: Store | None = None,
@@ -368,8 +319,8 @@ def diagnostics(db_path: Path | str | None = None, *, store: Store | None = None
         ("Log folder", str(config.log_dir())),
         ("Privacy", _privacy_fact(db_path, store)),
     ]
-    facts += _sqlite_facts()
-    facts += _database_facts(Path(db_path) if db_path is not None else None, store, db_reason)
+    facts += store_diagnostics.sqlite_facts()
+    facts += store_diagnostics.database_facts(Path(db_path) if db_path is not None else None, store, db_reason)
     width = max(len(k) for k, _ in facts) + 1
     seen: set[str] = set()
     lines = [f"{APP_NAME} diagnostics"]

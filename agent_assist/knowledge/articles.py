@@ -1,4 +1,5 @@
-"""Adding and reading knowledge articles (the FTS index follows through triggers)."""
+"""Knowledge articles as the rest of the app sees them; the rows and their SQL are in
+:mod:`agent_assist.store.articles` (the full-text index follows the rows by itself)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
-from agent_assist.store import audit
-from agent_assist.store.article_rows import article_row
+from agent_assist.store import articles as article_store
 from agent_assist.store.database import Store
 from agent_assist.store.errors import NotFoundError
-from agent_assist.timefmt import now_iso
 
 
 @dataclass(frozen=True)
@@ -42,34 +39,26 @@ class Article:
 
 def add_articles(store: Store, articles: Iterable[Mapping[str, Any]], *, actor: str = "system") -> int:
     """Insert articles in one transaction; returns how many were added."""
-    now = now_iso()
-    rows = [article_row(a, now) for a in articles]
-    with store.transaction() as db, store.page_cache(min(256 * 1024, max(2000, len(rows) * 8))):
-        db["articles"].insert_all(rows, batch_size=500)
-        audit.record(db, actor=actor, action="kb.articles_added", count=len(rows))
-    return len(rows)
+    return article_store.add(store, articles, actor=actor)
 
 
-def get_article(db: sqlite_utils.Database, article_id: int) -> Article:
-    row = db.conn.execute(
-        "SELECT id, key, title, body, section, locale, source, url, updated_at, body_html FROM articles WHERE id = ?",
-        (article_id,),
-    ).fetchone()
+def get_article(db: Any, article_id: int) -> Article:
+    row = article_store.get(db, article_id)
     if row is None:
         raise NotFoundError(f"Article KB-{article_id} does not exist.")
     return Article(*row)
 
 
-def fingerprint(db: sqlite_utils.Database) -> tuple[int, int, int]:
+def fingerprint(db: Any) -> tuple[int, int, int]:
     """Changes whenever articles are added or removed (count, highest id, sum of ids): a cheap check
     before re-reading :func:`all_ids`."""
-    return db.conn.execute("SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) FROM articles").fetchone()
+    return article_store.fingerprint(db)
 
 
-def all_ids(db: sqlite_utils.Database) -> set[int]:
+def all_ids(db: Any) -> set[int]:
     """Every article id (to check a draft's citations as it is typed)."""
-    return {r[0] for r in db.conn.execute("SELECT id FROM articles")}
+    return article_store.all_ids(db)
 
 
-def count(db: sqlite_utils.Database) -> int:
-    return db.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+def count(db: Any) -> int:
+    return article_store.count(db)

@@ -12,6 +12,10 @@ Two entry points share one ranking query:
 * :func:`suggest_for_text` takes a ticket's text, picks its key terms (rare in
   the knowledge base, frequent in the ticket) and ranks articles by them, in the
   ticket's language first.
+
+This module decides what to look for; the statements that look (FTS5 MATCH, bm25, snippet, the
+index's vocabulary; on a team server the tsvector query of :mod:`.team_search`) are the store's, in
+:mod:`agent_assist.store.article_search`.
 """
 
 from __future__ import annotations
@@ -21,16 +25,15 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-
-import sqlite_utils
+from typing import Any
 
 from agent_assist.knowledge import team_search
-from agent_assist.store.backend import is_postgres
 from agent_assist.knowledge.terms import STOP_WORDS, content_words, fold, words
+from agent_assist.store import article_search, articles
+from agent_assist.store.article_search import BODY_WEIGHT, TITLE_WEIGHT  # noqa: F401 - part of this API
+from agent_assist.store.backend import is_postgres
 
-TITLE_WEIGHT = 10.0
-BODY_WEIGHT = 1.0
-_HL_START, _HL_END = "\x02", "\x03"
+_HL_START, _HL_END = article_search.HL_START, article_search.HL_END
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,9 @@ class ParsedQuery:
     terms: tuple[str, ...] = field(default=(), compare=False)  # the words searched for, folded
     phrases: tuple[str, ...] = field(default=(), compare=False)  # quoted phrases, already quoted
     not_part: str = field(default="", compare=False)  # ' NOT "x"' for each excluded word or phrase
+    # the same, as words, for a team server's tsquery (knowledge.team_search)
+    phrase_words: tuple[tuple[str, ...], ...] = field(default=(), compare=False)  # one entry per phrase
+    excluded: tuple[tuple[str, ...], ...] = field(default=(), compare=False)  # each excluded word or phrase
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
@@ -109,6 +115,8 @@ def parse_query(text: str) -> ParsedQuery:
     """
     include: list[tuple[str, str | None]] = []  # (MATCH part, the word when it is one word)
     exclude: list[str] = []
+    phrase_words_of: list[tuple[str, ...]] = []
+    excluded: list[tuple[str, ...]] = []
     tokens, cut = _capped_tokens(text)
     for m, found in tokens:
         if m.group(2) is not None:  # a quoted phrase
@@ -117,13 +125,16 @@ def parse_query(text: str) -> ParsedQuery:
                 quoted = _quote(" ".join(phrase_words))
                 if m.group(1):
                     exclude.append(quoted)
+                    excluded.append(tuple(phrase_words))
                 else:
                     include.append((quoted, None))
+                    phrase_words_of.append(tuple(phrase_words))
             continue
         negate = m.group(3)
         for w in found:
             if negate:
                 exclude.append(_quote(w))
+                excluded.append((w,))
             else:
                 include.append((_quote(w) + "*", w))
     include = _without_stop_words(include, typing=bool(text) and not text[-1].isspace() and not cut)
@@ -138,7 +149,8 @@ def parse_query(text: str) -> ParsedQuery:
         strict = f"({strict}){not_part}"
         loose = f"({loose}){not_part}" if loose else None
     return ParsedQuery(strict, loose, terms=tuple(w for _, w in include if w is not None),
-                       phrases=tuple(part for part, w in include if w is None), not_part=not_part)
+                       phrases=tuple(part for part, w in include if w is None), not_part=not_part,
+                       phrase_words=tuple(phrase_words_of), excluded=tuple(excluded))
 
 
 _FOLDED_STOP = frozenset(fold(w) for w in STOP_WORDS)
@@ -154,15 +166,13 @@ def _without_stop_words(include: list[tuple[str, str | None]], *, typing: bool) 
     return kept if any(w is None or w not in _FOLDED_STOP for _, w in kept) else include
 
 
-_LAST = "\U0010ffff"  # sorts after every other character: [t, t + _LAST) holds the words starting with t
 MAX_FUZZY_TERMS = 4  # unknown words looked up per query (each costs a scan of part of the index's words)
 MAX_RELAXED_TERMS = 16  # words a relaxed query is made of, at most (people type a few; pasted text has its own path)
 
 
-def _known(db: sqlite_utils.Database, term: str) -> bool:
+def _known(db: Any, term: str) -> bool:
     """Does any indexed word start with ``term``?"""
-    return db.conn.execute("SELECT 1 FROM articles_fts_vocab WHERE term >= ? AND term < ? LIMIT 1",
-                           (term, term + _LAST)).fetchone() is not None
+    return article_search.vocab_has_prefix(db, term)
 
 
 def _edit_distance(a: str, b: str, limit: int) -> int:
@@ -183,7 +193,7 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
-def near_terms(db: sqlite_utils.Database, term: str, *, max_terms: int = 3) -> list[str]:
+def near_terms(db: Any, term: str, *, max_terms: int = 3) -> list[str]:
     """Indexed words within one typo of ``term`` (two for words of 8+ letters), most common first.
 
     Only words with the same first letters are read (typos there are rare, and the index lists
@@ -194,9 +204,7 @@ def near_terms(db: sqlite_utils.Database, term: str, *, max_terms: int = 3) -> l
     limit = 1 if len(term) <= 7 else 2
     found: list[tuple[int, int, str]] = []
     for head in (term[:3], term[:2]):
-        for candidate, docs in db.conn.execute(
-            "SELECT term, doc FROM articles_fts_vocab WHERE term >= ? AND term < ?", (head, head + _LAST)
-        ):
+        for candidate, docs in article_search.vocab_starting(db, head):
             if abs(len(candidate) - len(term)) <= limit:
                 distance = _edit_distance(term, candidate, limit)
                 if distance <= limit:
@@ -206,18 +214,18 @@ def near_terms(db: sqlite_utils.Database, term: str, *, max_terms: int = 3) -> l
     return [c for _, _, c in sorted(found)[:max_terms]]
 
 
-def compound_head(db: sqlite_utils.Database, term: str) -> str | None:
+def compound_head(db: Any, term: str) -> str | None:
     """The longest indexed word (5+ letters) that ends ``term``: "rückerstattung" -> "erstattung"."""
     if len(term) < 9:
         return None
     for start in range(2, len(term) - 4):
         tail = term[start:]
-        if db.conn.execute("SELECT 1 FROM articles_fts_vocab WHERE term = ?", (tail,)).fetchone():
+        if article_search.vocab_has(db, tail):
             return tail
     return None
 
 
-def relaxed_match(db: sqlite_utils.Database, parsed: ParsedQuery) -> str | None:
+def relaxed_match(db: Any, parsed: ParsedQuery) -> str | None:
     """Any of the words, a word the index does not know as its nearest known spellings (or the end
     of a compound); None when that would be the strict query again."""
     groups = list(parsed.phrases)
@@ -244,74 +252,25 @@ def relaxed_match(db: sqlite_utils.Database, parsed: ParsedQuery) -> str | None:
     return f"({match}){parsed.not_part}" if parsed.not_part else match
 
 
-_SEARCH_SQL = f"""
-SELECT a.id, a.title, a.section, a.locale,
-       snippet(articles_fts, 1, '{_HL_START}', '{_HL_END}', '…', 24) AS snip,
-       bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score
-FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-WHERE articles_fts MATCH :match {{filters}}
-ORDER BY {{order}} score
-LIMIT :limit
-"""
-
-
-def _run(db: sqlite_utils.Database, match: str, *, locale: str | None, section: str | None,
+def _run(db: Any, match: str, *, locale: str | None, section: str | None,
          prefer_locale: str | None, limit: int) -> list[SearchHit]:
-    filters = ""
-    params: dict[str, object] = {"match": match, "limit": limit}
-    if locale:
-        filters += " AND a.locale = :locale"
-        params["locale"] = locale
-    if section:
-        filters += " AND a.section = :section"
-        params["section"] = section
-    order = ""
-    if prefer_locale:
-        order = "(a.locale IS NOT :prefer),"
-        params["prefer"] = prefer_locale
-    if not (filters or order):
-        return _run_unfiltered(db, match, limit)
-    sql = _SEARCH_SQL.format(filters=filters, order=order)
-    return [SearchHit(*row) for row in db.conn.execute(sql, params)]
+    return [SearchHit(*row) for row in article_search.fts_hits(
+        db, match, locale=locale, section=section, prefer_locale=prefer_locale, limit=limit)]
 
 
-_RANK_SQL = f"""
-SELECT rowid, snippet(articles_fts, 1, '{_HL_START}', '{_HL_END}', '…', 24) AS snip,
-       bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score
-FROM articles_fts WHERE articles_fts MATCH :match
-ORDER BY score
-LIMIT :limit
-"""
-
-
-def _run_unfiltered(db: sqlite_utils.Database, match: str, limit: int) -> list[SearchHit]:
-    """Rank in the index alone, then read title, section and locale of the page of hits only.
-
-    Joining ``articles`` for every match (as filters need) reads past each article's body to its
-    section and locale: with 50k articles that made common words twice as slow as the index itself.
-    """
-    ranked = db.conn.execute(_RANK_SQL, {"match": match, "limit": limit}).fetchall()
-    if not ranked:
-        return []
-    ids = [row[0] for row in ranked]
-    meta = {row[0]: row[1:] for row in db.conn.execute(
-        f"SELECT id, title, section, locale FROM articles WHERE id IN ({', '.join('?' for _ in ids)})", ids)}
-    return [SearchHit(rowid, *meta[rowid], snip, score) for rowid, snip, score in ranked if rowid in meta]
-
-
-def search(db: sqlite_utils.Database, query: str, *, locale: str | None = None, section: str | None = None,
+def search(db: Any, query: str, *, locale: str | None = None, section: str | None = None,
            prefer_locale: str | None = None, limit: int = 20) -> list[SearchHit]:
     """Search as a person types. Returns the best hits first (empty for an empty query).
 
     Articles with all the words first; when none has them all, articles with some of them, where a
     word the index does not know counts as its nearest known spellings ("refnd" -> "refund").
     """
-    if is_postgres(db):
-        return team_search.search(db, query, locale=locale, section=section, prefer_locale=prefer_locale,
-                                  limit=limit)
     parsed = parse_query(query)
     if parsed.match is None:
         return []
+    if is_postgres(db):
+        return team_search.search(db, parsed, query, locale=locale, section=section, prefer_locale=prefer_locale,
+                                  limit=limit)
     hits = _run(db, parsed.match, locale=locale, section=section, prefer_locale=prefer_locale, limit=limit)
     if not hits:
         relaxed = relaxed_match(db, parsed)
@@ -320,7 +279,7 @@ def search(db: sqlite_utils.Database, query: str, *, locale: str | None = None, 
     return hits
 
 
-def key_terms(db: sqlite_utils.Database, text: str, *, subject: str = "", max_terms: int = 8) -> list[str]:
+def key_terms(db: Any, text: str, *, subject: str = "", max_terms: int = 8) -> list[str]:
     """The ticket's most telling words that the knowledge base knows, best first.
 
     Scored by tf-idf against the index's own vocabulary: a word the ticket
@@ -332,17 +291,10 @@ def key_terms(db: sqlite_utils.Database, text: str, *, subject: str = "", max_te
         tf[w] += 2
     if not tf:
         return []
-    total = db.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    total = articles.count(db)
     if not total:
         return []
-    candidates = list(tf)
-    df: dict[str, int] = {}
-    for i in range(0, len(candidates), 400):
-        chunk = candidates[i:i + 400]
-        rows = db.conn.execute(
-            f"SELECT term, doc FROM articles_fts_vocab WHERE term IN ({', '.join('?' for _ in chunk)})", chunk
-        )
-        df.update(rows)
+    df = article_search.vocab_docs(db, tf)
     scored = []
     for term, freq in tf.items():
         docs = df.get(term, 0)
@@ -353,7 +305,7 @@ def key_terms(db: sqlite_utils.Database, text: str, *, subject: str = "", max_te
     return [term for _, term in scored[:max_terms]]
 
 
-def suggest_for_text(db: sqlite_utils.Database, text: str, *, subject: str = "", language: str | None = None,
+def suggest_for_text(db: Any, text: str, *, subject: str = "", language: str | None = None,
                      limit: int = 8) -> list[SearchHit]:
     """Articles for a ticket: ranked by its key terms, the ticket's language first."""
     if is_postgres(db):
@@ -365,11 +317,9 @@ def suggest_for_text(db: sqlite_utils.Database, text: str, *, subject: str = "",
     return _run(db, match, locale=None, section=None, prefer_locale=language, limit=limit)
 
 
-def sections(db: sqlite_utils.Database) -> list[str]:
-    return [r[0] for r in db.conn.execute(
-        "SELECT DISTINCT section FROM articles WHERE section IS NOT NULL ORDER BY section")]
+def sections(db: Any) -> list[str]:
+    return articles.sections(db)
 
 
-def locales(db: sqlite_utils.Database) -> list[str]:
-    return [r[0] for r in db.conn.execute(
-        "SELECT DISTINCT locale FROM articles WHERE locale IS NOT NULL ORDER BY locale")]
+def locales(db: Any) -> list[str]:
+    return articles.locales(db)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -45,9 +44,10 @@ from agent_assist.knowledge.importers import (
     walked_to,
 )
 from agent_assist.sanitize import shown_name
-from agent_assist.store import audit
+from agent_assist.store import articles, audit
 from agent_assist.store.database import Store
-from agent_assist.store.errors import DatabaseLockedError, StorageError
+from agent_assist.store.errors import DatabaseLockedError
+from agent_assist.store.postgres.adapter import PermissionRefusedError
 from agent_assist.timefmt import now_iso
 
 __all__ = ["ImportCancelled", "ImportReport", "import_sources"]
@@ -124,7 +124,7 @@ def import_sources(store: Store, paths: Iterable[str | Path], *, actor: str = "s
     again), then :class:`DatabaseLockedError` says that nothing was imported.
     """
     read_report = ImportReport()
-    known = [row[0] for row in store.db.conn.execute("SELECT DISTINCT source FROM articles") if row[0]]
+    known = [source for source in articles.sources(store.db) if source]
     reads = _read_all(paths, read_report, progress, cancel, known=known)
     for attempt in range(1, SAVE_TRIES + 1):  # busy: save what was read again, never read it twice
         report = ImportReport(sources=list(read_report.sources), skipped=list(read_report.skipped),
@@ -135,8 +135,13 @@ def import_sources(store: Store, paths: Iterable[str | Path], *, actor: str = "s
         except DatabaseLockedError as exc:
             if attempt == SAVE_TRIES:
                 raise DatabaseLockedError(f"{exc} Nothing was imported; the knowledge base is as it was.") from exc
+        except PermissionRefusedError as exc:  # a team whose administrator keeps the articles to some people
+            raise PermissionRefusedError(
+                f"The team server refused to change its knowledge base for you ({str(exc).rstrip('.')}). Nothing "
+                "was imported; the knowledge base is as it was. Ask a supervisor or your administrator "
+                "to import it.") from exc
     if len(report.added) + len(report.changed) + len(report.removed) >= OPTIMIZE_AFTER:
-        _tidy_index(store)
+        articles.tidy_index(store)
     return report
 
 
@@ -226,9 +231,6 @@ def _read_all(paths: Iterable[str | Path], report: ImportReport, progress: Progr
 
 
 # -- saving -----------------------------------------------------------------------------------------
-_EXISTING_SQL = ("SELECT id, key, locale, title, content_hash, section, url FROM articles "
-                 "WHERE source = ? ORDER BY id")
-
 
 def _save(store: Store, reads: list[_SourceRead], report: ImportReport, *, actor: str,
           progress: Progress | None, cancel: Cancel | None) -> None:
@@ -236,17 +238,16 @@ def _save(store: Store, reads: list[_SourceRead], report: ImportReport, *, actor
     done = 0
     now = now_iso()
     with store.transaction() as db, _page_cache(store, total):
-        conn = db.conn
-        has_html = "body_html" in {c[1] for c in conn.execute("PRAGMA table_info(articles)")}
+        has_html = articles.has_body_html(db)
         for read in reads:
             existing: dict[tuple[str | None, str | None], tuple] = {}
             duplicates: list[tuple] = []
-            for row in conn.execute(_EXISTING_SQL, (read.root,)):
+            for row in articles.of_source(db, read.root):
                 if (row[1], row[2]) in existing:
                     duplicates.append(row)  # only add_articles could have written these; the first one stays
                 else:
                     existing[(row[1], row[2])] = row
-            adopted = set() if read.partial else _adopt(conn, read, existing, duplicates)
+            adopted = set() if read.partial else _adopt(db, read, existing, duplicates)
             new_rows: list[dict] = []
             for rec in read.records:
                 _check(cancel)
@@ -258,18 +259,16 @@ def _save(store: Store, reads: list[_SourceRead], report: ImportReport, *, actor
                 if old is None:
                     new_rows.append(_row(rec, digest, now, has_html))
                     report.added.append((rec.key, rec.title))
-                elif _same(conn, old, rec, digest, has_html) and old[0] not in adopted:
+                elif _same(db, old, rec, digest, has_html) and old[0] not in adopted:
                     report.unchanged.append((rec.key, rec.title))
                 else:
-                    same = old[0] in adopted and _same(conn, old, rec, digest, has_html)
+                    same = old[0] in adopted and _same(db, old, rec, digest, has_html)
                     row = _row(rec, digest, now, has_html)
                     if same:  # taken over from a source inside this one: only where it belongs changes
                         row = {"source": row["source"], "key": row["key"]}
-                    sets = ", ".join(f"{col} = :{col}" for col in row)
-                    conn.execute(f"UPDATE articles SET {sets} WHERE id = :id", {**row, "id": old[0]})
+                    articles.update(db, old[0], row)
                     (report.unchanged if same else report.changed).append((rec.key, rec.title))
-            if new_rows:
-                db["articles"].insert_all(new_rows, batch_size=500)
+            articles.insert(db, new_rows)
             gone = [] if read.partial else list(existing.values()) + duplicates
             if read.incomplete and gone:
                 report.notes.append(f"{read.root}: no article removed, because part of it could not be read "
@@ -279,7 +278,7 @@ def _save(store: Store, reads: list[_SourceRead], report: ImportReport, *, actor
                 if read.incomplete or key in read.protected:
                     report.kept.append((key, title))
                 else:
-                    conn.execute("DELETE FROM articles WHERE id = ?", (row[0],))
+                    articles.delete(db, row[0])
                     report.removed.append((key, title))
         if progress is not None:
             progress(total, total, "Saved")
@@ -288,7 +287,7 @@ def _save(store: Store, reads: list[_SourceRead], report: ImportReport, *, actor
                      unchanged=len(report.unchanged), kept=len(report.kept), skipped=len(report.skipped))
 
 
-def _adopt(conn, read: _SourceRead, existing: dict[tuple[str | None, str | None], tuple],
+def _adopt(db, read: _SourceRead, existing: dict[tuple[str | None, str | None], tuple],
            duplicates: list[tuple]) -> set[int]:
     """Articles of sources inside this folder whose file this import read: taken over (their ids).
 
@@ -302,9 +301,7 @@ def _adopt(conn, read: _SourceRead, existing: dict[tuple[str | None, str | None]
     read_idents = {(rec.key, rec.locale) for rec in read.records}
     adopted: set[int] = set()
     covered: dict[Path, bool] = {}
-    rows = conn.execute("SELECT id, key, locale, title, content_hash, section, url, source FROM articles "
-                        "WHERE source > ? AND source < ? ORDER BY id", (root + os.sep, root + chr(ord(os.sep) + 1)))
-    for row in rows:
+    for row in articles.inside(db, root):
         key, locale, inner = row[1], row[2], Path(row[7])
         if key is None or not _inside(inner, Path(root)):
             continue
@@ -354,21 +351,10 @@ def _row(rec: ArticleRecord, digest: str, now: str, has_html: bool) -> dict:
     return row
 
 
-def _same(conn, old: tuple, rec: ArticleRecord, digest: str, has_html: bool) -> bool:
+def _same(db, old: tuple, rec: ArticleRecord, digest: str, has_html: bool) -> bool:
     _, _, _, title, old_digest, section, url = old
     if (old_digest, section, url) != (digest, rec.section, rec.url) or title != rec.title:
         return False
     if not has_html:
         return True
-    return conn.execute("SELECT body_html IS ? FROM articles WHERE id = ?", (rec.body_html, old[0])).fetchone()[0] == 1
-
-
-def _tidy_index(store: Store) -> None:
-    """After a large import: merge the FTS index's segments (faster searches) and refresh statistics.
-
-    The import is already committed; if another writer holds the file now, this can wait for next time.
-    """
-    with contextlib.suppress(sqlite3.OperationalError, StorageError):
-        with store.transaction() as db:
-            db.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
-    store.analyze()
+    return articles.body_html(db, old[0]) == rec.body_html

@@ -1,66 +1,85 @@
 """Knowledge search on a team server: PostgreSQL's full-text search over ``articles.search_vector``.
 
-The same answers in the same shape as :mod:`agent_assist.knowledge.search` (FTS5 on a desk): every
-typed word as a prefix, articles with all of them first, else with any of them; titles weigh more
-(the vector's A weight); the snippet marks the matched words. A desk's own offline replica of the
-articles is the next step (team work); until then a desk searches the server.
+The same answers in the same shape as :mod:`agent_assist.knowledge.search` (FTS5 on a desk), from the
+same parsed query: every typed word as a prefix, stop words left out, ``"phrases"`` in order,
+``-words`` excluded; articles with all the words first, else with any of them; titles weigh more
+(the vector's A weight); the snippet marks the matched words. What only a desk's FTS5 vocabulary
+gives (typos read as the nearest known word, the end of a compound) is not done here.
+
+The server's ``simple`` configuration keeps diacritics ("återbetalning" is indexed as typed), while
+the parsed words are folded ("aterbetalning"): each word is looked up both as typed and folded, so a
+word typed with its accents finds the articles written with and without them. A desk's own offline
+replica of the articles is the next step (team work); until then a desk searches the server.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter
+from typing import TYPE_CHECKING, Any
 
-from agent_assist.knowledge.terms import content_words, words
-from agent_assist.store.postgres.adapter import prefix_tsquery
+from agent_assist.knowledge.terms import content_words, fold
+from agent_assist.store import article_search
+from agent_assist.store.postgres.adapter import tsquery_lexeme
 
-_HL_START, _HL_END = "\x02", "\x03"
-MAX_TERMS = 32
-_SQL = """
-SELECT a.id, a.title, a.section, a.locale,
-       ts_headline('simple', a.body, q, 'StartSel=\x02, StopSel=\x03, MaxWords=24, MinWords=8, MaxFragments=1'),
-       -ts_rank(a.search_vector, q, 1) AS score
-FROM articles a, to_tsquery('simple', %s) q
-WHERE a.search_vector @@ q {filters}
-ORDER BY {order} score, a.id
-LIMIT %s
-"""
+if TYPE_CHECKING:
+    from agent_assist.knowledge.search import ParsedQuery, SearchHit
+
+MAX_SUGGEST_TERMS = 8
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def _run(db, terms: list[str], joiner: str, *, locale=None, section=None, prefer_locale=None, limit=20):
+def _as_typed(*texts: str) -> dict[str, set[str]]:
+    """Folded word -> the lower-case spellings typed for it (only those that differ from it)."""
+    out: dict[str, set[str]] = {}
+    for text in texts:
+        for w in _WORD.findall(unicodedata.normalize("NFC", text.lower())):
+            folded = fold(w)
+            if folded != w:
+                out.setdefault(folded, set()).add(w)
+    return out
+
+
+def _word(term: str, typed: dict[str, set[str]], *, prefix: bool) -> str:
+    variants = [term, *sorted(typed.get(term, ()))]
+    lexemes = [tsquery_lexeme(v, prefix=prefix) for v in variants]
+    return lexemes[0] if len(lexemes) == 1 else "(" + " | ".join(lexemes) + ")"
+
+
+def _phrase(words: tuple[str, ...], typed: dict[str, set[str]]) -> str:
+    return "(" + " <-> ".join(_word(w, typed, prefix=False) for w in words) + ")"
+
+
+def _hits(db: Any, tsquery: str, **options: Any) -> list[SearchHit]:
     from agent_assist.knowledge.search import SearchHit
 
-    if not terms:
+    return [SearchHit(*row) for row in article_search.ts_hits(db, tsquery, **options)]
+
+
+def search(db: Any, parsed: ParsedQuery, typed_text: str, *, locale=None, section=None, prefer_locale=None,
+           limit: int = 20) -> list[SearchHit]:
+    """:func:`agent_assist.knowledge.search.search` on a team server (``parsed`` has something to find)."""
+    typed = _as_typed(typed_text)
+    parts = [_word(t, typed, prefix=True) for t in parsed.terms]
+    parts += [_phrase(p, typed) for p in parsed.phrase_words]
+    if not parts:
         return []
-    filters, params = "", [prefix_tsquery(terms, joiner)]
-    if locale:
-        filters += " AND a.locale = %s"
-        params.append(locale)
-    if section:
-        filters += " AND a.section = %s"
-        params.append(section)
-    order = ""
-    if prefer_locale:
-        order = "(a.locale IS DISTINCT FROM %s),"
-        params.append(prefer_locale)
-    params.append(limit)
-    sql = _SQL.format(filters=filters, order=order)
-    rows = db.conn.raw.execute(sql, params).fetchall()
-    return [SearchHit(*row) for row in rows]
-
-
-def search(db, query: str, *, locale=None, section=None, prefer_locale=None, limit=20):
-    terms = [w.lower() for w in words(query[:1000])][:MAX_TERMS]
-    terms = [t for t in terms if t]
-    hits = _run(db, terms, "&", locale=locale, section=section, prefer_locale=prefer_locale, limit=limit)
-    if not hits and len(terms) > 1:
-        hits = _run(db, terms, "|", locale=locale, section=section, prefer_locale=prefer_locale, limit=limit)
+    excluded = "".join(f" & !{_phrase(words, typed)}" for words in parsed.excluded)
+    options = {"locale": locale, "section": section, "prefer_locale": prefer_locale, "limit": limit}
+    hits = _hits(db, f"({' & '.join(parts)}){excluded}", **options)
+    if not hits and len(parts) > 1:
+        hits = _hits(db, f"({' | '.join(parts)}){excluded}", **options)
     return hits
 
 
-def suggest_for_text(db, text: str, *, subject: str = "", language=None, limit: int = 8):
+def suggest_for_text(db: Any, text: str, *, subject: str = "", language=None, limit: int = 8) -> list[SearchHit]:
     """Articles for a ticket: its most repeated content words (subject twice), any of them, ranked."""
-    tf: Counter[str] = Counter(w.lower() for w in content_words(text))
+    tf: Counter[str] = Counter(content_words(text))
     for w in content_words(subject):
-        tf[w.lower()] += 2
-    terms = [t for t, _n in tf.most_common(8) if t]
-    return _run(db, terms, "|", prefer_locale=language, limit=limit)
+        tf[w] += 2
+    terms = [t for t, _n in tf.most_common(MAX_SUGGEST_TERMS) if t]
+    if not terms:
+        return []
+    typed = _as_typed(text, subject)
+    return _hits(db, " | ".join(_word(t, typed, prefix=True) for t in terms), prefer_locale=language, limit=limit)

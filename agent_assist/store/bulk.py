@@ -104,3 +104,13 @@ def import_draft_history(store: Store, rows: list[Mapping[str, Any]], *, actor: 
         ranges = {"first_draft_id": first, "last_draft_id": last} if rows else {}
         audit.record(db, actor=actor, action="data.imported", label="draft history", drafts=len(rows), **ranges)
     return len(rows)
+
+
+REPLY_FIELDS = ("ticket_id", "message_id", "author", "body", "created_at")
+
+
+def outbound_replies(db: Any) -> list[dict[str, Any]]:
+    """Every reply sent so far, oldest first, as :data:`REPLY_FIELDS` (what the demo's draft history
+    is made from: each sent reply had a draft)."""
+    return [dict(zip(REPLY_FIELDS, r)) for r in db.conn.execute(
+        "SELECT ticket_id, id, author, body_text, created_at FROM messages WHERE direction = 'outbound' ORDER BY id")]

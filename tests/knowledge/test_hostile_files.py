@@ -135,6 +135,7 @@ def test_json_nested_ten_thousand_deep_is_one_skipped_line(tmp_path: Path) -> No
     assert got["cut-deep.json (record 2)"].startswith("Imported 1 record; ")
 
 
+@pytest.mark.both_backends  # the rest of this file is about reading files: which store they go to is no matter
 def test_a_cut_off_export_imports_its_complete_records(kb_store: Store, tmp_path: Path) -> None:  # noqa: F811
     full = helpcenter(10)
     cut = full[: full.index('"Article 7"') + 5]  # mid-way through record 8

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agent_assist.knowledge.articles import add_articles
 from agent_assist.knowledge.search import MAX_QUERY_CHARS, MAX_QUERY_WORDS, parse_query, query_note, search
 from agent_assist.store import Store
 from tests.knowledge.test_search import ARTICLES, ids
 
 
+@pytest.mark.both_backends
 def test_a_query_of_thousands_of_words_uses_the_first_ones(store: Store):
     add_articles(store, ARTICLES)
     page = "refund closed card " + " ".join(f"filler{i}" for i in range(5_000))

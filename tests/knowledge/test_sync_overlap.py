@@ -14,6 +14,10 @@ from agent_assist.store import Store
 from tests.knowledge.test_sync import FIXTURES, kb_store  # noqa: F401 - the fixture
 from tests.test_cli_errors import run_cli
 
+# each test that takes a store imports into a desk's file and into a team server: the overlaps are
+# decided by paths (a team server reads its sources inside a folder by prefix, a desk by range)
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:

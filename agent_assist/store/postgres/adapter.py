@@ -121,9 +121,14 @@ def reraise(exc: psycopg.Error) -> NoReturn:
     raise exc
 
 
+def tsquery_lexeme(word: str, *, prefix: bool = True) -> str:
+    """One word as a quoted tsquery lexeme (``'it''s':*``): whatever it holds, it is text, never syntax."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + ("':*" if prefix else "'")
+
+
 def prefix_tsquery(words: Iterable[str], joiner: str = "&") -> str:
     """Words as a PostgreSQL prefix query: ``["anna", "lin"]`` -> ``'anna':* & 'lin':*`` (``|``: any)."""
-    return f" {joiner} ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "':*" for w in words)
+    return f" {joiner} ".join(tsquery_lexeme(w) for w in words)
 
 
 class PgCursor:
@@ -245,4 +250,4 @@ class PgDatabase:
 
 
 __all__ = ["PgConnection", "PgDatabase", "PermissionRefusedError", "ServerUnavailableError", "StoreError",
-           "prefix_tsquery", "reraise", "translate"]
+           "prefix_tsquery", "reraise", "translate", "tsquery_lexeme"]
