@@ -5,13 +5,13 @@ the bytes to a folder the person chose, under a cleaned name that cannot escape 
 execute permission and readable only by its owner (0600). :func:`inline_image` serves ``cid:`` images to a viewer that asks for them
 (raster formats only; SVG can carry script and is never rendered).
 
-Why blobs in SQLite rather than files in the data folder: an attachment then commits in the
-same transaction as its message and the sync ledger (no orphan or missing files after a
-crash, nothing to clean up), the one database file stays the whole truth (backup = copy one
-file), file names from strangers never reach the file system until a person saves one, and
-identical files (logos, signatures) are stored once (content-addressed by SHA-256). The cost,
-a bigger database file, does not slow the queue: blobs sit in their own table that no queue
-query reads.
+Why blobs in the database (a desk's SQLite file or the team server) rather than files in the data
+folder: an attachment then commits in the same transaction as its message and the sync ledger (no
+orphan or missing files after a crash, nothing to clean up), the database stays the whole truth (on a
+desk: backup = copy one file), file names from strangers never reach the file system until a person
+saves one, and identical files (logos, signatures) are stored once (content-addressed by SHA-256). The
+cost, a bigger database, does not slow the queue: blobs sit in their own table that no queue query
+reads. The rows are read through :mod:`agent_assist.store.mail`.
 """
 
 from __future__ import annotations

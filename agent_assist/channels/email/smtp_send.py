@@ -33,11 +33,13 @@ What is done about it
 
 Several senders at once
 -----------------------
-Any number of senders (threads, processes, desks sharing the file, one of them through a symlink)
-may run at once; the database decides who sends a row. A run *claims* each row before it touches
-it, with a conditional update in its own write transaction (``WHERE state = 'queued'``, or
-``WHERE claimed_by IS <what was read>`` for a row in flight) whose row count says whether it won;
-a row another sender holds is left to it (``elsewhere``). Every later step of the row is written
+Any number of senders (threads, processes, desks sharing the file, one of them through a symlink, or
+desks of a team on one PostgreSQL server) may run at once; the database decides who sends a row. A
+run *claims* each row before it touches it, with a conditional update in its own write transaction
+(``WHERE state = 'queued'``, or "``claimed_by`` is still what was read" for a row in flight) that says
+whether it won (:func:`agent_assist.store.mail.claim_queued`, :func:`~agent_assist.store.mail.take_over`;
+on PostgreSQL the row is picked ``FOR UPDATE SKIP LOCKED``, so a desk never waits on another desk's
+claim); a row another sender holds is left to it (``elsewhere``). Every later step of the row is written
 only while the claim is still this run's (``WHERE claimed_by = <this run>``), above all
 ``committing``: a sender that lost its row never sends the final ``.``. A claim ends with the row's
 turn in the run. One left by a dead sender (``<host>:<pid>:<nonce>``) is taken over at once when that
@@ -45,8 +47,9 @@ process is gone from this computer, otherwise after ``claim_timeout_s``, and goe
 recovery above (the Sent-folder check before anything is sent again).
 
 ``committing`` and ``sent`` are committed with ``synchronous = FULL`` (:meth:`Store.transaction`
-``durable=True``): a power cut must not turn a ``committing`` row back into a ``sending`` one, which
-would be sent again without a look into Sent. In one process, one run at a time delivers a database
+``durable=True``; every commit on a team server is durable): a power cut must not turn a ``committing``
+row back into a ``sending`` one, which would be sent again without a look into Sent. The rows
+themselves are read and written only through :mod:`agent_assist.store.mail`. In one process, one run at a time delivers a database
 (the others return with ``busy``): not for correctness, only to save needless SMTP sessions.
 """
 
