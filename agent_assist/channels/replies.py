@@ -10,7 +10,7 @@ the UI thread, in ``email.smtp_send.deliver_pending``.
 from __future__ import annotations
 
 from agent_assist.channels.email.config import MailboxConfig
-from agent_assist.store import Store, drafts
+from agent_assist.store import Store, drafts, mail
 
 
 def _enqueue(store: Store, draft_id: int, message_id: int | None, mailbox: MailboxConfig | None,
@@ -19,9 +19,7 @@ def _enqueue(store: Store, draft_id: int, message_id: int | None, mailbox: Mailb
 
     if message_id is None or mailbox is None:
         return None
-    channel = store.db.conn.execute("SELECT t.channel FROM drafts d JOIN tickets t ON t.id = d.ticket_id "
-                                    "WHERE d.id = ?", (draft_id,)).fetchone()[0]
-    if channel != "email":
+    if mail.ticket_channel_of_draft(store.db, draft_id) != "email":
         return None
     return enqueue_reply(store, message_id, mailbox=mailbox, actor=actor)
 

@@ -27,6 +27,7 @@ from agent_assist.assist.escalation import retriage_many
 from agent_assist.channels.email import ingest, mime
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.imap_client import Fetched, ImapConnection
+from agent_assist.store import mail
 from agent_assist.store.database import Store
 from agent_assist.store.errors import StorageError
 from agent_assist.store.tickets import CleanBody
@@ -87,12 +88,6 @@ def sync(store: Store, mailbox: MailboxConfig, password: str | None, *, progress
                            batch=batch, actor=actor)
 
 
-def _state(store: Store, key: str, folder: str) -> tuple[int, int] | None:
-    row = store.db.conn.execute("SELECT uidvalidity, last_uid FROM email_sync_state WHERE mailbox = ? AND folder = ?",
-                                (key, folder)).fetchone()
-    return (row[0], row[1]) if row else None
-
-
 def sync_folder(store: Store, conn: ImapConnection, mailbox: MailboxConfig, *, folder: str | None = None,
                 progress: Progress | None = None, cancel: Any = None, batch: int = 200,
                 actor: str = ACTOR) -> SyncReport:
@@ -103,22 +98,13 @@ def sync_folder(store: Store, conn: ImapConnection, mailbox: MailboxConfig, *, f
     report = SyncReport(key, folder)
     status = conn.examine(folder)
     report.uidvalidity = status.uidvalidity
-    state = _state(store, key, folder)
-    with store.transaction() as db:
-        if state is None:
-            db.conn.execute("INSERT INTO email_sync_state (mailbox, folder, uidvalidity, last_uid) VALUES (?, ?, ?, 0)",
-                            (key, folder, status.uidvalidity))
-            last_uid = 0
-        elif state[0] != status.uidvalidity:
-            # the server renumbered the folder: old UIDs mean nothing now; Message-IDs still do
-            log.warning("UIDVALIDITY of %s/%s changed (%s -> %s): reading the folder again", key, folder,
-                        state[0], status.uidvalidity)
-            db.conn.execute("UPDATE email_sync_state SET uidvalidity = ?, last_uid = 0 "
-                            "WHERE mailbox = ? AND folder = ?", (status.uidvalidity, key, folder))
-            report.uidvalidity_changed = True
-            last_uid = 0
-        else:
-            last_uid = state[1]
+    start = mail.start_folder(store, key, folder, status.uidvalidity)
+    if start.uidvalidity_before is not None and start.uidvalidity_before != status.uidvalidity:
+        # the server renumbered the folder: old UIDs mean nothing now; Message-IDs still do
+        log.warning("UIDVALIDITY of %s/%s changed (%s -> %s): reading the folder again", key, folder,
+                    start.uidvalidity_before, status.uidvalidity)
+        report.uidvalidity_changed = True
+    last_uid = start.last_uid
     report.last_uid = last_uid
     if status.exists == 0 or (status.uidnext is not None and status.uidnext - 1 <= last_uid):
         _finish(store, key, folder, report, started, progress)
@@ -141,9 +127,7 @@ def sync_folder(store: Store, conn: ImapConnection, mailbox: MailboxConfig, *, f
 
 
 def _finish(store: Store, key: str, folder: str, report: SyncReport, started: float, progress: Progress | None) -> None:
-    with store.transaction() as db:
-        db.conn.execute("UPDATE email_sync_state SET last_sync_at = ? WHERE mailbox = ? AND folder = ?",
-                        (now_iso(), key, folder))
+    mail.folder_synced(store, key, folder, now_iso())
     report.elapsed_s = time.monotonic() - started
     if progress and report.total == 0:
         progress(0, 0)
@@ -224,10 +208,8 @@ def _sync_chunk(store: Store, conn: ImapConnection, mailbox: MailboxConfig, fold
     key = mailbox.key
     arrived = len(report.new_tickets), len(report.touched_tickets)
     with store.transaction() as db:
-        c = db.conn
         for item in items:
-            if c.execute("SELECT 1 FROM email_uids WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ?",
-                         (key, folder, uidvalidity, item.uid)).fetchone():
+            if mail.uid_handled(db, key, folder, uidvalidity, item.uid):
                 continue  # another sync (another window or process) got here first
             outcome, reason, email_message = "skipped", item.reason, None
             if item.kind == "duplicate":
@@ -235,28 +217,24 @@ def _sync_chunk(store: Store, conn: ImapConnection, mailbox: MailboxConfig, fold
                 outcome, email_message = "duplicate", found[0] if found else None
             elif item.kind == "mail":
                 assert item.parsed is not None
-                c.execute("SAVEPOINT email_message")
                 try:
-                    done = ingest.store_mail(store, item.parsed, actor=actor, window_days=mailbox.thread_window_days,
-                                             received_at=item.received_at, language=item.language,
-                                             body=item.body)
+                    with mail.savepoint(store):
+                        done = ingest.store_mail(store, item.parsed, actor=actor,
+                                                 window_days=mailbox.thread_window_days, received_at=item.received_at,
+                                                 language=item.language, body=item.body)
                 except (sqlite3.OperationalError, StorageError):
                     raise  # the database itself is in trouble (disk full, I/O): stop, retry the batch later
                 except Exception as exc:  # noqa: BLE001 - one message must never stop the sync
-                    c.execute("ROLLBACK TO email_message")
-                    c.execute("RELEASE email_message")
                     log.exception("Could not store UID %s", item.uid)
                     reason = f"it could not be stored ({type(exc).__name__}: {exc})"[:500]
                 else:
-                    c.execute("RELEASE email_message")
                     outcome, email_message = done.outcome, done.email_message
                     if done.outcome == "imported" and done.ticket_id is not None:
                         report.new_tickets.append(done.ticket_id)
                     if done.outcome == "threaded" and done.ticket_id is not None:
                         report.touched_tickets.append(done.ticket_id)
-            c.execute("INSERT INTO email_uids (mailbox, folder, uidvalidity, uid, outcome, reason, email_message, at) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      (key, folder, uidvalidity, item.uid, outcome, reason, email_message, now_iso()))
+            mail.record_uid(store, key, folder, uidvalidity, item.uid, outcome=outcome, reason=reason,
+                            email_message=email_message, at=now_iso())
             if outcome == "imported":
                 report.imported += 1
             elif outcome == "threaded":
@@ -266,8 +244,7 @@ def _sync_chunk(store: Store, conn: ImapConnection, mailbox: MailboxConfig, fold
             else:
                 report.skipped.append((item.uid, reason or "unknown"))
         high = max(u for u, _ in chunk)
-        c.execute("UPDATE email_sync_state SET last_uid = MAX(last_uid, ?) WHERE mailbox = ? AND folder = ? "
-                  "AND uidvalidity = ?", (high, key, folder, uidvalidity))
+        mail.advance_folder(store, key, folder, uidvalidity, high)
     report.last_uid = max(report.last_uid, high)
     # triage follows the new messages once, here where they arrive (never when someone opens a ticket)
     fresh = dict.fromkeys([*report.new_tickets[arrived[0]:], *report.touched_tickets[arrived[1]:]])
@@ -277,6 +254,4 @@ def _sync_chunk(store: Store, conn: ImapConnection, mailbox: MailboxConfig, fold
 
 def skipped_messages(store: Store, mailbox: MailboxConfig, folder: str | None = None) -> list[tuple[int, int, str]]:
     """(UIDVALIDITY, UID, reason) of every message a sync could not file, for a settings page."""
-    return [tuple(r) for r in store.db.conn.execute(
-        "SELECT uidvalidity, uid, reason FROM email_uids WHERE mailbox = ? AND folder = ? AND outcome = 'skipped' "
-        "ORDER BY uidvalidity, uid", (mailbox.key, folder or mailbox.folder))]
+    return mail.skipped_uids(store.db, mailbox.key, folder or mailbox.folder)

@@ -11,12 +11,11 @@ hostile HTML may take a while to simplify, and the write lock must not wait for 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from agent_assist.channels.email.mime import ParsedMail
 from agent_assist.channels.email.threading import customer_by_address, find_ticket, normalize_subject
-from agent_assist.store import tickets
+from agent_assist.store import mail, tickets
 from agent_assist.store.database import Store
 from agent_assist.timefmt import now_iso
 
@@ -54,9 +53,7 @@ def continues_a_ticket(store: Store, parsed: ParsedMail, window_days: int) -> bo
 
 
 def known_message(store: Store, message_id: str) -> tuple[int, int | None] | None:
-    row = store.db.conn.execute("SELECT id, ticket_id FROM email_messages WHERE message_id = ?",
-                                (message_id,)).fetchone()
-    return (row[0], row[1]) if row else None
+    return mail.known_message(store.db, message_id)
 
 
 def store_mail(store: Store, parsed: ParsedMail, *, actor: str, window_days: int,
@@ -69,8 +66,7 @@ def store_mail(store: Store, parsed: ParsedMail, *, actor: str, window_days: int
     """
     body = body or prepare_body(parsed)
     with store.transaction() as db:
-        found = db.conn.execute("SELECT id, ticket_id FROM email_messages WHERE message_id = ?",
-                                (parsed.message_id,)).fetchone()
+        found = mail.known_message(db, parsed.message_id)
         if found:
             return Ingested("duplicate", found[0], found[1])
         customer_id = customer_by_address(db, parsed.from_addr)
@@ -90,36 +86,23 @@ def store_mail(store: Store, parsed: ParsedMail, *, actor: str, window_days: int
                 store, actor=actor, customer_name=author, customer_email=parsed.from_addr,
                 subject=parsed.subject or "(no subject)", body_text=None, body=body,
                 language=language, channel="email", created_at=created)
-            message_row = db.conn.execute("SELECT id FROM messages WHERE ticket_id = ? ORDER BY id LIMIT 1",
-                                          (ticket_id,)).fetchone()[0]
-            customer_id = db.conn.execute("SELECT customer_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
+            message_row, customer_id = mail.first_message(db, ticket_id)
             outcome, how = "imported", None
         notes = list(parsed.notes)
         if parsed.auto_submitted:
             notes.append(NOTE_AUTO)
-        cur = db.conn.execute(
-            "INSERT INTO email_messages (message_id, direction, ticket_id, message_row, customer_id, subject, "
-            "subject_norm, from_addr, reply_to, in_reply_to, refs, date_header, received_at, size, notes, created_at) "
-            "VALUES (?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (parsed.message_id, ticket_id, message_row, customer_id, parsed.subject, subject_norm, parsed.from_addr,
-             parsed.reply_to, " ".join(parsed.in_reply_to) or None, " ".join(parsed.references) or None,
-             parsed.date, received_at, parsed.size, json.dumps(notes, ensure_ascii=False), now_iso()),
-        )
-        email_message = cur.lastrowid
-        _store_attachments(db.conn, email_message, message_row, parsed)
+        email_message = mail.file_inbound(store, mail.InboundMail(
+            message_id=parsed.message_id, ticket_id=ticket_id, message_row=message_row, customer_id=customer_id,
+            subject=parsed.subject, subject_norm=subject_norm, from_addr=parsed.from_addr, reply_to=parsed.reply_to,
+            in_reply_to=" ".join(parsed.in_reply_to) or None, refs=" ".join(parsed.references) or None,
+            date_header=parsed.date, received_at=received_at, size=parsed.size, notes=tuple(notes), at=now_iso(),
+            attachments=tuple(_attachments(parsed))))
     return Ingested(outcome, email_message, ticket_id, message_row, how)
 
 
-def _store_attachments(conn, email_message: int, message_row: int, parsed: ParsedMail) -> None:
-    for position, att in enumerate(parsed.attachments, start=1):
-        digest = None
-        if att.data:
-            digest = hashlib.sha256(att.data).hexdigest()
-            conn.execute("INSERT OR IGNORE INTO email_blobs (sha256, size, data) VALUES (?, ?, ?)",
-                         (digest, len(att.data), att.data))
-        conn.execute(
-            "INSERT INTO email_attachments (email_message, message_row, position, filename, content_type, size, "
-            "sha256, content_id, inline, risky, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (email_message, message_row, position, att.filename, att.content_type, att.size, digest,
-             att.content_id, int(att.inline), int(att.risky), att.note),
-        )
+def _attachments(parsed: ParsedMail) -> list[mail.NewAttachment]:
+    return [mail.NewAttachment(filename=att.filename, content_type=att.content_type, size=att.size,
+                               data=att.data or None, content_id=att.content_id, inline=bool(att.inline),
+                               risky=bool(att.risky), note=att.note,
+                               sha256=hashlib.sha256(att.data).hexdigest() if att.data else None)
+            for att in parsed.attachments]

@@ -25,10 +25,8 @@ Row states::
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -36,70 +34,39 @@ from email.utils import formatdate
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.mime import valid_address
 from agent_assist.channels.email.threading import normalize_subject, strip_prefixes
-from agent_assist.store import audit
+from agent_assist.store import mail
 from agent_assist.store.database import Store
-from agent_assist.store.errors import InvalidTransitionError, NotFoundError
+from agent_assist.store.errors import InvalidTransitionError
+from agent_assist.store.mail import OutboxItem
 from agent_assist.timefmt import now_iso
+
+__all__ = ["MAX_REFERENCES", "STATES", "OutboxItem", "counts", "enqueue_reply", "for_message", "for_ticket", "get",
+           "needing_attention", "new_message_id", "render", "requeue", "resolve_unknown"]
 
 STATES = ("queued", "sending", "committing", "sent", "failed", "unknown")
 MAX_REFERENCES = 20
 
 
-@dataclass(frozen=True)
-class OutboxItem:
-    id: int
-    mailbox: str
-    ticket_id: int
-    message_row: int
-    message_id: str
-    state: str
-    attempts: int
-    last_error: str | None
-    next_attempt_at: str | None
-    rcpt_to: tuple[str, ...]
-    created_at: str
-    updated_at: str
-    sent_at: str | None
-    filed: str | None
-    smtp_reply: str | None
-
-
-_COLUMNS = ("id, mailbox, ticket_id, message_row, message_id, state, attempts, last_error, next_attempt_at, rcpt_to, "
-            "created_at, updated_at, sent_at, filed, smtp_reply")
-
-
-def _item(row) -> OutboxItem:
-    values = list(row)
-    values[9] = tuple(json.loads(values[9] or "[]"))
-    return OutboxItem(*values)
-
-
 def get(db, outbox_id: int) -> OutboxItem:
-    row = db.conn.execute(f"SELECT {_COLUMNS} FROM email_outbox WHERE id = ?", (outbox_id,)).fetchone()
-    if row is None:
-        raise NotFoundError(f"Outgoing e-mail {outbox_id} does not exist.")
-    return _item(row)
+    return mail.outbox_item(db, outbox_id)
 
 
 def for_ticket(db, ticket_id: int) -> list[OutboxItem]:
     """Every reply of a ticket and how far it got (for a status line under each sent message)."""
-    return [_item(r) for r in db.conn.execute(
-        f"SELECT {_COLUMNS} FROM email_outbox WHERE ticket_id = ? ORDER BY id", (ticket_id,))]
+    return mail.outbox_for_ticket(db, ticket_id)
 
 
 def for_message(db, message_row: int) -> OutboxItem | None:
-    row = db.conn.execute(f"SELECT {_COLUMNS} FROM email_outbox WHERE message_row = ?", (message_row,)).fetchone()
-    return _item(row) if row else None
+    return mail.outbox_for_message(db, message_row)
 
 
 def needing_attention(db) -> list[OutboxItem]:
     """Replies a person has to look at: refused for good, or not known to have gone out."""
-    return [_item(r) for r in db.conn.execute(
-        f"SELECT {_COLUMNS} FROM email_outbox WHERE state IN ('failed', 'unknown') ORDER BY id")]
+    return mail.outbox_needing_attention(db)
 
 
 def counts(db) -> dict[str, int]:
-    return {s: n for s, n in db.conn.execute("SELECT state, COUNT(*) FROM email_outbox GROUP BY state")}
+    return mail.outbox_counts(db)
 
 
 def _one_line(text: str) -> str:
@@ -154,81 +121,52 @@ def enqueue_reply(store: Store, message_id: int, *, mailbox: MailboxConfig, acto
     transaction; sends nothing.
     """
     with store.transaction() as db:
-        c = db.conn
-        existing = c.execute("SELECT id FROM email_outbox WHERE message_row = ?", (message_id,)).fetchone()
-        if existing:
-            return existing[0]
-        row = c.execute(
-            "SELECT m.ticket_id, m.direction, m.body_text, t.subject, t.customer_id, cu.email FROM messages m "
-            "JOIN tickets t ON t.id = m.ticket_id LEFT JOIN customers cu ON cu.id = t.customer_id WHERE m.id = ?",
-            (message_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"Message {message_id} does not exist.")
-        ticket_id, direction, body, ticket_subject, customer_id, customer_email = row
-        if direction != "outbound":
+        queued = mail.outbox_for_message(db, message_id)
+        if queued is not None:
+            return queued.id
+        source = mail.reply_source(db, message_id)
+        if source.direction != "outbound":
             raise InvalidTransitionError("Only a reply written by an agent can be sent by e-mail.")
-        recipients = [a for a in (valid_address(x) for x in (to if to is not None else [customer_email or ""])) if a]
+        recipients = [a for a in (valid_address(x) for x in (to if to is not None else [source.customer_email or ""]))
+                      if a]
         copies = [a for a in (valid_address(x) for x in cc) if a]
         if not recipients:
             raise InvalidTransitionError("This ticket has no valid customer e-mail address to reply to.")
         if not all(a.isascii() for a in recipients + copies):
             raise InvalidTransitionError("Addresses with non-ASCII characters cannot be sent to yet.")
-        parent = c.execute(
-            "SELECT message_id, refs, subject FROM email_messages WHERE ticket_id = ? AND direction = 'inbound' "
-            "ORDER BY id DESC LIMIT 1", (ticket_id,)).fetchone()
-        parent_id, parent_refs, parent_subject = parent if parent else (None, None, None)
+        parent = mail.last_inbound_email(db, source.ticket_id)
+        parent_id, parent_refs, parent_subject = (parent.message_id, parent.refs, parent.subject) if parent else (
+            None, None, None)
         if subject is not None:
             base = _one_line(subject)
         else:
-            base = f"Re: {strip_prefixes(_one_line(parent_subject or ticket_subject or '')) or '(no subject)'}"
-        mid = new_message_id(mailbox, ticket_id)
+            base = f"Re: {strip_prefixes(_one_line(parent_subject or source.ticket_subject or '')) or '(no subject)'}"
+        mid = new_message_id(mailbox, source.ticket_id)
         refs = _references(parent_refs, parent_id)
-        raw = render(mailbox, to=recipients, cc=copies, subject=base, body=body, message_id=mid,
+        raw = render(mailbox, to=recipients, cc=copies, subject=base, body=source.body, message_id=mid,
                      in_reply_to=parent_id, references=refs)
         envelope = recipients + [a for a in copies if a not in recipients]
         if mailbox.bcc_self and mailbox.sender_address.lower() not in envelope:
             envelope.append(mailbox.sender_address.lower())
-        now = now_iso()
-        cur = c.execute(
-            "INSERT INTO email_outbox (mailbox, ticket_id, message_row, message_id, in_reply_to, refs, mail_from, "
-            "rcpt_to, raw, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
-            (mailbox.key, ticket_id, message_id, mid, parent_id, " ".join(refs) or None,
-             mailbox.sender_address, json.dumps(envelope), raw, now, now))
-        outbox_id = cur.lastrowid
-        c.execute(
-            "INSERT INTO email_messages (message_id, direction, ticket_id, message_row, customer_id, subject, "
-            "subject_norm, from_addr, in_reply_to, refs, size, created_at) "
-            "VALUES (?, 'outbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (mid, ticket_id, message_id, customer_id, base, normalize_subject(base), mailbox.sender_address.lower(),
-             parent_id, " ".join(refs) or None, len(raw), now))
-        audit.record(db, actor=actor, action="email.queued", ticket_id=ticket_id, outbox_id=outbox_id,
-                     message_row=message_id, email_message_id=mid, to=recipients, cc=copies)
-    return outbox_id
+        reply = mail.NewReply(
+            mailbox=mailbox.key, ticket_id=source.ticket_id, message_row=message_id, message_id=mid,
+            in_reply_to=parent_id, refs=" ".join(refs) or None, mail_from=mailbox.sender_address,
+            rcpt_to=tuple(envelope), raw=raw, customer_id=source.customer_id, subject=base,
+            subject_norm=normalize_subject(base), at=now_iso())
+        return mail.queue_reply(store, reply, actor=actor, to=recipients, cc=copies)
 
 
 def requeue(store: Store, outbox_id: int, *, actor: str) -> None:
     """Try a refused reply again (after the cause was fixed)."""
-    with store.transaction() as db:
-        item = get(db, outbox_id)
-        if item.state != "failed":
-            raise InvalidTransitionError(f"Only a refused reply can be sent again; this one is {item.state}.")
-        db.conn.execute("UPDATE email_outbox SET state = 'queued', next_attempt_at = NULL, updated_at = ? WHERE id = ?",
-                        (now_iso(), outbox_id))
-        audit.record(db, actor=actor, action="email.requeued", ticket_id=item.ticket_id, outbox_id=outbox_id)
+    if mail.decide_outbox(store, outbox_id, expect="failed", state="queued", at=now_iso(), action="email.requeued",
+                          actor=actor) is None:
+        state = mail.outbox_item(store.db, outbox_id).state
+        raise InvalidTransitionError(f"Only a refused reply can be sent again; this one is {state}.")
 
 
 def resolve_unknown(store: Store, outbox_id: int, *, actor: str, sent: bool) -> None:
     """A person checked (the Sent folder, the customer): it went out (``sent=True``) or send it again."""
-    with store.transaction() as db:
-        item = get(db, outbox_id)
-        if item.state != "unknown":
-            raise InvalidTransitionError(f"This reply is {item.state}, not waiting for a decision.")
-        now = now_iso()
-        if sent:
-            db.conn.execute("UPDATE email_outbox SET state = 'sent', sent_at = ?, updated_at = ? WHERE id = ?",
-                            (now, now, outbox_id))
-        else:
-            db.conn.execute("UPDATE email_outbox SET state = 'queued', next_attempt_at = NULL, updated_at = ? "
-                            "WHERE id = ?", (now, outbox_id))
-        audit.record(db, actor=actor, action="email.resolved", ticket_id=item.ticket_id, outbox_id=outbox_id,
-                     decided="sent" if sent else "resend")
+    if mail.decide_outbox(store, outbox_id, expect="unknown", state="sent" if sent else "queued", at=now_iso(),
+                          action="email.resolved", actor=actor, decided="sent" if sent else "resend") is None:
+        state = mail.outbox_item(store.db, outbox_id).state
+        raise InvalidTransitionError(f"This reply is {state}, not waiting for a decision.")

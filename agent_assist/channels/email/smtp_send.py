@@ -33,11 +33,13 @@ What is done about it
 
 Several senders at once
 -----------------------
-Any number of senders (threads, processes, desks sharing the file, one of them through a symlink)
-may run at once; the database decides who sends a row. A run *claims* each row before it touches
-it, with a conditional update in its own write transaction (``WHERE state = 'queued'``, or
-``WHERE claimed_by IS <what was read>`` for a row in flight) whose row count says whether it won;
-a row another sender holds is left to it (``elsewhere``). Every later step of the row is written
+Any number of senders (threads, processes, desks sharing the file, one of them through a symlink, or
+desks of a team on one PostgreSQL server) may run at once; the database decides who sends a row. A
+run *claims* each row before it touches it, with a conditional update in its own write transaction
+(``WHERE state = 'queued'``, or "``claimed_by`` is still what was read" for a row in flight) that says
+whether it won (:func:`agent_assist.store.mail.claim_queued`, :func:`~agent_assist.store.mail.take_over`;
+on PostgreSQL the row is picked ``FOR UPDATE SKIP LOCKED``, so a desk never waits on another desk's
+claim); a row another sender holds is left to it (``elsewhere``). Every later step of the row is written
 only while the claim is still this run's (``WHERE claimed_by = <this run>``), above all
 ``committing``: a sender that lost its row never sends the final ``.``. A claim ends with the row's
 turn in the run. One left by a dead sender (``<host>:<pid>:<nonce>``) is taken over at once when that
@@ -45,8 +47,9 @@ process is gone from this computer, otherwise after ``claim_timeout_s``, and goe
 recovery above (the Sent-folder check before anything is sent again).
 
 ``committing`` and ``sent`` are committed with ``synchronous = FULL`` (:meth:`Store.transaction`
-``durable=True``): a power cut must not turn a ``committing`` row back into a ``sending`` one, which
-would be sent again without a look into Sent. In one process, one run at a time delivers a database
+``durable=True``; every commit on a team server is durable): a power cut must not turn a ``committing``
+row back into a ``sending`` one, which would be sent again without a look into Sent. The rows
+themselves are read and written only through :mod:`agent_assist.store.mail`. In one process, one run at a time delivers a database
 (the others return with ``busy``): not for correctness, only to save needless SMTP sessions.
 """
 
@@ -54,7 +57,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import logging
 import os
 import secrets
@@ -64,11 +66,13 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from agent_assist.channels.email.config import MailboxConfig, is_loopback
 from agent_assist.channels.email.imap_client import FolderMissing, ImapConnection, ImapError
-from agent_assist.store import audit
+from agent_assist.store import mail
+from agent_assist.store.backend import is_postgres
 from agent_assist.store.database import Store
 from agent_assist.store.errors import StoreError
 from agent_assist.timefmt import now_iso, parse_iso, to_iso, utcnow
@@ -117,11 +121,15 @@ _runs: set[tuple[int, int]] = set()
 def _one_run_in_this_process(store: Store) -> Iterator[bool]:
     """Yields False while another run of this process delivers the same database file (however it was
     named). Saves a second SMTP session; exactly once does not depend on it."""
-    try:
-        st = os.stat(store.path)
-        key = (st.st_dev, st.st_ino)
-    except OSError:
-        key = (-1, hash(str(store.path.resolve())))
+    key: tuple[Any, ...]
+    if is_postgres(store):  # one team database (as its description names it)
+        key = ("team", str(store.path))
+    else:
+        try:
+            st = os.stat(store.path)
+            key = (st.st_dev, st.st_ino)
+        except OSError:
+            key = (-1, hash(str(Path(store.path).resolve())))
     with _runs_lock:
         mine = key not in _runs
         _runs.add(key)
@@ -216,11 +224,7 @@ def _set(store: Store, row: _Row, *, durable: bool = False, **values: Any) -> bo
     """Write a step of a row this run holds (renewing the claim); False (nothing written) when the claim
     is no longer ours."""
     values["updated_at"] = values["claimed_at"] = now_iso()
-    cols = ", ".join(f"{k} = ?" for k in values)
-    with store.transaction(durable=durable) as db:
-        cur = db.conn.execute(f"UPDATE email_outbox SET {cols} WHERE id = ? AND claimed_by = ?",
-                              (*values.values(), row.id, row.claim))
-        return cur.rowcount == 1
+    return mail.write_claimed(store, row.id, row.claim, durable=durable, **values)
 
 
 def _retry_at(attempts: int, now: Any) -> str:
@@ -246,36 +250,21 @@ class _Row:
 
 
 def _due(store: Store, mailbox: MailboxConfig, now_text: str, limit: int) -> list[_Row]:
-    rows = store.db.conn.execute(
-        "SELECT id, ticket_id, message_id, mail_from, rcpt_to, raw, state, attempts, updated_at, filed, claimed_by, "
-        "claimed_at FROM email_outbox WHERE mailbox = ? AND ("
-        " (state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= ?))"
-        " OR state IN ('sending', 'committing')"
-        " OR (state = 'sent' AND filed IS NULL)"
-        ") ORDER BY id LIMIT ?", (mailbox.key, now_text, limit)).fetchall()
-    return [_Row(r[0], r[1], r[2], r[3], json.loads(r[4]), bytes(r[5]), r[6], r[7], r[8], r[9], r[10], r[11])
-            for r in rows]
+    return [_Row(r.id, r.ticket_id, r.message_id, r.mail_from, r.rcpt_to, r.raw, r.state, r.attempts, r.updated_at,
+                 r.filed, r.claimed_by, r.claimed_at) for r in mail.due_rows(store.db, mailbox.key, now_text, limit)]
 
 
 def _claim(store: Store, row: _Row, claimant: str, now: Any, timeout_s: float) -> bool:
     """Take the row for this run, or learn that another sender has it (one conditional update each)."""
     now_text = to_iso(now)
     stamp = now_iso()
-    with store.transaction() as db:
-        if row.state == "queued":  # the due time again: a row retried meanwhile waits for its turn
-            cur = db.conn.execute(
-                "UPDATE email_outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, updated_at = ? "
-                "WHERE id = ? AND state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
-                (claimant, stamp, stamp, row.id, now_text))
-        elif claim_is_live(row.claimed_by, row.claimed_at, now, timeout_s):
-            return False
-        else:  # free, or a dead sender's: only if nobody took it since it was read (updated_at is left
-            # alone: a committing row's grace period counts from the final '.')
-            cur = db.conn.execute(
-                "UPDATE email_outbox SET claimed_by = ?, claimed_at = ? WHERE id = ? AND state = ? "
-                "AND claimed_by IS ? AND claimed_at IS ?",
-                (claimant, stamp, row.id, row.state, row.claimed_by, row.claimed_at))
-        won = cur.rowcount == 1
+    if row.state == "queued":  # the due time again: a row retried meanwhile waits for its turn
+        won = mail.claim_queued(store, row.id, claimant=claimant, at=stamp, due=now_text)
+    elif claim_is_live(row.claimed_by, row.claimed_at, now, timeout_s):
+        return False
+    else:  # free, or a dead sender's: only if nobody took it since it was read
+        won = mail.take_over(store, row.id, claimant=claimant, at=stamp, state=row.state,
+                             claimed_by=row.claimed_by, claimed_at=row.claimed_at)
     if won:
         row.claim, row.claimed_by, row.claimed_at = claimant, claimant, stamp
         if row.state == "queued":
@@ -286,9 +275,7 @@ def _claim(store: Store, row: _Row, claimant: str, now: Any, timeout_s: float) -
 def _release(store: Store, row: _Row) -> None:
     """The row's turn in this run is over: any sender may take it next (a no-op if it was lost)."""
     try:
-        with store.transaction() as db:
-            db.conn.execute("UPDATE email_outbox SET claimed_by = NULL, claimed_at = NULL "
-                            "WHERE id = ? AND claimed_by = ?", (row.id, row.claim))
+        mail.release(store, row.id, row.claim)
     except StoreError as exc:  # the claim then ends with this process, or after the timeout
         log.warning("Could not release outgoing e-mail %s: %s", row.id, exc)
 
@@ -452,9 +439,8 @@ def _resolve_ambiguous(store: Store, session: _Session, row: _Row, report: Deliv
                                "customer, then mark it sent or send it again."):
             report.elsewhere.append(row.id)
             return False
-        with store.transaction() as db:
-            audit.record(db, actor=actor, action="email.unknown", ticket_id=row.ticket_id, outbox_id=row.id,
-                         email_message_id=row.message_id)
+        mail.record_outcome(store, actor=actor, action="email.unknown", ticket_id=row.ticket_id, outbox_id=row.id,
+                            email_message_id=row.message_id)
         report.unknown.append(row.id)
         return False
     age = (now - parse_iso(row.updated_at)).total_seconds()
@@ -466,13 +452,9 @@ def _resolve_ambiguous(store: Store, session: _Session, row: _Row, report: Deliv
 
 def _mark_sent(store: Store, row: _Row, report: DeliveryReport, actor: str, *, recovered: bool = False,
                reply: str | None = None, filed: str | None = None) -> None:
-    now = now_iso()
-    with store.transaction(durable=True) as db:  # what was accepted is recorded, whoever holds the row now
-        db.conn.execute("UPDATE email_outbox SET state = 'sent', sent_at = ?, updated_at = ?, smtp_reply = "
-                        "COALESCE(?, smtp_reply), filed = COALESCE(?, filed), last_error = NULL WHERE id = ?",
-                        (now, now, reply, filed, row.id))
-        audit.record(db, actor=actor, action="email.sent", ticket_id=row.ticket_id, outbox_id=row.id,
-                     email_message_id=row.message_id, attempts=row.attempts, recovered=recovered)
+    # what was accepted is recorded, whoever holds the row now
+    mail.mark_sent(store, row.id, at=now_iso(), reply=reply, filed=filed, actor=actor, ticket_id=row.ticket_id,
+                   message_id=row.message_id, attempts=row.attempts, recovered=recovered)
     (report.recovered if recovered else report.sent).append(row.id)
 
 
@@ -482,9 +464,8 @@ def _fail(store: Store, row: _Row, report: DeliveryReport, now: Any, error: str,
         if not _set(store, row, state="failed", last_error=error):
             report.elsewhere.append(row.id)
             return
-        with store.transaction() as db:
-            audit.record(db, actor=actor, action="email.failed", ticket_id=row.ticket_id, outbox_id=row.id,
-                         error=error[:300])
+        mail.record_outcome(store, actor=actor, action="email.failed", ticket_id=row.ticket_id, outbox_id=row.id,
+                            error=error[:300])
         report.failed.append((row.id, error))
     else:
         if _set(store, row, state="queued", last_error=error, next_attempt_at=_retry_at(row.attempts, now)):

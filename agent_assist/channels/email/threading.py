@@ -15,8 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-import sqlite_utils
-
+from agent_assist.store import mail
 from agent_assist.timefmt import to_iso, utcnow
 
 # reply and forward prefixes in the languages a European desk meets, with counters like "Re[2]:"
@@ -55,36 +54,22 @@ class ThreadMatch:
     via: str | None = None  # the Message-ID that matched
 
 
-def find_ticket(db: sqlite_utils.Database, *, in_reply_to: tuple[str, ...] | list[str],
-                references: tuple[str, ...] | list[str], customer_id: int | None, subject_norm: str,
-                window_days: int) -> ThreadMatch | None:
-    """The ticket an incoming mail continues, or None for a new ticket."""
+def find_ticket(db, *, in_reply_to: tuple[str, ...] | list[str], references: tuple[str, ...] | list[str],
+                customer_id: int | None, subject_norm: str, window_days: int) -> ThreadMatch | None:
+    """The ticket an incoming mail continues, or None for a new ticket (``db``: a store's ``db``)."""
     for how, ids in (("in-reply-to", list(in_reply_to)), ("references", list(reversed(references)))):
         for mid in ids:
-            row = db.conn.execute(
-                "SELECT ticket_id FROM email_messages WHERE message_id = ? AND ticket_id IS NOT NULL", (mid,),
-            ).fetchone()
-            if row and _ticket_exists(db, row[0]):
-                return ThreadMatch(row[0], how, mid)
+            ticket_id = mail.ticket_of_message_id(db, mid)
+            if ticket_id is not None:
+                return ThreadMatch(ticket_id, how, mid)
     if customer_id is None or not subject_norm or window_days <= 0:
         return None
     since = to_iso(utcnow() - timedelta(days=window_days))
-    row = db.conn.execute(
-        "SELECT em.ticket_id FROM email_messages em JOIN tickets t ON t.id = em.ticket_id "
-        "WHERE em.customer_id = ? AND em.subject_norm = ? AND em.created_at >= ? "
-        "ORDER BY em.id DESC LIMIT 1",
-        (customer_id, subject_norm, since),
-    ).fetchone()
-    return ThreadMatch(row[0], "subject") if row else None
+    ticket_id = mail.ticket_by_subject(db, customer_id, subject_norm, since)
+    return ThreadMatch(ticket_id, "subject") if ticket_id is not None else None
 
 
-def _ticket_exists(db: sqlite_utils.Database, ticket_id: int) -> bool:
-    return db.conn.execute("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)).fetchone() is not None
-
-
-def customer_by_address(db: sqlite_utils.Database, address: str | None) -> int | None:
+def customer_by_address(db, address: str | None) -> int | None:
     if not address:
         return None
-    # addresses are kept lower-case by this channel; an exact match uses the unique index
-    row = db.conn.execute("SELECT id FROM customers WHERE email = ?", (address.lower(),)).fetchone()
-    return row[0] if row else None
+    return mail.customer_by_address(db, address)

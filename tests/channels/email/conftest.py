@@ -1,4 +1,9 @@
-"""Fixtures with real servers: Dovecot (IMAP) on 127.0.0.1 and aiosmtpd (SMTP) in-process."""
+"""Fixtures with real servers: Dovecot (IMAP) on 127.0.0.1 and aiosmtpd (SMTP) in-process.
+
+Tests marked ``both_backends`` take the ``store`` fixture (tests/conftest.py): a SQLite file, or a fresh
+team database on a real PostgreSQL signed in as the agent ``alex``. ``estore`` is always a SQLite file,
+for the few checks that only make sense on one (paths, symlinks, ``PRAGMA synchronous``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ import pytest
 from agent_assist.channels.email import schema as email_schema
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.store import Store
+from agent_assist.store.backend import is_postgres
 from agent_assist.store.migrations import MIGRATIONS
+from agent_assist.store.postgres.store import PostgresStore
 from tests.channels.email.servers import Dovecot, SmtpSink, dovecot_binary
 
 SMTP_USER, SMTP_PASSWORD = "agent-smtp", "smtp-secret"
@@ -28,6 +35,31 @@ def estore(tmp_path: Path):
     s = email_store(tmp_path / "assist.db")
     yield s
     s.close()
+
+
+def target_of(store) -> str:
+    """What another process opens to reach the same database as the same person."""
+    return store.url if is_postgres(store) else str(store.path)
+
+
+def open_target(target: str):
+    """The store behind :func:`target_of` (in this process or another one)."""
+    return PostgresStore(target) if target.startswith("postgresql://") else email_store(Path(target))
+
+
+@pytest.fixture
+def reopen(store):
+    """``reopen()``: the same database opened again, as after a restart (closed at the end)."""
+    opened = []
+
+    def again():
+        s = open_target(target_of(store))
+        opened.append(s)
+        return s
+
+    yield again
+    for s in opened:
+        s.close()
 
 
 @pytest.fixture

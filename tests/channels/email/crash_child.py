@@ -1,7 +1,7 @@
 """A deliverer in its own process: one that dies for real (SIGKILL, no clean-up) at a chosen stage of
 sending, or one of several that start together.
 
-    python -m tests.channels.email.crash_child '{"db": ..., "mailbox": {...}, "password": ...,
+    python -m tests.channels.email.crash_child '{"db": <file or team URL>, "mailbox": {...}, "password": ...,
                                                  "smtp_password": ..., "die_at": "accepted", "nth": 1,
                                                  "barrier": false}'
 
@@ -21,12 +21,12 @@ import sys
 
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.channels.email.smtp_send import deliver_pending
-from tests.channels.email.conftest import email_store
+from tests.channels.email.conftest import open_target
 
 
 def main() -> int:
     args = json.loads(sys.argv[1])
-    store = email_store(args["db"])
+    store = open_target(args["db"])  # a database file, or a team database URL (signed in as its person)
     mailbox = MailboxConfig.from_dict(args["mailbox"])
     left = [int(args.get("nth", 1))]
 

@@ -36,6 +36,8 @@ def test_bidi_controls_are_stripped_from_names_but_joiners_stay():
     assert mime.safe_filename(persian, "application/pdf", 1) == persian
 
 
+# SQLite only: it writes a name as an older version stored it, straight into the file (on a team server a
+# desk may not change a stored attachment at all, team migration 004)
 def test_a_right_to_left_override_is_neither_shown_nor_saved(tmp_path: Path):
     parsed = mime.parse(mail_with(DISGUISED))
     assert [a.filename for a in parsed.attachments] == ["invoicefdp.exe"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agent_assist.channels.email import ingest, message_notes, mime, sync
 from agent_assist.sanitize import NOTICE_TOO_DEEP
 from agent_assist.store import tickets
@@ -41,28 +43,30 @@ def test_html_notes_stay_right_and_linear_on_broken_markup():
     assert mime.html_notes("url(" + " " * 1_000_000) == []
 
 
-def test_store_mail_files_the_surrogate_mail(estore):
+@pytest.mark.both_backends
+def test_store_mail_files_the_surrogate_mail(store):
     parsed = mime.parse(_utf7_mail())
-    done = ingest.store_mail(estore, parsed, actor="email", window_days=14, language="en")
-    ticket = get_ticket(estore.db, done.ticket_id)
+    done = ingest.store_mail(store, parsed, actor="email", window_days=14, language="en")
+    ticket = get_ticket(store.db, done.ticket_id)
     assert ticket.messages[0].body_text == "Hello \ufffd and café"
-    assert any(mime.NOTE_BAD_CHARACTERS in n for n in message_notes(estore.db, done.message_row))
+    assert any(mime.NOTE_BAD_CHARACTERS in n for n in message_notes(store.db, done.message_row))
 
 
-def test_sync_cleans_hostile_html_before_the_write_transaction(estore, dovecot, mailbox, monkeypatch):
+@pytest.mark.both_backends
+def test_sync_cleans_hostile_html_before_the_write_transaction(store, dovecot, mailbox, monkeypatch):
     cleaned_in_transaction: list[bool] = []
     real = tickets.clean_body
 
     def spy(*args, **kwargs):
-        cleaned_in_transaction.append(estore.db.conn.in_transaction)
+        cleaned_in_transaction.append(store.db.conn.in_transaction)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tickets, "clean_body", spy)
     dovecot.append([_deep_html_mail(1), _utf7_mail(2)])
-    report = sync(estore, mailbox, dovecot.password)
+    report = sync(store, mailbox, dovecot.password)
     assert (report.imported, report.skipped) == (2, [])
     assert cleaned_in_transaction == [False, False]
-    deep, utf7 = (get_ticket(estore.db, t) for t in report.new_tickets)
+    deep, utf7 = (get_ticket(store.db, t) for t in report.new_tickets)
     assert deep.messages[0].notes == (NOTICE_TOO_DEEP,)
     assert deep.messages[0].body_text == "Please refund order 1234."
     assert "Please refund order 1234." in deep.messages[0].body_html

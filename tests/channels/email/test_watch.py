@@ -52,8 +52,9 @@ def _new_ticket(event: WatchEvent) -> bool:
     return event.kind == "synced" and event.report is not None and event.report.imported > 0
 
 
-def test_idle_brings_new_mail_at_once(estore, dovecot, mailbox):
-    with Watcher(estore, mailbox, dovecot.password) as w:
+@pytest.mark.both_backends
+def test_idle_brings_new_mail_at_once(store, dovecot, mailbox):
+    with Watcher(store, mailbox, dovecot.password) as w:
         w.wait_for(lambda e: e.kind == "idle")
         started = time.monotonic()
         dovecot.append(mails.plain(message_id="<live-1@mail.example>"))
@@ -62,8 +63,9 @@ def test_idle_brings_new_mail_at_once(estore, dovecot, mailbox):
         assert event.report.imported == 1
 
 
-def test_stop_ends_an_idle_within_a_second_or_two(estore, dovecot, mailbox):
-    w = Watcher(estore, mailbox, dovecot.password)
+@pytest.mark.both_backends
+def test_stop_ends_an_idle_within_a_second_or_two(store, dovecot, mailbox):
+    w = Watcher(store, mailbox, dovecot.password)
     with w:
         w.wait_for(lambda e: e.kind == "idle")
         started = time.monotonic()
@@ -73,7 +75,8 @@ def test_stop_ends_an_idle_within_a_second_or_two(estore, dovecot, mailbox):
     assert w.wait_for(lambda e: e.kind == "stopped")
 
 
-def test_idle_is_reissued_and_keeps_working(estore, dovecot, mailbox):
+@pytest.mark.both_backends
+def test_idle_is_reissued_and_keeps_working(store, dovecot, mailbox):
     idles: list[str] = []
 
     def counting_connect(box, password):
@@ -88,7 +91,7 @@ def test_idle_is_reissued_and_keeps_working(estore, dovecot, mailbox):
         conn.idle = idle  # type: ignore[method-assign]
         return conn
 
-    with Watcher(estore, mailbox, dovecot.password, idle_reissue_s=0.3, connect=counting_connect) as w:
+    with Watcher(store, mailbox, dovecot.password, idle_reissue_s=0.3, connect=counting_connect) as w:
         w.wait_for(lambda e: e.kind == "idle")
         deadline = time.monotonic() + WAIT_S
         while idles.count("timeout") < 3 and time.monotonic() < deadline:
@@ -98,15 +101,17 @@ def test_idle_is_reissued_and_keeps_working(estore, dovecot, mailbox):
         w.wait_for(_new_ticket)
 
 
-def test_polling_when_idle_is_not_used(estore, dovecot, mailbox):
-    with Watcher(estore, mailbox, dovecot.password, use_idle=False, poll_interval_s=0.2) as w:
+@pytest.mark.both_backends
+def test_polling_when_idle_is_not_used(store, dovecot, mailbox):
+    with Watcher(store, mailbox, dovecot.password, use_idle=False, poll_interval_s=0.2) as w:
         w.wait_for(lambda e: e.kind == "polling")
         dovecot.append(mails.plain(message_id="<polled@mail.example>"))
         w.wait_for(_new_ticket)
 
 
-def test_reconnects_with_backoff_after_a_drop(estore, dovecot, mailbox):
-    with Watcher(estore, mailbox, dovecot.password, backoff_start_s=0.2, backoff_max_s=1.0) as w:
+@pytest.mark.both_backends
+def test_reconnects_with_backoff_after_a_drop(store, dovecot, mailbox):
+    with Watcher(store, mailbox, dovecot.password, backoff_start_s=0.2, backoff_max_s=1.0) as w:
         w.wait_for(lambda e: e.kind == "idle")
         dovecot.stop()  # the server goes away mid-IDLE
         w.wait_for(lambda e: e.kind == "error")
@@ -119,8 +124,9 @@ def test_reconnects_with_backoff_after_a_drop(estore, dovecot, mailbox):
         assert kinds.count("connected") >= 2
 
 
-def test_wrong_password_is_reported_and_not_hammered(estore, dovecot, mailbox):
-    with Watcher(estore, mailbox, "wrong", backoff_max_s=30) as w:
+@pytest.mark.both_backends
+def test_wrong_password_is_reported_and_not_hammered(store, dovecot, mailbox):
+    with Watcher(store, mailbox, "wrong", backoff_max_s=30) as w:
         event = w.wait_for(lambda e: e.kind == "auth_error")
         assert "refused the login" in event.message
         retry = w.wait_for(lambda e: e.kind == "retrying")
@@ -129,28 +135,31 @@ def test_wrong_password_is_reported_and_not_hammered(estore, dovecot, mailbox):
     assert time.monotonic() - started < 3  # stop cuts the backoff wait short
 
 
-def test_password_callable_is_asked_on_each_connect(estore, dovecot, mailbox):
+@pytest.mark.both_backends
+def test_password_callable_is_asked_on_each_connect(store, dovecot, mailbox):
     asked = []
 
     def password():
         asked.append(1)
         return dovecot.password
 
-    with Watcher(estore, mailbox, password) as w:
+    with Watcher(store, mailbox, password) as w:
         w.wait_for(lambda e: e.kind == "idle")
     assert asked == [1]
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("use_idle", [True, False])
-def test_on_synced_hook_runs_in_the_worker(estore, dovecot, mailbox, use_idle):
+def test_on_synced_hook_runs_in_the_worker(store, dovecot, mailbox, use_idle):
     threads = []
-    with Watcher(estore, mailbox, dovecot.password, use_idle=use_idle, poll_interval_s=0.2,
+    with Watcher(store, mailbox, dovecot.password, use_idle=use_idle, poll_interval_s=0.2,
                  on_synced=lambda report: threads.append(threading.current_thread())) as w:
         w.wait_for(lambda e: e.kind in ("idle", "polling"))
     assert threads and all(t is w.thread for t in threads)
 
 
-def test_news_heard_during_a_sync_is_not_lost(estore, dovecot, mailbox):
+@pytest.mark.both_backends
+def test_news_heard_during_a_sync_is_not_lost(store, dovecot, mailbox):
     """Mail that arrives while we FETCH is announced in that FETCH's answer, not again at IDLE."""
     with ImapConnection.open(mailbox, dovecot.password) as conn:
         conn.examine("INBOX")
