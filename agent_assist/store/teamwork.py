@@ -11,7 +11,7 @@
   view of who is online, how many tickets each has open and how many of their replies wait.
 * :func:`take_lease` gives one desk at a time a named job (fetching a team mailbox).
 
-On the server every change goes through SECURITY DEFINER functions (migration 004) that take the
+On the server every change goes through SECURITY DEFINER functions (team migration 005) that take the
 person from the session; the tables are read-only to clients. Times are the server's, so desks
 whose clocks disagree still agree on who is online.
 """

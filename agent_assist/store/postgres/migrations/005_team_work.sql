@@ -1,4 +1,4 @@
--- Agent Assist team schema, version 4: many desks working one queue.
+-- Agent Assist team schema, version 5: many desks working one queue.
 -- * "Next ticket": a desk claims the best free ticket (FOR UPDATE SKIP LOCKED: fifty desks pressing
 --   it at once never get the same one), assigns it to the person and holds it with a lease that the
 --   desk renews while it runs; a desk that goes away loses its claims when the lease runs out.
