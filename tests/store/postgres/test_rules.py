@@ -345,7 +345,10 @@ def test_a_machine_draft_cannot_arrive_pre_edited(alex):
 # -- what the team may call at all ---------------------------------------------------------------
 TEAM_FUNCTIONS = {"now_iso", "actor", "is_owner_context", "role_of", "is_supervisor", "ticket_actions",
                   "json_item", "audit_hash", "approve_draft", "send_draft", "approve_and_send", "discard_draft",
-                  "return_draft"}
+                  "return_draft",
+                  # team work (migration 005): claims, presence and job leases, by the session's person only
+                  "release_expired_claims", "claim_next", "release_claim", "desk_heartbeat", "desk_leave",
+                  "take_lease", "drop_lease"}
 
 
 @pytest.mark.parametrize("who", ["alex", "vera"])
