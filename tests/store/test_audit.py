@@ -91,7 +91,7 @@ def test_verify_ok_on_an_empty_store(store: Store) -> None:
     assert "not signed" in result.notes[0]  # no keyring is pinned here
 
 
-@pytest.mark.single_desk  # on a desk the app writes audit rows itself; a team's triggers do (test_team_desk.py)
+@pytest.mark.single_desk  # a desk's app writes its audit rows; a team's triggers do (postgres/test_team_desk.py)
 def test_record_returns_the_new_id_and_stores_details(store: Store) -> None:
     with store.transaction() as db:
         rid = audit.record(db, actor="alex", action="kb.viewed", article=7, terms=["refund", "återbetalning"])
@@ -101,7 +101,7 @@ def test_record_returns_the_new_id_and_stores_details(store: Store) -> None:
     assert audit.verify(store.db).ok
 
 
-@pytest.mark.single_desk  # on a desk the app writes audit rows itself; a team's triggers do (test_team_desk.py)
+@pytest.mark.single_desk  # a desk's app writes its audit rows; a team's triggers do (postgres/test_team_desk.py)
 def test_record_outside_a_transaction_raises(store: Store) -> None:
     with pytest.raises(RuntimeError, match="transaction"):
         audit.record(store.db, actor="alex", action="sneaky")
@@ -157,7 +157,7 @@ def test_update_and_delete_are_refused(busy_store: Store, db_path: Path, sql: st
     assert audit.verify(busy_store.db).ok
 
 
-@pytest.mark.single_desk  # tampers with the file itself; a team's trail as its owner: postgres/test_team_desk.py
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 @pytest.mark.parametrize("target", [1, 9, 24])
 def test_changed_details_are_detected(busy_store: Store, db_path: Path, target: int) -> None:
     tamper(db_path, f"UPDATE audit SET details = json_set(details, '$.sneaky', 1) WHERE id = {target}")
@@ -168,7 +168,7 @@ def test_changed_details_are_detected(busy_store: Store, db_path: Path, target: 
     assert result.reason
 
 
-@pytest.mark.single_desk  # tampers with the file itself; a team's trail as its owner: postgres/test_team_desk.py
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 def test_changed_actor_is_detected(busy_store: Store, db_path: Path) -> None:
     tamper(db_path, "UPDATE audit SET actor = 'mallory' WHERE id = 7")
     result = audit.verify(busy_store.db)
@@ -177,14 +177,14 @@ def test_changed_actor_is_detected(busy_store: Store, db_path: Path) -> None:
 
 @pytest.mark.parametrize("column,value", [("action", "'draft.discarded'"), ("ticket_id", "99"), ("draft_id", "NULL"),
                                           ("at", "'1999-01-01T00:00:00Z'")])
-@pytest.mark.single_desk  # tampers with the file itself; a team's trail as its owner: postgres/test_team_desk.py
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 def test_other_changed_columns_are_detected(busy_store: Store, db_path: Path, column: str, value: str) -> None:
     tamper(db_path, f"UPDATE audit SET {column} = {value} WHERE id = 5")
     result = audit.verify(busy_store.db)
     assert (result.ok, result.first_broken_id) == (False, 5)
 
 
-@pytest.mark.single_desk  # tampers with the file itself; a team's trail as its owner: postgres/test_team_desk.py
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 def test_a_deleted_middle_row_is_detected(busy_store: Store, db_path: Path) -> None:
     tamper(db_path, "DELETE FROM audit WHERE id = 10")
     result = audit.verify(busy_store.db)
@@ -192,7 +192,7 @@ def test_a_deleted_middle_row_is_detected(busy_store: Store, db_path: Path) -> N
     assert result.first_broken_id == 11  # the row whose link now points at nothing
 
 
-@pytest.mark.single_desk  # tampers with the file itself; a team's trail as its owner: postgres/test_team_desk.py
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 def test_a_rewritten_row_with_a_recomputed_hash_breaks_the_next_link(busy_store: Store, db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     row = conn.execute("SELECT prev_hash, at, actor, action, ticket_id, draft_id, details FROM audit WHERE id = 12"
@@ -205,7 +205,7 @@ def test_a_rewritten_row_with_a_recomputed_hash_breaks_the_next_link(busy_store:
     assert (result.ok, result.first_broken_id) == (False, 13)
 
 
-@pytest.mark.single_desk  # tampers with the file itself; a team's trail as its owner: postgres/test_team_desk.py
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 def test_new_rows_after_tampering_do_not_heal_the_chain(busy_store: Store, db_path: Path) -> None:
     tamper(db_path, "UPDATE audit SET actor = 'mallory' WHERE id = 4")
     create_ticket(busy_store, actor="email", customer_name="Late Comer", customer_email=None, subject="s",

@@ -126,7 +126,7 @@ def test_rules_are_editable_and_audited(flagged: Store, sue: Store):
     assert rules.all_rules(flagged.db)["fraud"] == "four_eyes"
 
 
-@pytest.mark.single_desk  # profiles made in the app: a team's people are added by `team add-person`
+@pytest.mark.single_desk  # profiles made in the app; a team's: `team add-person` (postgres/test_team_desk.py)
 def test_profiles_and_roles(store: Store):
     assert people.ensure_profile(store, "alex").role == "agent"
     people.save_profile(store, "alex", "supervisor", actor="alex")  # no supervisor yet: the first may be named

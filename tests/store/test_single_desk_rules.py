@@ -38,7 +38,7 @@ def _outbound(store: Store, ticket_id: int) -> int:
 
 
 # -- roles -----------------------------------------------------------------------------------
-@pytest.mark.single_desk  # profiles made in the app; on a team only `team add-person` sets roles
+@pytest.mark.single_desk  # profiles made in the app; a team's: `team add-person` (postgres/test_team_desk.py)
 def test_an_agent_cannot_promote_themself_or_add_a_supervisor(team: Store):
     with pytest.raises(InvalidTransitionError, match="Only a supervisor"):
         people.save_profile(team, "alex", "supervisor", actor="alex")
@@ -53,7 +53,7 @@ def test_an_agent_cannot_promote_themself_or_add_a_supervisor(team: Store):
     assert people.role_of(team.db, "priya") == "supervisor"
 
 
-@pytest.mark.single_desk  # profiles made in the app; on a team only `team add-person` sets roles
+@pytest.mark.single_desk  # profiles made in the app; a team's: `team add-person` (postgres/test_team_desk.py)
 def test_anyone_adds_an_agent_and_a_supervisor_changes_roles(team: Store):
     assert people.ensure_profile(team, "newbie").role == "agent"  # --user NEWNAME starts as an agent
     people.save_profile(team, "sam", "agent", actor="alex")
@@ -64,7 +64,7 @@ def test_anyone_adds_an_agent_and_a_supervisor_changes_roles(team: Store):
     assert last[0] == "maja" and '"role_before":"agent"' in last[1]
 
 
-@pytest.mark.single_desk  # profiles made in the app; on a team only `team add-person` sets roles
+@pytest.mark.single_desk  # profiles made in the app; a team's: `team add-person` (postgres/test_team_desk.py)
 def test_only_the_first_supervisor_of_a_database_names_themself(store: Store):
     people.save_profile(store, "ana", "agent", actor="ana")
     people.save_profile(store, "lee", "supervisor", actor="lee")  # none yet: allowed, and recorded as such
@@ -76,7 +76,7 @@ def test_only_the_first_supervisor_of_a_database_names_themself(store: Store):
     assert not people.may_create_supervisor(store.db, "ana") and people.may_create_supervisor(store.db, "lee")
 
 
-@pytest.mark.single_desk  # profiles made in the app; on a team only `team add-person` sets roles
+@pytest.mark.single_desk  # profiles made in the app; a team's: `team add-person` (postgres/test_team_desk.py)
 def test_the_last_supervisor_cannot_step_down(team: Store):
     people.save_profile(team, "maja", "agent", actor="priya")
     with pytest.raises(InvalidTransitionError, match="only supervisor"):
