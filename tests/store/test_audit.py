@@ -15,12 +15,13 @@ from agent_assist.store.tickets import add_inbound_message, assign, create_ticke
 pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
 
 
-def busy(store: Store, lead: Store) -> None:
-    """A realistic mix of changes, each writing its own audit rows (``lead``: the supervisor's desk)."""
+def busy(store: Store, lead: Store | None = None) -> None:
+    """A realistic mix of changes, each writing its own audit rows (``lead``: the supervisor's desk,
+    where it is not the same store)."""
     for n in range(3):
         tid = create_ticket(store, actor="email", customer_name=f"Cust {n}", customer_email=f"c{n}@example.com",
                             subject=f"Question {n}", body_text="Hello — åäö ✓ \"quotes\"")
-        assign(lead, tid, "alex", actor="lead")
+        assign(lead or store, tid, "alex", actor="lead")
         d = drafts.suggest(store, tid, f"Answer {n}", actor="alex", source="offline", citations=[n])
         drafts.save_edit(store, d, f"Answer {n}, edited", actor="alex")
         drafts.approve(store, d, f"Answer {n}, edited", actor="alex")
