@@ -314,7 +314,14 @@ def verify(db: sqlite_utils.Database, *, expected_head: dict[str, Any] | None = 
     the chain still reaches the head remembered in the keyring (and ``expected_head``,
     an exported one), that the append-only triggers exist, and that sent drafts and
     outbound messages match their audit rows.
+
+    On a team server the database writes and guards the chain itself (no keyring, no file to
+    tamper with): the walk is :func:`agent_assist.store.postgres.audit.verify`'s.
     """
+    if is_postgres(db):
+        from agent_assist.store.postgres import audit as team_audit
+
+        return team_audit.verify(db.conn.raw)
     meta = _meta(db)
     dbid = meta.get("database_id")
     chain_key = _load_key(dbid)

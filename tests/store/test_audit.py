@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,14 @@ from agent_assist.store.tickets import add_inbound_message, assign, create_ticke
 pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
 
 
-def busy(store: Store) -> None:
-    """A realistic mix of changes, each writing its own audit rows."""
+def busy(store: Store, lead: Store | None = None) -> None:
+    """A realistic mix of changes, each writing its own audit rows (``lead``: the supervisor's desk,
+    where it is not the same store)."""
     for n in range(3):
         tid = create_ticket(store, actor="email", customer_name=f"Cust {n}", customer_email=f"c{n}@example.com",
                             subject=f"Question {n}", body_text="Hello — åäö ✓ \"quotes\"")
-        assign(store, tid, "alex", actor="lead")
-        d = drafts.suggest(store, tid, f"Answer {n}", actor="assistant", source="offline", citations=[n])
+        assign(lead or store, tid, "alex", actor="lead")
+        d = drafts.suggest(store, tid, f"Answer {n}", actor="alex", source="offline", citations=[n])
         drafts.save_edit(store, d, f"Answer {n}, edited", actor="alex")
         drafts.approve(store, d, f"Answer {n}, edited", actor="alex")
         drafts.send(store, d, actor="alex")
@@ -47,40 +49,50 @@ def tamper(db_path: Path, *statements: str) -> None:
         conn.close()
 
 
+def audit_count(store: Store) -> int:
+    return store.db.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+
+
+def in_order(wanted: list[str], actions: list[str]) -> bool:
+    """``wanted`` appear in ``actions`` in this order (a team server's triggers also note each status move)."""
+    rest = iter(actions)
+    return all(action in rest for action in wanted)
+
+
 @pytest.fixture
-def busy_store(store: Store) -> Store:
-    busy(store)
+def busy_store(store: Store, desk) -> Store:
+    busy(store, desk("lead"))
     return store
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
-def test_rows_chain(busy_store: Store, db_path: Path) -> None:
-    rows = audit_rows(db_path)
-    assert len(rows) == 3 * 8
+def test_rows_chain(busy_store: Store) -> None:
+    rows = busy_store.db.conn.execute("SELECT id, prev_hash, hash, action FROM audit ORDER BY id").fetchall()
     assert rows[0][1] == audit.GENESIS
     for prev, row in zip(rows, rows[1:]):
         assert row[1] == prev[2]
     hashes = [r[2] for r in rows]
     assert len(set(hashes)) == len(hashes)
     assert all(len(h) == 64 and int(h, 16) >= 0 for h in hashes)
+    made = Counter(r[3] for r in rows)
+    assert all(made[action] == 3 for action in ("ticket.created", "ticket.assigned", "draft.suggested",
+                                                  "draft.edited", "draft.approved", "reply.sent"))
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_verify_ok_on_a_busy_store(busy_store: Store) -> None:
     result = audit.verify(busy_store.db)
     assert result.ok
-    assert result.rows == 24
+    assert result.rows == audit_count(busy_store) >= 24
     assert result.first_broken_id is None
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # a desk's chain is signed with a key in this computer's keyring; a team's needs none
 def test_verify_ok_on_an_empty_store(store: Store) -> None:
     result = audit.verify(store.db)
     assert (result.ok, result.rows, result.problems, result.keyed_from) == (True, 0, (), None)
     assert "not signed" in result.notes[0]  # no keyring is pinned here
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # a desk's app writes its audit rows; a team's triggers do (postgres/test_team_desk.py)
 def test_record_returns_the_new_id_and_stores_details(store: Store) -> None:
     with store.transaction() as db:
         rid = audit.record(db, actor="alex", action="kb.viewed", article=7, terms=["refund", "återbetalning"])
@@ -90,29 +102,36 @@ def test_record_returns_the_new_id_and_stores_details(store: Store) -> None:
     assert audit.verify(store.db).ok
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # a desk's app writes its audit rows; a team's triggers do (postgres/test_team_desk.py)
 def test_record_outside_a_transaction_raises(store: Store) -> None:
     with pytest.raises(RuntimeError, match="transaction"):
         audit.record(store.db, actor="alex", action="sneaky")
     assert store.db.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 0
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_a_rolled_back_change_leaves_no_audit_row(store: Store) -> None:
-    with pytest.raises(LookupError), store.transaction() as db:
-        audit.record(db, actor="alex", action="will.vanish")
+    before = audit_count(store)
+    with pytest.raises(LookupError), store.transaction():
+        create_ticket(store, actor="alex", customer_name="Will Vanish", customer_email=None, subject="gone",
+                      body_text="x")
         raise LookupError
-    assert store.db.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 0
-    with store.transaction() as db:
-        audit.record(db, actor="alex", action="kept")
-    assert (audit.verify(store.db).ok, audit.verify(store.db).rows) == (True, 1)
+    assert audit_count(store) == before
+    assert store.db.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
+    tid = create_ticket(store, actor="alex", customer_name="Kept Here", customer_email=None, subject="kept",
+                        body_text="x")
+    assert [(e.action, e.actor) for e in audit.for_ticket(store.db, tid)][0] == ("ticket.created", "alex")
+    result = audit.verify(store.db)
+    assert (result.ok, result.rows) == (True, audit_count(store))
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_for_ticket(busy_store: Store) -> None:
     entries = audit.for_ticket(busy_store.db, 2)
-    assert [e.action for e in entries] == ["ticket.created", "ticket.assigned", "draft.suggested", "draft.edited",
-                                           "draft.approved", "reply.sent", "message.received", "ticket.status"]
+    assert in_order(["ticket.created", "ticket.assigned", "draft.suggested", "draft.edited", "draft.approved",
+                     "reply.sent", "message.received"], [e.action for e in entries])
+    assert entries[-1].action == "ticket.status" and entries[-1].details["after"] == "solved"
+    who = {e.action: e.actor for e in entries}
+    assert (who["ticket.assigned"], who["draft.edited"], who["draft.approved"], who["reply.sent"]) == \
+        ("lead", "alex", "alex", "alex")
     assert all(e.ticket_id == 2 for e in entries)
     assert [e.id for e in entries] == sorted(e.id for e in entries)
     assert audit.for_ticket(busy_store.db, 999) == []
@@ -124,7 +143,7 @@ def test_for_ticket(busy_store: Store) -> None:
     "DELETE FROM audit WHERE id = 3",
     "DELETE FROM audit",
 ])
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # the SQLite file's own triggers; a team's grants: postgres/test_rules.py
 def test_update_and_delete_are_refused(busy_store: Store, db_path: Path, sql: str) -> None:
     before = audit_rows(db_path)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -139,7 +158,7 @@ def test_update_and_delete_are_refused(busy_store: Store, db_path: Path, sql: st
     assert audit.verify(busy_store.db).ok
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 @pytest.mark.parametrize("target", [1, 9, 24])
 def test_changed_details_are_detected(busy_store: Store, db_path: Path, target: int) -> None:
     tamper(db_path, f"UPDATE audit SET details = json_set(details, '$.sneaky', 1) WHERE id = {target}")
@@ -150,7 +169,7 @@ def test_changed_details_are_detected(busy_store: Store, db_path: Path, target: 
     assert result.reason
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 def test_changed_actor_is_detected(busy_store: Store, db_path: Path) -> None:
     tamper(db_path, "UPDATE audit SET actor = 'mallory' WHERE id = 7")
     result = audit.verify(busy_store.db)
@@ -159,14 +178,14 @@ def test_changed_actor_is_detected(busy_store: Store, db_path: Path) -> None:
 
 @pytest.mark.parametrize("column,value", [("action", "'draft.discarded'"), ("ticket_id", "99"), ("draft_id", "NULL"),
                                           ("at", "'1999-01-01T00:00:00Z'")])
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 def test_other_changed_columns_are_detected(busy_store: Store, db_path: Path, column: str, value: str) -> None:
     tamper(db_path, f"UPDATE audit SET {column} = {value} WHERE id = 5")
     result = audit.verify(busy_store.db)
     assert (result.ok, result.first_broken_id) == (False, 5)
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 def test_a_deleted_middle_row_is_detected(busy_store: Store, db_path: Path) -> None:
     tamper(db_path, "DELETE FROM audit WHERE id = 10")
     result = audit.verify(busy_store.db)
@@ -174,7 +193,7 @@ def test_a_deleted_middle_row_is_detected(busy_store: Store, db_path: Path) -> N
     assert result.first_broken_id == 11  # the row whose link now points at nothing
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 def test_a_rewritten_row_with_a_recomputed_hash_breaks_the_next_link(busy_store: Store, db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     row = conn.execute("SELECT prev_hash, at, actor, action, ticket_id, draft_id, details FROM audit WHERE id = 12"
@@ -187,7 +206,7 @@ def test_a_rewritten_row_with_a_recomputed_hash_breaks_the_next_link(busy_store:
     assert (result.ok, result.first_broken_id) == (False, 13)
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # tampers with the file; a team's trail, as its owner: postgres/test_team_desk.py
 def test_new_rows_after_tampering_do_not_heal_the_chain(busy_store: Store, db_path: Path) -> None:
     tamper(db_path, "UPDATE audit SET actor = 'mallory' WHERE id = 4")
     create_ticket(busy_store, actor="email", customer_name="Late Comer", customer_email=None, subject="s",

@@ -6,7 +6,8 @@ import pytest
 
 from agent_assist.store import Store, audit, drafts
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError
-from agent_assist.store.tickets import create_ticket, get_ticket, set_status
+from agent_assist.store.tickets import create_ticket, get_ticket, set_status, set_triage
+from tests.store.by_hand import write_by_hand
 
 pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
 
@@ -35,7 +36,8 @@ def ticket_id(store: Store) -> int:
 
 @pytest.fixture
 def draft_id(store: Store, ticket_id: int) -> int:
-    return drafts.suggest(store, ticket_id, BODY, actor="assistant", source="ai", citations=[2, 5],
+    # the desk that asked for the suggestion is its writer (a team server records its login)
+    return drafts.suggest(store, ticket_id, BODY, actor="alex", source="ai", citations=[2, 5],
                           provider="local", model="tiny-1", prompt_version="reply-3")
 
 
@@ -43,23 +45,17 @@ def state(store: Store, draft_id: int) -> str:
     return drafts.get(store.db, draft_id).state
 
 
-def force_state(store: Store, draft_id: int, to: str, approved_by: str | None = None) -> None:
-    store.db.conn.execute("UPDATE drafts SET state = ?, approved_by = ? WHERE id = ?", (to, approved_by, draft_id))
-
-
 # -- the happy path ----------------------------------------------------------------------------
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_suggest_records_a_suggestion(store: Store, ticket_id: int, draft_id: int) -> None:
     d = drafts.get(store.db, draft_id)
     assert (d.ticket_id, d.state, d.source, d.body, d.original_body) == (ticket_id, "suggested", "ai", BODY, BODY)
     assert d.citations == (2, 5)
     assert (d.provider, d.model, d.prompt_version, d.created_by, d.approved_by) == \
-        ("local", "tiny-1", "reply-3", "assistant", None)
+        ("local", "tiny-1", "reply-3", "alex", None)
     assert drafts.active_for_ticket(store.db, ticket_id) == d
     assert outbound_count(store) == 0
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_full_lifecycle(store: Store, ticket_id: int, draft_id: int) -> None:
     drafts.save_edit(store, draft_id, BODY + "\nP.S. edited", actor="alex")
     d = drafts.get(store.db, draft_id)
@@ -189,17 +185,18 @@ def _put_in(store: Store, draft_id: int, wanted: str) -> None:
     elif wanted == "sent":
         drafts.approve(store, draft_id, BODY, actor="alex")
         drafts.send(store, draft_id, actor="alex")
-    elif wanted == "awaiting_supervisor":
-        force_state(store, draft_id, "awaiting_supervisor")
-    elif wanted == "approved-without-approver":
-        force_state(store, draft_id, "approved", approved_by=None)
+    elif wanted == "awaiting_supervisor":  # a four-eyes ticket: the writer's approval asks a supervisor
+        set_triage(store, drafts.get(store.db, draft_id).ticket_id, [("fraud", "an unknown purchase")],
+                   sentiment=None)
+        assert drafts.approve(store, draft_id, BODY, actor="alex") == "awaiting_supervisor"
+    elif wanted == "approved-without-approver":  # only a hand-written row claims that
+        write_by_hand(store, "UPDATE drafts SET state = 'approved', approved_by = NULL WHERE id = ?", (draft_id,))
     else:  # pragma: no cover
         raise AssertionError(wanted)
 
 
 @pytest.mark.parametrize("wanted", ["suggested", "edited", "discarded", "sent", "awaiting_supervisor",
                                     "approved-without-approver"])
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_send_refuses_a_draft_that_is_not_approved(store: Store, ticket_id: int, draft_id: int, wanted: str) -> None:
     _put_in(store, draft_id, wanted)
     before_state = state(store, draft_id)
@@ -268,7 +265,6 @@ def test_approve_and_send(store: Store, ticket_id: int, draft_id: int) -> None:
     assert actions == ["draft.suggested", "draft.edited", "draft.approved", "reply.sent"]
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_approve_and_send_is_atomic(store: Store, ticket_id: int, draft_id: int) -> None:
     audit_before = _count(store, "SELECT COUNT(*) FROM audit")
     with pytest.raises(InvalidTransitionError):
@@ -291,18 +287,18 @@ def test_approve_and_send_refuses_a_discarded_draft(store: Store, draft_id: int)
 
 
 # -- the audit trail -----------------------------------------------------------------------------------
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
-def test_audit_rows_carry_provenance(store: Store, ticket_id: int, draft_id: int) -> None:
+def test_audit_rows_carry_provenance(store: Store, desk, ticket_id: int, draft_id: int) -> None:
     drafts.save_edit(store, draft_id, BODY + " (edited)", actor="alex")
-    drafts.approve(store, draft_id, BODY + " (edited)", actor="bea")
-    mid = drafts.send(store, draft_id, actor="bea", status_after="solved")
+    bea = desk("bea")  # a colleague approves and sends what alex edited
+    drafts.approve(bea, draft_id, BODY + " (edited)", actor="bea")
+    mid = drafts.send(bea, draft_id, actor="bea", status_after="solved")
     entries = [e for e in audit.for_ticket(store.db, ticket_id) if e.draft_id is not None]
     by_action = {e.action: e for e in entries}
     assert [e.action for e in entries] == ["draft.suggested", "draft.edited", "draft.approved", "reply.sent"]
     assert all(e.draft_id == draft_id and e.ticket_id == ticket_id for e in entries)
 
     s = by_action["draft.suggested"]
-    assert s.actor == "assistant"
+    assert s.actor == "alex"
     assert s.details == {"source": "ai", "citations": [2, 5], "provider": "local", "model": "tiny-1",
                          "prompt_version": "reply-3"}
 

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from agent_assist.store import Store, audit, drafts, people, rules, tickets
 from agent_assist.store.errors import InvalidTransitionError
+from tests.store.by_hand import write_by_hand
 
 pytestmark = pytest.mark.both_backends  # the same store API on SQLite and PostgreSQL
+
+TEXT = "Hola María, hemos pausado los pagos."
 
 
 @pytest.fixture
 def flagged(small_store: Store) -> Store:
-    people.save_profile(small_store, "priya", "supervisor", actor="priya")  # the first supervisor adds the team
-    people.save_profile(small_store, "alex", "agent", actor="priya")
-    people.save_profile(small_store, "maja", "supervisor", actor="priya")
+    """alex's desk; ticket 3 is flagged fraud, whose rule is four eyes."""
     tickets.set_triage(small_store, 3, [("fraud", "Does not recognise a purchase: “No reconozco una compra”")],
                        sentiment="negative")
     return small_store
 
 
+@pytest.fixture
+def sue(desk) -> Store:
+    return desk("sue", "supervisor")
+
+
+@pytest.fixture
+def vera(desk, sue: Store) -> Store:  # a second supervisor (on a desk, sue names her)
+    return desk("vera", "supervisor")
+
+
 def _draft(store: Store, ticket_id: int = 3, actor: str = "alex") -> int:
-    return drafts.suggest(store, ticket_id, "Hola María, hemos pausado los pagos.", actor=actor, source="offline")
+    return drafts.suggest(store, ticket_id, TEXT, actor=actor, source="offline")
 
 
 def _outbound(store: Store, ticket_id: int = 3) -> int:
@@ -29,7 +42,6 @@ def _outbound(store: Store, ticket_id: int = 3) -> int:
                                  (ticket_id,)).fetchone()[0]
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_flags_are_stored_shown_and_filterable(flagged: Store):
     t = tickets.get_ticket(flagged.db, 3)
     assert [(f.kind, f.source) for f in t.flags] == [("fraud", "rules")]
@@ -40,11 +52,10 @@ def test_flags_are_stored_shown_and_filterable(flagged: Store):
     assert any(e.action == "ticket.triaged" for e in audit.for_ticket(flagged.db, 3))
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_agent_approval_goes_to_a_supervisor_and_nothing_is_sent(flagged: Store):
     d = _draft(flagged)
     before = _outbound(flagged)
-    assert drafts.approve_and_send(flagged, d, "Hola María, hemos pausado los pagos.", actor="alex") is None
+    assert drafts.approve_and_send(flagged, d, TEXT, actor="alex") is None
     draft = drafts.get(flagged.db, d)
     assert draft.state == "awaiting_supervisor" and draft.requested_by == "alex"
     assert _outbound(flagged) == before
@@ -53,65 +64,69 @@ def test_agent_approval_goes_to_a_supervisor_and_nothing_is_sent(flagged: Store)
     assert _outbound(flagged) == before
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
-def test_a_supervisor_other_than_the_writer_approves_and_sends(flagged: Store):
+def test_a_supervisor_other_than_the_writer_approves_and_sends(flagged: Store, sue: Store):
     d = _draft(flagged)
-    drafts.approve(flagged, d, "Hola María, hemos pausado los pagos.", actor="alex")
-    assert drafts.approve(flagged, d, "Hola María, hemos pausado los pagos.", actor="priya") == "approved"
-    message_id = drafts.send(flagged, d, actor="priya")
+    drafts.approve(flagged, d, TEXT, actor="alex")
+    assert drafts.approve(sue, d, TEXT, actor="sue") == "approved"
+    message_id = drafts.send(sue, d, actor="sue")
     assert message_id and _outbound(flagged) == 2
+    assert drafts.get(flagged.db, d).approved_by == "sue"
     sent = [e for e in audit.for_ticket(flagged.db, 3) if e.action in ("draft.approval_requested", "draft.approved",
                                                                        "reply.sent")]
-    assert [(e.action, e.actor) for e in sent] == [("draft.approval_requested", "alex"), ("draft.approved", "priya"),
-                                                   ("reply.sent", "priya")]
+    assert [(e.action, e.actor) for e in sent] == [("draft.approval_requested", "alex"), ("draft.approved", "sue"),
+                                                   ("reply.sent", "sue")]
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
-def test_every_other_path_refuses_to_send(flagged: Store):
-    d = _draft(flagged, actor="priya")
+def test_every_other_path_refuses_to_send(flagged: Store, desk, sue: Store, vera: Store):
+    d = _draft(sue, actor="sue")
     before = _outbound(flagged)
     # a supervisor writing the reply still needs a second pair of eyes
-    assert drafts.approve(flagged, d, "Hola María, hemos pausado los pagos.", actor="priya") == "awaiting_supervisor"
+    assert drafts.approve(sue, d, TEXT, actor="sue") == "awaiting_supervisor"
     with pytest.raises(InvalidTransitionError, match="other than the writer"):
-        drafts.approve(flagged, d, "Hola María, hemos pausado los pagos.", actor="priya")
+        drafts.approve(sue, d, TEXT, actor="sue")
     # an agent cannot approve what waits for a supervisor
-    people.save_profile(flagged, "sam", "agent", actor="sam")
+    sam = desk("sam", "agent")
     with pytest.raises(InvalidTransitionError, match="waits for a supervisor"):
-        drafts.approve(flagged, d, "Hola María, hemos pausado los pagos.", actor="sam")
+        drafts.approve(sam, d, TEXT, actor="sam")
     # a supervisor cannot slip in a different text under the writer's request
-    with pytest.raises(InvalidTransitionError):
-        drafts.approve(flagged, d, "Something else entirely", actor="maja")
-    # forcing the state in the database does not help: send checks four eyes itself
-    flagged.db.conn.execute("UPDATE drafts SET state = 'approved', approved_by = 'sam' WHERE id = ?", (d,))
-    with pytest.raises(InvalidTransitionError, match="four eyes"):
-        drafts.send(flagged, d, actor="sam")
-    flagged.db.conn.execute("UPDATE drafts SET approved_by = 'priya' WHERE id = ?", (d,))  # the writer herself
-    with pytest.raises(InvalidTransitionError, match="four eyes"):
-        drafts.send(flagged, d, actor="priya")
+    with pytest.raises(InvalidTransitionError, match="Return the draft to the agent"):
+        drafts.approve(vera, d, "Something else entirely", actor="vera")
+    # forcing the state in the database does not help: send checks four eyes itself (a team server
+    # does not even take the forged row)
+    if write_by_hand(sam, "UPDATE drafts SET state = 'approved', approved_by = 'sam' WHERE id = ?", (d,)):
+        with pytest.raises(InvalidTransitionError, match="four eyes"):
+            drafts.send(sam, d, actor="sam")
+    if write_by_hand(sue, "UPDATE drafts SET approved_by = 'sue' WHERE id = ?", (d,)):  # the writer herself
+        with pytest.raises(InvalidTransitionError, match="four eyes"):
+            drafts.send(sue, d, actor="sue")
     assert _outbound(flagged) == before
+    assert drafts.get(flagged.db, d).state != "sent"
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
-def test_tickets_without_the_rule_are_sent_by_the_agent(flagged: Store):
+def test_tickets_without_the_rule_are_sent_by_the_agent(flagged: Store, sue: Store):
     d = _draft(flagged, ticket_id=1)
     assert drafts.approve_and_send(flagged, d, "Hi Tom, done.", actor="alex")
-    rules.set_rule(flagged, "fraud", "none", actor="priya")
+    rules.set_rule(sue, "fraud", "none", actor="sue")
     d3 = _draft(flagged)
     assert drafts.approve_and_send(flagged, d3, "Hola María.", actor="alex")
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
-def test_rules_are_editable_and_audited(flagged: Store):
+def test_rules_are_editable_and_audited(flagged: Store, sue: Store):
     assert rules.all_rules(flagged.db)["vulnerability"] == "human_only"
-    rules.set_rule(flagged, "repeat_contact", "four_eyes", actor="priya")
+    rules.set_rule(sue, "repeat_contact", "four_eyes", actor="sue")
     assert rules.actions_for(flagged.db, ["repeat_contact"]) == {"four_eyes"}
-    with pytest.raises(InvalidTransitionError):
-        rules.set_rule(flagged, "weather", "four_eyes", actor="priya")
-    with pytest.raises(InvalidTransitionError):
-        rules.set_rule(flagged, "fraud", "sometimes", actor="priya")
+    changed = flagged.db.conn.execute("SELECT actor, details FROM audit WHERE action = 'rule.changed' "
+                                      "ORDER BY id DESC LIMIT 1").fetchone()
+    assert changed[0] == "sue"
+    assert {k: json.loads(changed[1])[k] for k in ("flag", "after")} == {"flag": "repeat_contact", "after": "four_eyes"}
+    with pytest.raises(InvalidTransitionError, match="Unknown flag"):
+        rules.set_rule(sue, "weather", "four_eyes", actor="sue")
+    with pytest.raises(InvalidTransitionError, match="action is one of"):
+        rules.set_rule(sue, "fraud", "sometimes", actor="sue")
+    assert rules.all_rules(flagged.db)["fraud"] == "four_eyes"
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
+@pytest.mark.single_desk  # profiles made in the app; a team's: `team add-person` (postgres/test_team_desk.py)
 def test_profiles_and_roles(store: Store):
     assert people.ensure_profile(store, "alex").role == "agent"
     people.save_profile(store, "alex", "supervisor", actor="alex")  # no supervisor yet: the first may be named

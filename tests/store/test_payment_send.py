@@ -47,14 +47,21 @@ def test_a_full_card_number_is_refused_and_nothing_changes(store: Store, draft_i
     assert d.state == "suggested" and d.approved_by is None  # the approval was rolled back with the send
 
 
-@pytest.mark.single_desk  # a desk's own rules (names sent as actor, client-written audit rows)
 def test_a_confirmed_card_number_is_sent_and_the_audit_says_so(store: Store, draft_id: int) -> None:
     body = "Hi Tom, the card 4111 1111 1111 1111 is the one on file."
     message_id, _ = replies.approve_and_send(store, draft_id, body, actor="alex", confirmed_pan=True)
     assert message_id is not None and _outbound(store) == 1
     sent = [e for e in audit.for_ticket(store.db, drafts.get(store.db, draft_id).ticket_id)
             if e.action == "reply.sent"][-1]
+    assert (sent.actor, sent.details["message_id"]) == ("alex", message_id)
     assert sent.details["full_card_numbers_confirmed"] == 1
+
+
+def test_a_reply_without_card_numbers_claims_no_confirmation(store: Store, draft_id: int) -> None:
+    message_id, _ = replies.approve_and_send(store, draft_id, "Hi Tom, done.", actor="alex", confirmed_pan=True)
+    sent = [e for e in audit.for_ticket(store.db, drafts.get(store.db, draft_id).ticket_id)
+            if e.action == "reply.sent"][-1]
+    assert sent.details["message_id"] == message_id and "full_card_numbers_confirmed" not in sent.details
 
 
 def test_masked_payment_data_is_sent_without_asking(store: Store, draft_id: int) -> None:

@@ -210,7 +210,7 @@ def test_a_human_only_tickets_machine_draft_cannot_be_sent_unedited(alex):
     ticket = new_ticket(alex, flags=["vulnerability"])
     draft = new_draft(alex, ticket)
     body = draft_row(alex, draft)["body"]
-    with pytest.raises(errors.InsufficientPrivilege, match="human only"):
+    with pytest.raises(errors.InsufficientPrivilege, match="human-only"):
         alex.execute("SELECT approve_and_send(%s, %s)", [draft, body])
     with pytest.raises(errors.InsufficientPrivilege):
         alex.execute("SELECT approve_draft(%s, %s)", [draft, body])
@@ -338,7 +338,7 @@ def test_a_machine_draft_cannot_arrive_pre_edited(alex):
     ticket = new_ticket(alex, flags=["vulnerability"])
     draft = alex.execute("INSERT INTO drafts (ticket_id, source, original_body, body) VALUES (%s, 'ai', 'x', "
                          "'The machine text.') RETURNING id", [ticket]).fetchone()[0]
-    with pytest.raises(errors.InsufficientPrivilege, match="human only"):
+    with pytest.raises(errors.InsufficientPrivilege, match="human-only"):
         alex.execute("SELECT approve_and_send(%s, 'The machine text.')", [draft])
 
 
