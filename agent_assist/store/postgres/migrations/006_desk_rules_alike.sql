@@ -1,4 +1,4 @@
--- Agent Assist team schema, version 4: two rules the server kept differently from a desk's file.
+-- Agent Assist team schema, version 6: two rules the server kept differently from a desk's file.
 --
 -- * human only: a person "changed" a machine draft when its words changed, not its spacing (a desk
 --   compares the texts with runs of whitespace collapsed, drafts.Draft.person_wrote_text); version 2
