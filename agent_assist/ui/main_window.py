@@ -54,6 +54,7 @@ from agent_assist.ui.queue_panel import QueuePanel
 from agent_assist.ui.settings_dialog import SettingsDialog
 from agent_assist.ui.streaming import StreamJob
 from agent_assist.ui.tasks import TaskManager
+from agent_assist.ui.team_view import TeamView
 from agent_assist.ui.team_work import TeamWork
 
 log = logging.getLogger(__name__)
@@ -259,6 +260,8 @@ class MainWindow(QMainWindow):
         self.act_review = self._action("Supervisor &review", "Ctrl+Shift+V", self.show_review, view,
                                        "Drafts awaiting approval and recently sent replies, AI draft beside sent text")
         self.act_dashboard = self._action("&Quality dashboard", "Ctrl+Shift+Q", self.show_dashboard, view)
+        self.act_team = self._action("&Team", "Ctrl+Shift+P", self.show_team, view,
+                                     "Who is online, how many tickets each has open, whose replies wait for approval")
 
         help_menu = bar.addMenu("&Help")
         self._action("&Keyboard shortcuts", "F1", self.show_shortcuts, help_menu)
@@ -875,6 +878,9 @@ class MainWindow(QMainWindow):
     def show_dashboard(self) -> QWidget:
         return self._side_window("dashboard_window", "Quality dashboard",
                                  lambda: QualityDashboard(self.store, self.tasks, parent=self))
+
+    def show_team(self) -> QWidget:
+        return self._side_window("team_window", "Team", lambda: TeamView(self.store, self.tasks, parent=self))
 
     # -- mail ----------------------------------------------------------------------------
     def start_mail(self) -> None:

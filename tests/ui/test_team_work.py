@@ -12,6 +12,7 @@ from agent_assist.store import tickets
 from tests.backends import seed
 from tests.conftest import small_dataset
 from tests.store.test_teamwork import _dataset
+from agent_assist.ui.team_view import COLUMNS as TEAM_COLUMNS
 from tests.ui.conftest import wait_loaded
 
 pytestmark = pytest.mark.both_backends
@@ -113,3 +114,33 @@ def test_closing_the_window_gives_back_what_it_claimed_but_did_not_answer(backen
     assert tickets.get_ticket(store.db, taken).assignee == "priya"
     priya.close()
     assert tickets.get_ticket(store.db, taken).assignee is None
+
+
+def test_the_team_view_shows_who_is_online_and_what_waits(backend, store, desk, make_window, qtbot):
+    if backend != "postgres":
+        seed(store, small_dataset())
+        window = make_window(store, "alex")
+        with qtbot.waitSignal(window.show_team().loaded, timeout=5000):
+            pass
+        view = window.team_window
+        assert "who is online shows on a team server" in view.summary.text()
+        return
+    alex, priya, _ = _team_windows(backend, desk, store, make_window)
+    _open(qtbot, priya, 1)
+    sue = make_window(desk("sue", "supervisor"), "sue")
+    view = sue.show_team()
+    model = view.model
+
+    def row(name: str) -> dict[str, str]:
+        names = [model.data(model.index(r, 0)) for r in range(model.rowCount())]
+        r = names.index(name)
+        return {key: model.data(model.index(r, c)) for c, (key, _) in enumerate(TEAM_COLUMNS)}
+
+    qtbot.waitUntil(lambda: model.rowCount() > 0 and row("priya")["on_ticket"] == "#1", timeout=8000)
+    assert row("priya")["online"] == "● online" and row("alex")["online"] == "● online"
+    assert row("sue")["role"] == "Supervisor"
+    assert row("alex")["open_tickets"] == "1"  # ticket 2 in the small data set
+    assert row("lee")["online"] == "away"
+    assert "online" in view.summary.text() and "replies wait for a supervisor" in view.summary.text()
+    priya.close()  # she leaves: the view follows the server's announcement
+    qtbot.waitUntil(lambda: row("priya")["online"] == "away", timeout=8000)
