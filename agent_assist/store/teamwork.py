@@ -149,6 +149,14 @@ def take_lease(store: Store, name: str, *, desk: str, ttl_s: int) -> bool:
         return bool(db.conn.execute("SELECT take_lease(?, ?, ?)", (name, desk, int(ttl_s))).fetchone()[0])
 
 
+def lease_holder(db: sqlite_utils.Database, name: str) -> tuple[str, str] | None:
+    """(person, desk) holding the job ``name`` now, or None."""
+    if not is_postgres(db):
+        return None
+    row = db.conn.execute("SELECT person, holder FROM leases WHERE name = ? AND expires_at > now()", (name,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def drop_lease(store: Store, name: str, *, desk: str) -> None:
     if is_postgres(store):
         with store.transaction() as db:

@@ -16,8 +16,9 @@ from PySide6.QtCore import QObject, Signal
 from agent_assist.channels.email.config import MailboxConfig, get_password
 from agent_assist.channels.email.imap_sync import sync
 from agent_assist.channels.email.smtp_send import deliver_pending
-from agent_assist.channels.email.watcher import WatchEvent, watch
-from agent_assist.store import Store
+from agent_assist.channels.email.fetcher import watch_as_one_desk
+from agent_assist.channels.email.watcher import WatchEvent
+from agent_assist.store import Store, teamwork
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,12 @@ class MailService(QObject):
     progress = Signal(int, int)  # done, total: the first sync of what is waiting in the mailbox
     delivered = Signal(object)  # DeliveryReport
 
-    def __init__(self, store: Store, mailbox: MailboxConfig, parent: QObject | None = None):
+    def __init__(self, store: Store, mailbox: MailboxConfig, parent: QObject | None = None, *,
+                 desk: str | None = None):
         super().__init__(parent)
         self.store = store
         self.mailbox = mailbox
+        self.desk = desk or teamwork.new_desk_id()  # the name this window holds the mailbox's lease under
         self._stop = threading.Event()
         self._deliver_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -45,17 +48,20 @@ class MailService(QObject):
         self._thread.start()
 
     def _run(self) -> None:
-        # catch up first, with progress (a big mailbox takes a while; pausing keeps what was done)
-        try:
-            sync(self.store, self.mailbox, get_password(self.mailbox, "imap"),
-                 progress=lambda done, total: self._emit(self.progress, done, total), cancel=self._stop)
-        except Exception as exc:  # noqa: BLE001 - the watcher below reports and retries connection trouble
-            log.info("First mail sync did not finish: %s", exc)
+        # on a team server one desk fetches the mailbox and the others stand by (channels/email/fetcher.py)
+        watch_as_one_desk(self.store, self.mailbox, lambda: get_password(self.mailbox, "imap"), desk=self.desk,
+                          stop=self._stop, on_event=self._event, on_acquired=self._catch_up,
+                          on_synced=lambda _report: self.deliver())
         if self._stop.is_set():
             self._emit(self.status, "stopped", "Mailbox paused.", even_stopped=True)
-            return
-        watch(self.store, self.mailbox, lambda: get_password(self.mailbox, "imap"), stop=self._stop,
-              on_event=self._event, on_synced=lambda _report: self.deliver())
+
+    def _catch_up(self, stop: threading.Event) -> None:
+        """Catch up first, with progress (a big mailbox takes a while; pausing keeps what was done)."""
+        try:
+            sync(self.store, self.mailbox, get_password(self.mailbox, "imap"),
+                 progress=lambda done, total: self._emit(self.progress, done, total), cancel=stop)
+        except Exception as exc:  # noqa: BLE001 - the watcher reports and retries connection trouble
+            log.info("First mail sync did not finish: %s", exc)
 
     def _emit(self, signal, *args, even_stopped: bool = False) -> None:
         """Emit from a worker thread only while this object (and so its window) is alive."""

@@ -895,7 +895,7 @@ class MainWindow(QMainWindow):
         except (KeyError, TypeError, ValueError) as exc:
             self.statusBar().showMessage(f"The mailbox settings are incomplete: {exc}", 10000)
             return
-        self.mail = MailService(self.store, mailbox, self)
+        self.mail = MailService(self.store, mailbox, self, desk=self.team_work.desk)
         self.mail.status.connect(self._mail_status)
         self.mail.progress.connect(self._mail_progress)
         self.mail.start()
