@@ -53,9 +53,17 @@ def db_path(tmp_path: Path) -> Path:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test marked ``both_backends`` runs once on SQLite and once on PostgreSQL (see tests/backends.py)."""
-    if ("backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends")
-            and not metafunc.definition.get_closest_marker("single_desk")):
+    """A test marked ``both_backends`` runs once on SQLite and once on PostgreSQL (see tests/backends.py);
+    one also marked ``team_only`` runs on PostgreSQL alone (several desks, the server's rules), one
+    marked ``single_desk`` on SQLite alone."""
+    node = metafunc.definition
+    if "backend" not in metafunc.fixturenames or not node.get_closest_marker("both_backends"):
+        return
+    if node.get_closest_marker("single_desk"):
+        return
+    if node.get_closest_marker("team_only"):
+        metafunc.parametrize("backend", ["postgres"], indirect=True)
+    else:
         metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 

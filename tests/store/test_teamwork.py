@@ -51,9 +51,8 @@ def test_next_ticket_is_the_most_urgent_free_one_and_is_assigned(store, desk):
     assert teamwork.claim_next(store, person="alex", desk="desk-a") is None  # nothing free: said as None
 
 
+@pytest.mark.team_only
 def test_fifty_desks_pressing_next_never_get_the_same_ticket(store, backend, desk):
-    if backend != "postgres":
-        pytest.skip("several desks at once need a team server (one file has one writer at a time)")
     seed(store, _dataset(60))
     people = ["alex", "priya", "sam", "ana", "maja", "kim", "bea", "lee"]
     desks = [desk(p) for p in people]
@@ -83,9 +82,8 @@ def test_fifty_desks_pressing_next_never_get_the_same_ticket(store, backend, des
         assert tickets.get_ticket(store.db, tid).assignee == person
 
 
+@pytest.mark.team_only
 def test_a_desk_that_goes_away_loses_its_untouched_claims(store, backend, desk):
-    if backend != "postgres":
-        pytest.skip("claims expire between desks on a team server")
     seed(store, _dataset(3))
     priya = desk("priya")
     mine = teamwork.claim_next(priya, person="priya", desk="laptop")
@@ -95,9 +93,8 @@ def test_a_desk_that_goes_away_loses_its_untouched_claims(store, backend, desk):
     assert tickets.get_ticket(store.db, mine).assignee == "alex"
 
 
+@pytest.mark.team_only
 def test_a_heartbeat_keeps_claims_and_closing_the_window_gives_them_back(store, backend, desk):
-    if backend != "postgres":
-        pytest.skip("claims expire between desks on a team server")
     seed(store, _dataset(3))
     priya = desk("priya")
     mine = teamwork.claim_next(priya, person="priya", desk="laptop", lease_s=10)
@@ -111,9 +108,8 @@ def test_a_heartbeat_keeps_claims_and_closing_the_window_gives_them_back(store, 
     assert teamwork.claim_next(store, person="alex", desk="desk-a") == mine
 
 
+@pytest.mark.team_only
 def test_presence_shows_who_else_is_on_a_ticket_and_who_is_writing(store, backend, desk):
-    if backend != "postgres":
-        pytest.skip("presence is between desks on a team server")
     seed(store, _dataset(2))
     priya, sam = desk("priya"), desk("sam")
     seen = store.presence_version()
@@ -132,9 +128,8 @@ def test_presence_shows_who_else_is_on_a_ticket_and_who_is_writing(store, backen
     assert teamwork.others_on(store.db, 1, desk="a1") == []
 
 
+@pytest.mark.team_only
 def test_nobody_writes_presence_claims_or_leases_by_hand_or_as_someone_else(store, backend, desk):
-    if backend != "postgres":
-        pytest.skip("the server's rules")
     seed(store, _dataset(1))
     teamwork.heartbeat(store, desk="alex-desk", ticket_id=1, writing=False)
     raw = desk("priya").db.conn.raw

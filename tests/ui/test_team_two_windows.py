@@ -17,9 +17,8 @@ from tests.ui.conftest import wait_loaded
 pytestmark = pytest.mark.both_backends
 
 
+@pytest.mark.team_only
 def test_agent_asks_supervisor_approves_live_across_two_desks(backend, team_database, make_window, qtbot):
-    if backend != "postgres":
-        pytest.skip("two desks are two database logins: a team server")
     alex = team_database.desk("alex")
     sue = team_database.desk("sue")
     seed(alex, small_dataset())

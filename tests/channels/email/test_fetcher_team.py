@@ -43,9 +43,8 @@ def _tickets(store) -> int:
     return store.db.conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
 
 
+@pytest.mark.team_only
 def test_three_desks_one_fetches_and_another_takes_over_when_it_is_killed(backend, store, desk, dovecot, mailbox):
-    if backend != "postgres":
-        pytest.skip("one fetcher among several desks is a team server's job")
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.channels.email.fetch_child", json.dumps({
             "db": target_of(store), "mailbox": mailbox.to_dict(), "password": dovecot.password, "desk": "desk-1",
@@ -98,9 +97,8 @@ def test_three_desks_one_fetches_and_another_takes_over_when_it_is_killed(backen
     assert teamwork.lease_holder(store.db, lease_name(mailbox)) is None
 
 
+@pytest.mark.single_desk
 def test_a_single_desk_just_fetches(backend, store, dovecot, mailbox):
-    if backend != "sqlite":
-        pytest.skip("on a team server the lease decides (above)")
     with Desk(store, mailbox, dovecot.password, "only") as only:
         only.wait_for(lambda e: e.kind == "idle")
         dovecot.append(mails.plain(message_id="<solo@mail.example>"))
