@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from agent_assist.channels.email.config import MailboxConfig
 from agent_assist.store import Store, drafts, mail
+from agent_assist.store.held import Held
 
 
 def _enqueue(store: Store, draft_id: int, message_id: int | None, mailbox: MailboxConfig | None,
@@ -35,6 +36,22 @@ def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, stat
         message_id = drafts.approve_and_send(store, draft_id, body, actor=actor, status_after=status_after,
                                              confirmed_pan=confirmed_pan)
         return message_id, _enqueue(store, draft_id, message_id, mailbox, actor)
+
+
+def approve_and_hold(store: Store, draft_id: int, body: str, *, actor: str, confirmed_pan: bool = False) -> str:
+    """Undo send, first half: approve the text now (a full card number is refused unless confirmed, so the
+    person is asked at the click, not seconds later) and return the draft's state: ``approved`` (the
+    caller holds the send, :mod:`agent_assist.store.held`) or ``awaiting_supervisor`` (four eyes)."""
+    drafts.check_card_numbers(body, confirmed_pan)
+    return drafts.approve(store, draft_id, body, actor=actor)
+
+
+def send_held(store: Store, held: Held, *, mailbox: MailboxConfig | None = None) -> tuple[int, int | None]:
+    """Undo send, second half: the held reply goes out through the ticket's channel (message, outbox row)."""
+    with store.transaction():
+        message_id = drafts.send(store, held.draft_id, actor=held.person, status_after=held.status_after,
+                                 confirmed_pan=held.confirmed_pan)
+        return message_id, _enqueue(store, held.draft_id, message_id, mailbox, held.person)
 
 
 def supervisor_approve_and_send(store: Store, draft_id: int, body: str, *, actor: str,

@@ -248,7 +248,7 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
         raise InvalidTransitionError("A reply can only be sent by a named person.")
     if is_postgres(store):  # the server checks the rules; the audit row says how many numbers were confirmed
         with store.transaction() as db:
-            cards = _refuse_card_numbers(get(db, draft_id).body, confirmed_pan)
+            cards = check_card_numbers(get(db, draft_id).body, confirmed_pan)
             return db.conn.execute("SELECT send_draft(?, ?, ?)", (draft_id, status_after, len(cards))).fetchone()[0]
     now = now_iso()
     with store.transaction() as db:
@@ -261,7 +261,7 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
         if needs_four_eyes(db, draft.ticket_id) and not _four_eyes_ok(db, draft, draft.approved_by):
             raise InvalidTransitionError("This ticket needs a supervisor's approval (four eyes) before a reply "
                                          "is sent.")
-        cards = _refuse_card_numbers(draft.body, confirmed_pan)
+        cards = check_card_numbers(draft.body, confirmed_pan)
         _move(db, draft, "sent")
         cur = db.conn.execute(
             "INSERT INTO messages (ticket_id, direction, author, body_text, body_html, created_at) "
@@ -282,7 +282,7 @@ def send(store: Store, draft_id: int, *, actor: str, status_after: str = "pendin
     return cur.lastrowid
 
 
-def _refuse_card_numbers(body: str, confirmed: bool) -> list[str]:
+def check_card_numbers(body: str, confirmed: bool = False) -> list[str]:
     """The full card numbers in ``body``; :class:`UnmaskedCardNumberError` unless a person confirmed them."""
     cards = payment.find_card_numbers(body)
     if cards and not confirmed:
@@ -300,6 +300,28 @@ def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str,
         if approve(store, draft_id, body, actor=actor) != "approved":
             return None
         return send(store, draft_id, actor=actor, status_after=status_after, confirmed_pan=confirmed_pan)
+
+
+def withdraw_approval(store: Store, draft_id: int, *, actor: str) -> Draft:
+    """Undo send: the approver takes back an approval whose reply has not gone out; the draft is edited
+    again, with its text, and goes back to the editor. Returns the draft as it is now."""
+    with store.transaction() as db:
+        if is_postgres(db):  # only the approver, only an approved draft: the server's own check
+            db.conn.execute("SELECT withdraw_approval(?)", (draft_id,))
+            return get(db, draft_id)
+        draft = get(db, draft_id)
+        if draft.state != "approved":
+            raise InvalidTransitionError("Only an approved reply that has not gone out can be taken back; this one "
+                                         f"is {draft.state.replace('_', ' ')}.")
+        if draft.approved_by != actor:
+            raise InvalidTransitionError(f"Only {draft.approved_by}, who approved this reply, can take the approval "
+                                         "back.")
+        _move(db, draft, "edited")
+        db.conn.execute("UPDATE drafts SET state = 'edited', approved_by = NULL, updated_at = ? WHERE id = ?",
+                        (now_iso(), draft_id))
+        audit.record(db, actor=actor, action="draft.approval_withdrawn", ticket_id=draft.ticket_id,
+                     draft_id=draft_id)
+        return get(db, draft_id)
 
 
 def discard(store: Store, draft_id: int, *, actor: str) -> None:

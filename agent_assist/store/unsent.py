@@ -6,13 +6,12 @@ written to a private file in this desk's data folder, one entry per database and
 back in the editor the next time that ticket opens. It is dropped once the database has the text
 (saved, sent or discarded there). Nothing here talks to a database; it is plain, local and small.
 
-The file is JSON written atomically (a temporary file, then ``os.replace``), mode 0600: it holds
-customers' conversations as much as the database does. A damaged file is set aside, never fatal.
+The file is private JSON written atomically (:mod:`agent_assist.store.desk_file`); a damaged one is
+set aside, never fatal.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -20,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from agent_assist import config
-from agent_assist.store import private_files
+from agent_assist.store import desk_file
 from agent_assist.timefmt import now_iso
 
 log = logging.getLogger(__name__)
@@ -48,6 +47,7 @@ class UnsentReplies:
     def keep(self, database: str, ticket_id: int, draft_id: int | None, text: str) -> Unsent:
         """Keep ``text`` for the ticket (replacing what was kept for it before); raises OSError when the
         disk refuses, so the caller can say the reply is only in the window."""
+        database = str(database)
         entry = Unsent(database, int(ticket_id), draft_id, text, now_iso())
         with self._lock:
             entries = [e for e in self._read() if (e.database, e.ticket_id) != (database, entry.ticket_id)]
@@ -55,15 +55,18 @@ class UnsentReplies:
         return entry
 
     def get(self, database: str, ticket_id: int) -> Unsent | None:
+        database = str(database)
         with self._lock:
             return next((e for e in self._read() if (e.database, e.ticket_id) == (database, ticket_id)), None)
 
     def for_database(self, database: str) -> list[Unsent]:
+        database = str(database)
         with self._lock:
             return [e for e in self._read() if e.database == database]
 
     def drop(self, database: str, ticket_id: int) -> None:
         """Forget the ticket's kept reply (the database has it now); a disk error is logged, not raised."""
+        database = str(database)
         with self._lock:
             entries = self._read()
             left = [e for e in entries if (e.database, e.ticket_id) != (database, ticket_id)]
@@ -76,40 +79,16 @@ class UnsentReplies:
 
     # -- the file ------------------------------------------------------------------------
     def _read(self) -> list[Unsent]:
-        try:
-            raw = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        except (OSError, UnicodeDecodeError) as exc:
-            log.warning("Could not read the kept replies in %s: %s", self.path, exc)
-            return []
-        try:
-            data = json.loads(raw)
-            return [Unsent(str(d["database"]), int(d["ticket_id"]),
-                           None if d.get("draft_id") is None else int(d["draft_id"]),
-                           str(d["text"]), str(d.get("kept_at", ""))) for d in data["replies"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            aside = self.path.with_name(self.path.name + ".damaged")
-            log.warning("The kept replies in %s are damaged (%s); the file was moved to %s", self.path, exc, aside)
+        found = []
+        for d in desk_file.read_entries(self.path, "replies"):
             try:
-                os.replace(self.path, aside)
-            except OSError:
-                pass
-            return []
+                found.append(Unsent(str(d["database"]), int(d["ticket_id"]),
+                                    None if d.get("draft_id") is None else int(d["draft_id"]),
+                                    str(d["text"]), str(d.get("kept_at", ""))))
+            except (KeyError, TypeError, ValueError) as exc:
+                desk_file.set_aside(self.path, exc)
+                return []
+        return found
 
     def _write(self, entries: list[Unsent]) -> None:
-        if not entries:
-            try:
-                self.path.unlink()
-            except FileNotFoundError:
-                pass
-            return
-        private_files.private_dir(self.path.parent, fix_existing=False)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        private_files.create_private_file(tmp)
-        private_files.private_file(tmp)  # a leftover from a crash keeps no wider mode
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"replies": [asdict(e) for e in entries]}, fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        desk_file.write_entries(self.path, "replies", [asdict(e) for e in entries])

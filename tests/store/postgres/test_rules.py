@@ -348,7 +348,8 @@ TEAM_FUNCTIONS = {"now_iso", "actor", "is_owner_context", "role_of", "is_supervi
                   "return_draft",
                   # team work (migration 005): claims, presence and job leases, by the session's person only
                   "release_expired_claims", "claim_next", "release_claim", "desk_heartbeat", "desk_leave",
-                  "take_lease", "drop_lease"}
+                  "take_lease", "drop_lease",
+                  "withdraw_approval"}  # undo send (migration 007)
 
 
 @pytest.mark.parametrize("who", ["alex", "vera"])
