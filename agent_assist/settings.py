@@ -57,6 +57,9 @@ SCHEMA: tuple[Setting, ...] = (
             "The mailbox: IMAP and SMTP servers, user, folder, sent folder (passwords are in the keyring)."),
     Setting("notifications.enabled", bool, True,
             "Desktop notifications for new high-priority tickets and SLAs about to breach."),
+    Setting("send.undo_seconds", int, 10,
+            "Seconds an approved reply waits before it goes out, with Undo (0: at once).",
+            choices=(0, 5, 10, 20, 30, 60)),
 )
 _BY_KEY = {s.key: s for s in SCHEMA}
 _DYNAMIC_DEFAULTS: dict[str, Callable[[], Any]] = {"ai.provider": _default_provider}
