@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from agent_assist.store import Store
-from agent_assist.store.tickets import PRIORITIES, QueueFilter, QueueRow, queue_count, queue_page
+from agent_assist.store.tickets import PRIORITIES, QueueFilter, QueueRow, queue_page, queue_total
 from agent_assist.timefmt import humanize_delta, parse_iso
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -56,6 +56,7 @@ def _sla_seconds(row: QueueRow, now: datetime) -> float | None:
 
 class QueueModel(QAbstractTableModel):
     PAGE = 200
+    EXACT_COUNT_UP_TO = 1_000  # on a team server a larger number of matching tickets is the server's estimate
 
     countChanged = Signal(int)
     """The number of tickets matching the filter (not just the loaded ones)."""
@@ -72,6 +73,7 @@ class QueueModel(QAbstractTableModel):
         self._filter = QueueFilter(user=user)
         self._sort = ("priority", False)
         self._total = 0
+        self._total_exact = True
         self._now = datetime.now(UTC)
         self._bold = QFont()
         self._bold.setBold(True)
@@ -95,11 +97,16 @@ class QueueModel(QAbstractTableModel):
         if key == self._sort:
             return
         self._sort = key
-        self._reload()
+        self._reload(recount=False)  # the same tickets in another order: the count stands
 
     @property
     def total(self) -> int:
         return self._total
+
+    @property
+    def total_exact(self) -> bool:
+        """False when :attr:`total` is the team server's estimate (a large queue)."""
+        return self._total_exact
 
     # -- loading ---------------------------------------------------------------------
     def _page(self, offset: int, limit: int) -> list[QueueRow]:
@@ -110,17 +117,24 @@ class QueueModel(QAbstractTableModel):
         self._index_of = {r.id: i for i, r in enumerate(self._rows)}
 
     def _update_total(self) -> None:
-        self._total = queue_count(self._store.db, self._filter)
+        """The number of matching tickets: the loaded rows when they are all there (no query), else the
+        store's count (on a team server an estimate when large: see :func:`queue_total`)."""
+        if self._exhausted:
+            self._total, self._total_exact = len(self._rows), True
+        else:
+            total, self._total_exact = queue_total(self._store.db, self._filter, exact_up_to=self.EXACT_COUNT_UP_TO)
+            self._total = max(total, len(self._rows))
         self.countChanged.emit(self._total)
 
-    def _reload(self) -> None:
+    def _reload(self, *, recount: bool = True) -> None:
         self.beginResetModel()
         self._rows = []
         self._index_of = {}
         self._exhausted = False
         self.endResetModel()
         self.fetchMore(QModelIndex())
-        self._update_total()
+        if recount or self._exhausted:
+            self._update_total()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
