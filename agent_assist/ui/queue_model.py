@@ -48,6 +48,15 @@ SLA_RED = QColor("#c62828")
 SLA_AMBER = QColor("#b26a00")
 
 
+_KEYS = tuple(k for k, _ in COLUMNS)
+_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE = (int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
+    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole))
+_ROLES = frozenset({_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, int(TICKET_ID_ROLE), int(FLAGS_ROLE)})
+_PRIORITY_BRUSHES = {p: QBrush(c) for p, c in PRIORITY_COLORS.items()}
+_SLA_RED_BRUSH, _SLA_AMBER_BRUSH = QBrush(SLA_RED), QBrush(SLA_AMBER)
+
+
 def _sla_seconds(row: QueueRow, now: datetime) -> float | None:
     if not row.sla_due_at or row.status not in ("new", "open"):
         return None
@@ -233,31 +242,37 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        # a view asks for a dozen roles of every visible cell at each paint: plain ints compared, and
+        # the roles this model never answers turned away first
+        role = int(role)
+        if role not in _ROLES:
             return None
-        row = self._rows[index.row()]
-        key = COLUMNS[index.column()][0]
-        if role == Qt.ItemDataRole.DisplayRole:
+        r = index.row()  # -1 for an invalid index
+        if not 0 <= r < len(self._rows):
+            return None
+        row = self._rows[r]
+        key = _KEYS[index.column()]
+        if role == _DISPLAY:
             return self._display(row, key)
         if role == TICKET_ID_ROLE:
             return row.id
         if role == FLAGS_ROLE:
             return list(row.flags)
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _FOREGROUND:
             if key == "priority":
-                return QBrush(PRIORITY_COLORS[row.priority])
+                return _PRIORITY_BRUSHES[row.priority]
             if key == "sla":
                 secs = _sla_seconds(row, self._now)
                 if secs is not None and secs < 0:
-                    return QBrush(SLA_RED)
+                    return _SLA_RED_BRUSH
                 if secs is not None and secs < SLA_WARN_SECONDS:
-                    return QBrush(SLA_AMBER)
+                    return _SLA_AMBER_BRUSH
             return None
-        if role == Qt.ItemDataRole.FontRole:
+        if role == _FONT:
             if row.status == "new" or (key == "sla" and (_sla_seconds(row, self._now) or 1) < 0):
                 return self._bold
             return None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             if key == "sla" and row.sla_due_at:
                 due = row.sla_due_at.replace("T", " ").replace("Z", " UTC")
                 secs = _sla_seconds(row, self._now)
@@ -268,7 +283,7 @@ class QueueModel(QAbstractTableModel):
                 tags = ", ".join(row.tags)
                 return f"#{row.id} {row.subject}" + (f"\nTags: {tags}" if tags else "")
             return None
-        if role == Qt.ItemDataRole.AccessibleTextRole:
+        if role == _ACCESSIBLE:
             if key == "sla":
                 secs = _sla_seconds(row, self._now)
                 if secs is not None and secs < 0:
