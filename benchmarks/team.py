@@ -326,8 +326,8 @@ def desk_main(agent_url: str, repeat: int, changes: int, explain: bool, pipe, re
         rect = view.visualRect(wm.index(row, 0))
         return rect.isValid() and view.viewport().rect().intersects(rect)
 
-    active = [r[0] for r in raw.execute("SELECT id FROM tickets WHERE status IN ('new', 'open', 'pending') "
-                                        "ORDER BY random() LIMIT %s", [changes])]
+    active = raw.execute("SELECT id, assignee FROM tickets WHERE status IN ('new', 'open', 'pending') "
+                         "ORDER BY random() LIMIT %s", [changes]).fetchall()
     lat, after_commit, missed = [], [], 0
     rng = random.Random(7)
     for i in range(changes):
@@ -339,8 +339,9 @@ def desk_main(agent_url: str, repeat: int, changes: int, explain: bool, pipe, re
             pipe.send(("create", i))
             assignee = None
         else:
-            assignee = rng.choice(["sam", "priya", "jonas", "mei", "omar"])
-            pipe.send(("assign", active[i], assignee))
+            ticket, before = active[i]
+            assignee = rng.choice([a for a in ("sam", "priya", "jonas", "mei", "omar") if a != before])  # a change
+            pipe.send(("assign", ticket, assignee))
         ticket, started, committed = pipe.recv()
         deadline = time.monotonic() + 5
         while not on_screen(ticket, assignee):
