@@ -161,6 +161,8 @@ class QueueModel(QAbstractTableModel):
         if len(page) < self.PAGE:
             self._exhausted = True
         if not page:
+            if not self._total_exact:  # scrolled to the end: now the number is known
+                self._update_total()
             return
         start = len(self._rows)
         self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
@@ -168,6 +170,8 @@ class QueueModel(QAbstractTableModel):
         for i, r in enumerate(page, start):
             self._index_of[r.id] = i
         self.endInsertRows()
+        if self._exhausted and not self._total_exact:  # scrolled to the end: now the number is known
+            self._update_total()
 
     def start(self) -> None:
         """Load the first page (call once after construction)."""
