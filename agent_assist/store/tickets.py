@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -140,19 +141,25 @@ def _where(flt: QueueFilter, pg: bool = False) -> tuple[str, list[object]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+NULLABLE_SORTS = frozenset({"sla", "language", "assignee"})
+"""Sort keys that can be empty; the others are never NULL (and on PostgreSQL are ordered without a NULLS
+clause, which lets the server walk their indexes: team migration 004 spells the nullable ones' indexes
+with NULLS FIRST)."""
+
+
 def _order(sort: str, descending: bool, pg: bool = False) -> str:
     key = SORT_KEYS.get(sort)
     if key is None:
         raise ValueError(f"cannot sort by {sort!r}")
-    direction = "DESC" if descending else "ASC"
-    if pg:  # as SQLite orders them: an empty value (no SLA, nobody assigned) is the smallest
+    plain = direction = "DESC" if descending else "ASC"  # the id tie-break is never NULL: no NULLS clause
+    if pg and sort in NULLABLE_SORTS:  # as SQLite orders them: an empty value (no SLA, nobody assigned) is the smallest
         direction += " NULLS LAST" if descending else " NULLS FIRST"
     first = " NULLS FIRST" if pg else ""
     if sort == "priority":  # ties broken by the most urgent SLA, as an agent expects
         return f" ORDER BY t.priority {direction}, t.sla_due_at ASC{first}, t.id ASC"
     if sort == "customer":
-        return f" ORDER BY c.name COLLATE NOCASE {direction}, t.id {direction}"
-    return f" ORDER BY {key} {direction}, t.id {direction}"
+        return f" ORDER BY c.name COLLATE NOCASE {direction}, t.id {plain}"
+    return f" ORDER BY {key} {direction}, t.id {plain}"
 
 
 def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "priority",
@@ -161,15 +168,79 @@ def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "prio
     where, params = _where(flt, pg)
     # an inner join lets SQLite walk the customer-name index when sorting by customer;
     # every ticket has a customer (create_ticket and bulk import always set one)
-    sql = (f"SELECT {_QUEUE_COLUMNS} FROM tickets t JOIN customers c ON c.id = t.customer_id"
+    if pg and sort == "status" and flt.statuses:
+        # the same statuses as a range of the sort's rank, so the server walks its index from the first
+        # status shown instead of past every ticket of the others (solved and closed: most of them)
+        ranks = sorted(STATUSES.index(st) if st in STATUSES else len(STATUSES) - 1 for st in flt.statuses)
+        where = f"{where} AND " if where else " WHERE "
+        where += f"{SORT_KEYS['status']} BETWEEN {ranks[0]} AND {ranks[-1]}"
+    source = "tickets t"
+    if pg and "search_vector" in where and _estimate(db, where, params) <= FEW_MATCHES:
+        # a rare word: read its few matches through the text index and sort them, rather than walk the
+        # sort order's index through many rows until a page of matches turns up (what the server's
+        # planner picks, as it underrates the cost of testing every row it passes)
+        source = f"(SELECT {_MATCH_COLUMNS} FROM tickets t{where} OFFSET 0) t"
+        where = ""  # applied inside, with the same parameters
+    sql = (f"SELECT {_QUEUE_COLUMNS} FROM {source} JOIN customers c ON c.id = t.customer_id"
            f"{where}{_order(sort, descending, pg)} LIMIT ? OFFSET ?")
     rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
-    return [QueueRow(*r[:9], tuple(json.loads(r[9] or "[]")), tuple(json.loads(r[10] or "[]"))) for r in rows]
+    return [QueueRow(*r[:9], _json_list(r[9]), _json_list(r[10])) for r in rows]
+
+
+def _json_list(text: str | None) -> tuple:
+    return () if not text or text == "[]" else tuple(json.loads(text))  # most tickets have no tags, no flags
+
+
+FEW_MATCHES = 5_000  # a text filter the server expects to match fewer tickets is read through its index
+_MATCH_COLUMNS = ("t.id, t.customer_id, t.priority, t.sla_due_at, t.subject, t.language, t.status, t.assignee, "
+                  "t.updated_at, t.tags, t.flags")
+
+
+ESTIMATE_TTL_S = 10.0  # the statistics behind an estimate change when the server analyses the table
+
+
+def _estimate(db, where: str, params: list[object]) -> int:
+    """How many tickets the PostgreSQL server expects the filter to match: its planner's estimate
+    (from the table's statistics, without reading the rows), kept a few seconds per connection."""
+    cache: dict | None = getattr(db.conn, "queue_estimates", None)
+    if cache is None:
+        cache = db.conn.queue_estimates = {}
+    key = (where, tuple(params))
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < ESTIMATE_TTL_S:
+        return hit[1]
+    plan = db.conn.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM tickets t{where}", params).fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    if len(cache) > 64:
+        cache.clear()
+    cache[key] = (now, int(plan[0]["Plan"]["Plan Rows"]))
+    return cache[key][1]
 
 
 def queue_count(db: sqlite_utils.Database, flt: QueueFilter) -> int:
     where, params = _where(flt, is_postgres(db))
     return db.conn.execute(f"SELECT COUNT(*) FROM tickets t{where}", params).fetchone()[0]
+
+
+def queue_total(db: sqlite_utils.Database, flt: QueueFilter, *, exact_up_to: int) -> tuple[int, bool]:
+    """The number of tickets the filter matches, and whether it is exact.
+
+    On a desk's file it is always counted. On a team server counting means reading every matching
+    row (600,000 of a million-ticket queue, at every refresh of every desk), so beyond ``exact_up_to``
+    it is the server's estimate, which its statistics keep within a few per cent.
+    """
+    if not is_postgres(db):
+        return queue_count(db, flt), True
+    where, params = _where(flt, True)
+    estimate = _estimate(db, where, params)
+    if estimate > exact_up_to:
+        return estimate, False
+    bound = exact_up_to * 10  # the estimate was far off: stop counting, and say so
+    n = db.conn.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM tickets t{where} LIMIT ?) m",
+                        [*params, bound + 1]).fetchone()[0]
+    return (n, True) if n <= bound else (n, False)
 
 
 def languages(db: sqlite_utils.Database) -> list[str]:

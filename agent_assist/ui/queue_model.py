@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from agent_assist.store import Store
-from agent_assist.store.tickets import PRIORITIES, QueueFilter, QueueRow, queue_count, queue_page
+from agent_assist.store.tickets import PRIORITIES, QueueFilter, QueueRow, queue_page, queue_total
 from agent_assist.timefmt import humanize_delta, parse_iso
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -48,6 +48,15 @@ SLA_RED = QColor("#c62828")
 SLA_AMBER = QColor("#b26a00")
 
 
+_KEYS = tuple(k for k, _ in COLUMNS)
+_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE = (int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
+    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole))
+_ROLES = frozenset({_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, int(TICKET_ID_ROLE), int(FLAGS_ROLE)})
+_PRIORITY_BRUSHES = {p: QBrush(c) for p, c in PRIORITY_COLORS.items()}
+_SLA_RED_BRUSH, _SLA_AMBER_BRUSH = QBrush(SLA_RED), QBrush(SLA_AMBER)
+
+
 def _sla_seconds(row: QueueRow, now: datetime) -> float | None:
     if not row.sla_due_at or row.status not in ("new", "open"):
         return None
@@ -56,6 +65,7 @@ def _sla_seconds(row: QueueRow, now: datetime) -> float | None:
 
 class QueueModel(QAbstractTableModel):
     PAGE = 200
+    EXACT_COUNT_UP_TO = 1_000  # on a team server a larger number of matching tickets is the server's estimate
 
     countChanged = Signal(int)
     """The number of tickets matching the filter (not just the loaded ones)."""
@@ -72,6 +82,7 @@ class QueueModel(QAbstractTableModel):
         self._filter = QueueFilter(user=user)
         self._sort = ("priority", False)
         self._total = 0
+        self._total_exact = True
         self._now = datetime.now(UTC)
         self._bold = QFont()
         self._bold.setBold(True)
@@ -95,11 +106,16 @@ class QueueModel(QAbstractTableModel):
         if key == self._sort:
             return
         self._sort = key
-        self._reload()
+        self._reload(recount=False)  # the same tickets in another order: the count stands
 
     @property
     def total(self) -> int:
         return self._total
+
+    @property
+    def total_exact(self) -> bool:
+        """False when :attr:`total` is the team server's estimate (a large queue)."""
+        return self._total_exact
 
     # -- loading ---------------------------------------------------------------------
     def _page(self, offset: int, limit: int) -> list[QueueRow]:
@@ -110,17 +126,24 @@ class QueueModel(QAbstractTableModel):
         self._index_of = {r.id: i for i, r in enumerate(self._rows)}
 
     def _update_total(self) -> None:
-        self._total = queue_count(self._store.db, self._filter)
+        """The number of matching tickets: the loaded rows when they are all there (no query), else the
+        store's count (on a team server an estimate when large: see :func:`queue_total`)."""
+        if self._exhausted:
+            self._total, self._total_exact = len(self._rows), True
+        else:
+            total, self._total_exact = queue_total(self._store.db, self._filter, exact_up_to=self.EXACT_COUNT_UP_TO)
+            self._total = max(total, len(self._rows))
         self.countChanged.emit(self._total)
 
-    def _reload(self) -> None:
+    def _reload(self, *, recount: bool = True) -> None:
         self.beginResetModel()
         self._rows = []
         self._index_of = {}
         self._exhausted = False
         self.endResetModel()
         self.fetchMore(QModelIndex())
-        self._update_total()
+        if recount or self._exhausted:
+            self._update_total()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -138,6 +161,8 @@ class QueueModel(QAbstractTableModel):
         if len(page) < self.PAGE:
             self._exhausted = True
         if not page:
+            if not self._total_exact:  # scrolled to the end: now the number is known
+                self._update_total()
             return
         start = len(self._rows)
         self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
@@ -145,6 +170,8 @@ class QueueModel(QAbstractTableModel):
         for i, r in enumerate(page, start):
             self._index_of[r.id] = i
         self.endInsertRows()
+        if self._exhausted and not self._total_exact:  # scrolled to the end: now the number is known
+            self._update_total()
 
     def start(self) -> None:
         """Load the first page (call once after construction)."""
@@ -219,31 +246,37 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        # a view asks for a dozen roles of every visible cell at each paint: plain ints compared, and
+        # the roles this model never answers turned away first
+        role = int(role)
+        if role not in _ROLES:
             return None
-        row = self._rows[index.row()]
-        key = COLUMNS[index.column()][0]
-        if role == Qt.ItemDataRole.DisplayRole:
+        r = index.row()  # -1 for an invalid index
+        if not 0 <= r < len(self._rows):
+            return None
+        row = self._rows[r]
+        key = _KEYS[index.column()]
+        if role == _DISPLAY:
             return self._display(row, key)
         if role == TICKET_ID_ROLE:
             return row.id
         if role == FLAGS_ROLE:
             return list(row.flags)
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _FOREGROUND:
             if key == "priority":
-                return QBrush(PRIORITY_COLORS[row.priority])
+                return _PRIORITY_BRUSHES[row.priority]
             if key == "sla":
                 secs = _sla_seconds(row, self._now)
                 if secs is not None and secs < 0:
-                    return QBrush(SLA_RED)
+                    return _SLA_RED_BRUSH
                 if secs is not None and secs < SLA_WARN_SECONDS:
-                    return QBrush(SLA_AMBER)
+                    return _SLA_AMBER_BRUSH
             return None
-        if role == Qt.ItemDataRole.FontRole:
+        if role == _FONT:
             if row.status == "new" or (key == "sla" and (_sla_seconds(row, self._now) or 1) < 0):
                 return self._bold
             return None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             if key == "sla" and row.sla_due_at:
                 due = row.sla_due_at.replace("T", " ").replace("Z", " UTC")
                 secs = _sla_seconds(row, self._now)
@@ -254,7 +287,7 @@ class QueueModel(QAbstractTableModel):
                 tags = ", ".join(row.tags)
                 return f"#{row.id} {row.subject}" + (f"\nTags: {tags}" if tags else "")
             return None
-        if role == Qt.ItemDataRole.AccessibleTextRole:
+        if role == _ACCESSIBLE:
             if key == "sla":
                 secs = _sla_seconds(row, self._now)
                 if secs is not None and secs < 0:

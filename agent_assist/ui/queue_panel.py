@@ -151,6 +151,10 @@ class QueuePanel(QWidget):
         self.model.set_filter(self.current_filter())
 
     def _show_count(self, n: int) -> None:
+        if not self.model.total_exact:  # a team server's estimate: three significant digits
+            n = round(n, 2 - len(str(n)) + 1) if n >= 1000 else n
+            self.count.setText(f"≈{n:,} tickets")
+            return
         self.count.setText(f"{n:,} ticket{'s' if n != 1 else ''}")
 
     def current_ticket_id(self) -> int | None:

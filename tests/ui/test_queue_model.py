@@ -117,3 +117,83 @@ def test_sla_countdown_colours(store: Store, qtbot):
     assert "Overdue by" in m.data(m.index(by_subject["overdue"], sla), Qt.ItemDataRole.ToolTipRole)
     assert colour("soon") == SLA_AMBER
     assert colour("later") is None
+
+
+_STATUS_RANK = {"new": 0, "open": 1, "pending": 2, "solved": 3, "closed": 4}
+
+
+def _expected_order(rows, sort: str, descending: bool) -> list[int]:
+    """The queue's order as SQLite gives it, in Python: an empty value is the smallest, ties by id."""
+    if sort == "priority":  # the most urgent SLA breaks a tie, whichever way priority goes
+        return [r.id for r in sorted(rows, key=lambda r: ((-r.priority if descending else r.priority),
+                                                          r.sla_due_at is not None, r.sla_due_at or "", r.id))]
+    value = {
+        "sla": lambda r: r.sla_due_at, "subject": lambda r: r.subject.lower(), "flags": lambda r: len(r.flags),
+        "customer": lambda r: r.customer.lower(), "language": lambda r: r.language, "status": lambda r: _STATUS_RANK[r.status],
+        "assignee": lambda r: r.assignee.lower() if r.assignee else None, "updated": lambda r: r.updated_at,
+    }[sort]
+    return [r.id for r in sorted(rows, key=lambda r: (value(r) is not None, value(r), r.id), reverse=descending)]
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize("column", range(len(COLUMNS)))
+def test_every_sort_orders_alike_on_both_backends(store: Store, qtbot, column):
+    """A team server orders the queue as a desk's file does (an empty SLA or assignee first), though its
+    indexes spell NULLS FIRST (team migration 004)."""
+    from tests.backends import seed
+
+    data = many_tickets(120)
+    for i, t in enumerate(data["tickets"]):
+        if i % 7 == 0:
+            t["sla_due_at"] = None
+        if i % 5 == 0:  # ties on the sort value: the id decides
+            t["updated_at"] = data["tickets"][0]["updated_at"]
+    seed(store, data)
+    everything = queue_page(store.db, QueueFilter(statuses=()), limit=1000)
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        m = QueueModel(store, user="alex")
+        m.set_filter(QueueFilter(statuses=()))
+        m.sort(column, order)
+        got = [m.ticket_id(r) for r in range(m.rowCount())]
+        assert got == _expected_order(everything, COLUMNS[column][0], order == Qt.SortOrder.DescendingOrder)[:len(got)]
+
+
+def test_count_comes_from_the_rows_when_they_fit_and_is_not_redone_for_a_sort(store: Store, qtbot, monkeypatch):
+    import agent_assist.ui.queue_model as queue_model
+
+    import_dataset(store, many_tickets(650))
+    counted = []
+    real = queue_model.queue_total
+    monkeypatch.setattr(queue_model, "queue_total", lambda *a, **k: counted.append(1) or real(*a, **k))
+    m = QueueModel(store, user="alex")
+    m.start()
+    assert (m.total, m.total_exact, len(counted)) == (650, True, 1)
+    m.sort(2, Qt.SortOrder.DescendingOrder)
+    assert (m.total, len(counted)) == (650, 1)  # the same tickets in another order
+    m.set_filter(QueueFilter(text="question 0000"))  # one page holds them all: no count
+    assert (m.total, m.rowCount(), len(counted)) == (130, 130, 1)
+    m.set_filter(QueueFilter())
+    assert (m.total, len(counted)) == (650, 2)
+
+
+@pytest.mark.both_backends
+def test_a_large_count_on_a_team_server_is_its_estimate(store: Store, backend, qtbot, monkeypatch):
+    from agent_assist.ui.queue_panel import QueuePanel
+    from tests.backends import seed
+
+    seed(store, many_tickets(650))
+    monkeypatch.setattr(QueueModel, "EXACT_COUNT_UP_TO", 0)  # any count beyond a page is estimated
+    m = QueueModel(store, user="alex")
+    panel = QueuePanel(m, [])
+    qtbot.addWidget(panel)
+    m.start()
+    if backend == "sqlite":  # a desk's file counts
+        assert (m.total, m.total_exact, panel.count.text()) == (650, True, "650 tickets")
+        return
+    assert not m.total_exact and m.total >= m.rowCount() == QueueModel.PAGE  # the planner's estimate
+    assert panel.count.text().startswith("≈")
+    while m.canFetchMore():  # scrolled to the end: the number is known
+        m.fetchMore()
+    assert (m.total, m.total_exact, panel.count.text()) == (650, True, "650 tickets")
+    m.set_filter(QueueFilter(text="question 0000"))  # all on one page: exact again
+    assert (m.total, m.total_exact, panel.count.text()) == (130, True, "130 tickets")
