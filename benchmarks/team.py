@@ -16,7 +16,7 @@ in a desk process of its own (so its peak RSS is the desk's):
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/team.py [--tickets 1000000] [--quick] [--explain]
 
 Reading the ratios: "raw" is only the page statement's round trip. Once every order walks an index
-(team migration 004) that is 2-5 ms at 1M tickets, and the app's own fixed cost -- resetting the model,
+(team migration 008) that is 2-5 ms at 1M tickets, and the app's own fixed cost -- resetting the model,
 building 200 rows, the text of 360 visible cells through PySide, about 2.5 ms on this kind of machine --
 is most of the gap where a ratio misses; the text searches, which the server's time dominates, sit near
 1.0x. Notify-to-screen includes the window's live timer (main_window.LIVE_POLL_MS): a change waits half

@@ -143,7 +143,7 @@ def _where(flt: QueueFilter, pg: bool = False) -> tuple[str, list[object]]:
 
 NULLABLE_SORTS = frozenset({"sla", "language", "assignee"})
 """Sort keys that can be empty; the others are never NULL (and on PostgreSQL are ordered without a NULLS
-clause, which lets the server walk their indexes: team migration 004 spells the nullable ones' indexes
+clause, which lets the server walk their indexes: team migration 008 spells the nullable ones' indexes
 with NULLS FIRST)."""
 
 

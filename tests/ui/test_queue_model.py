@@ -139,7 +139,7 @@ def _expected_order(rows, sort: str, descending: bool) -> list[int]:
 @pytest.mark.parametrize("column", range(len(COLUMNS)))
 def test_every_sort_orders_alike_on_both_backends(store: Store, qtbot, column):
     """A team server orders the queue as a desk's file does (an empty SLA or assignee first), though its
-    indexes spell NULLS FIRST (team migration 004)."""
+    indexes spell NULLS FIRST (team migration 008)."""
     from tests.backends import seed
 
     data = many_tickets(120)

@@ -1,4 +1,4 @@
--- Agent Assist team schema, version 4: an index for each order the queue offers, spelled as the queue
+-- Agent Assist team schema, version 8: an index for each order the queue offers, spelled as the queue
 -- sorts (store/tickets.py _order): an empty value (no SLA, nobody assigned, no language) first when
 -- ascending, as SQLite orders it, and the ticket id as the tie-break. PostgreSQL walks an index for
 -- ORDER BY ... LIMIT only when the index has the same NULLS placement: the version-1 indexes
