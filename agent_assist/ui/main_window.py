@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import shiboken6
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -66,6 +66,12 @@ class _NotSent(Exception):
 
 LIVE_POLL_MS = 400
 SLA_TICK_MS = 30_000
+
+
+class _Wake(QObject):
+    """Carries "the server announced a change" from the store's listener thread to the window's thread."""
+
+    ping = Signal()
 
 
 class MainWindow(QMainWindow):
@@ -171,6 +177,10 @@ class MainWindow(QMainWindow):
         self._live.setInterval(LIVE_POLL_MS)
         self._live.timeout.connect(self.poll_changes)
         self._live.start()
+        if is_postgres(store):  # the server's announcement wakes the window at once, not at the next tick
+            self._wake = _Wake(self)
+            self._wake.ping.connect(self.poll_changes, Qt.ConnectionType.QueuedConnection)
+            store.on_change = self._wake.ping.emit
         self._tick = QTimer(self)
         self._tick.setInterval(SLA_TICK_MS)
         self._tick.timeout.connect(self.model.tick)
@@ -1176,6 +1186,8 @@ class MainWindow(QMainWindow):
             job.wait()
         for timer in self.findChildren(QTimer):  # no timer may start work on a store about to close
             timer.stop()
+        if hasattr(self, "_wake") and getattr(self.store, "on_change", None) == self._wake.ping.emit:
+            self.store.on_change = None  # the listener thread must not wake a closed window
         self.tasks.shutdown()  # waits for running jobs; their results are dropped
         self._close_provider()
         if self.mail is not None:

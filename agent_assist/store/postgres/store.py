@@ -12,9 +12,10 @@ tries again with backoff; on its return the version moves on once more so every 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 
@@ -22,6 +23,8 @@ from agent_assist.store.errors import StoreClosedError, StoreError
 from agent_assist.store.postgres import migrations
 from agent_assist.store.postgres.adapter import PgConnection, PgDatabase, ServerUnavailableError, reraise
 from agent_assist.store.postgres.connect import TeamDatabaseError, connect, describe
+
+log = logging.getLogger(__name__)
 
 CHANNELS = ("agent_assist_tickets", "agent_assist_changes", "agent_assist_presence")
 PRESENCE_CHANNEL = "agent_assist_presence"  # who has which ticket open: shown, never a reason to re-read the queue
@@ -46,6 +49,9 @@ class PostgresStore:
         self._closed = False
         self._version = 0
         self._presence_version = 0
+        # called from the listener thread after each announcement (the window wakes at once instead of at
+        # its next timer tick); must be thread-safe and quick, e.g. emitting a queued Qt signal
+        self.on_change: Callable[[], None] | None = None
         self._version_lock = threading.Lock()
         self._changed: set[int] = set()
         self.state = "online"  # or "reconnecting"
@@ -160,12 +166,22 @@ class PostgresStore:
     def _bump_presence(self) -> None:
         with self._version_lock:
             self._presence_version += 1
+        self._announce()
 
     def _bump(self, ticket: int | None = None) -> None:
         with self._version_lock:
             self._version += 1
             if ticket is not None:
                 self._changed.add(ticket)
+        self._announce()
+
+    def _announce(self) -> None:
+        callback = self.on_change
+        if callback is not None:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a listener must never die of what the window does
+                log.exception("on_change failed")
 
     def _listen(self) -> None:
         tries = 0
