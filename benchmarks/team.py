@@ -14,6 +14,7 @@ in a desk process of its own (so its peak RSS is the desk's):
 * the desk process's peak RSS.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/team.py [--tickets 1000000] [--quick] [--explain]
+    .venv/bin/python benchmarks/team.py --load [--agents 50] [--seconds 60] [--kill-every 5]   (team_load.py)
 
 Reading the ratios: "raw" is only the page statement's round trip. Once every order walks an index
 (team migration 008) that is 2-5 ms at 1M tickets, and the app's own fixed cost -- resetting the model,
@@ -443,6 +444,11 @@ def report(out: dict, args, n: int, load_s: float) -> bool:
 
 
 def main() -> int:
+    if "--load" in sys.argv[1:]:  # the load run: 50 agent processes, kills, exactly-once checks
+        from benchmarks.team_load import main as load_main
+
+        sys.argv.remove("--load")
+        return load_main()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20, help="runs of each case (for its p95)")

@@ -62,11 +62,12 @@ def _url(user: str, password: str, host: str, port: int, dbname: str) -> str:
 class PostgresServer:
     """A private PostgreSQL cluster. ``start()``/``stop()``, or use as a context manager."""
 
-    def __init__(self, bindir: Path | None = None):
+    def __init__(self, bindir: Path | None = None, *, max_connections: int = 60):
         found = bindir or postgres_bindir()
         if found is None:
             raise FileNotFoundError("PostgreSQL is not installed (run packaging/postgres-test-server.sh)")
         self.bindir = found
+        self.max_connections = max_connections
         self.host = "127.0.0.1"
         self.port = 0
         self.superuser = SUPERUSER
@@ -118,7 +119,8 @@ class PostgresServer:
         """Start the cluster (again, after :meth:`stop`) on the same port with the same data."""
         # a throwaway cluster: durability traded for speed; loopback and the private socket only
         options = (f"-c listen_addresses={self.host} -p {self.port} -c unix_socket_directories={self.socket_dir} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   f"-c max_connections={self.max_connections}")
         result = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
                            "-t", "60", "-o", options, "start", check=False)
         if result.returncode != 0:
