@@ -232,26 +232,12 @@ def _retry_at(attempts: int, now: Any) -> str:
     return to_iso(now + timedelta(seconds=delay))
 
 
-@dataclass
-class _Row:
-    id: int
-    ticket_id: int
-    message_id: str
-    mail_from: str
-    rcpt_to: list[str]
-    raw: bytes
-    state: str
-    attempts: int
-    updated_at: str
-    filed: str | None
-    claimed_by: str | None  # as read: the claim is taken only if it is still this one
-    claimed_at: str | None
-    claim: str = ""  # this run's name once it holds the row
+_Row = mail.DueRow  # an outbox row as read (its claim columns as they were then: a claim is taken only if
+# it is still that one)
 
 
 def _due(store: Store, mailbox: MailboxConfig, now_text: str, limit: int) -> list[_Row]:
-    return [_Row(r.id, r.ticket_id, r.message_id, r.mail_from, r.rcpt_to, r.raw, r.state, r.attempts, r.updated_at,
-                 r.filed, r.claimed_by, r.claimed_at) for r in mail.due_rows(store.db, mailbox.key, now_text, limit)]
+    return mail.due_rows(store.db, mailbox.key, now_text, limit)
 
 
 def _claim(store: Store, row: _Row, claimant: str, now: Any, timeout_s: float) -> bool:
