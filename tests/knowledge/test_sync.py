@@ -115,8 +115,8 @@ def test_first_import_of_a_folder(kb_store: Store, folder: Path) -> None:
     assert "<b>refund status</b>" in row[5]
 
 
-# SQLite only: a desk writes its own audit row for each import; a team server's audit rows are written
-# by its triggers, which do not cover articles (yet)
+# SQLite only: a desk writes its own kb.imported row for each import (a team server counts each statement,
+# below)
 def test_each_import_writes_one_audit_row(kb_store: Store, folder: Path) -> None:
     import_sources(kb_store, [folder], actor="alex")
     (entry,) = kb_imports(kb_store)
@@ -126,6 +126,23 @@ def test_each_import_writes_one_audit_row(kb_store: Store, folder: Path) -> None
     (folder / "Refunds" / "chargeback.md").write_text("# Chargebacks\n\nA chargeback goes through your bank.\n")
     import_sources(kb_store, [folder], actor="alex")
     assert [e[2]["added"] for e in kb_imports(kb_store)] == [5, 1]
+    assert audit.verify(kb_store.db).ok
+
+
+@pytest.mark.both_backends
+@pytest.mark.team_only
+def test_a_team_servers_audit_trail_has_every_change_to_articles(kb_store: Store, folder: Path, desk) -> None:
+    """The server's own triggers (team migration 009): one row per statement with its count, as the person."""
+    import_sources(kb_store, [folder], actor="alex")
+    (folder / "Refunds" / "chargeback.md").write_text("# Chargebacks\n\nA chargeback goes through your bank.\n")
+    (folder / "Payments" / "pay-early.md").write_text("# Paying early\n\nPay any instalment early, free.\n")
+    (folder / "Refunds" / "closed-card.txt").unlink()
+    import_sources(desk("priya"), [folder], actor="priya")
+    kb_rows = [(r[0], r[1], json.loads(r[2])["count"]) for r in kb_store.db.conn.execute(
+        "SELECT actor, action, details FROM audit WHERE action LIKE 'kb.%' ORDER BY id")]
+    assert ("alex", "kb.articles_added", 5) in kb_rows
+    assert {("priya", "kb.articles_added", 1), ("priya", "kb.articles_changed", 1),
+            ("priya", "kb.articles_removed", 1)} <= set(kb_rows)
     assert audit.verify(kb_store.db).ok
 
 
