@@ -38,7 +38,7 @@ from agent_assist.store.postgres.connect import OWNER_ROLE, SCHEMA, TeamDatabase
 
 # triggers that would write audit rows or rewrite authors for rows that already have them
 _QUIET_TRIGGERS = {"tickets": ("tickets_audit",), "messages": ("messages_audit", "messages_before_insert"),
-                   "drafts": ("drafts_audit",)}
+                   "drafts": ("drafts_audit",), "articles": ("articles_audit_insert",)}
 _OFFSET_TABLES = ("tickets", "messages", "drafts", "review_comments")
 _LOCKED = ("customers", "tickets", "messages", "articles", "drafts", "ticket_flags", "review_comments",
            "draft_quality", "audit", "audit_head")
