@@ -117,3 +117,30 @@ def test_sla_countdown_colours(store: Store, qtbot):
     assert "Overdue by" in m.data(m.index(by_subject["overdue"], sla), Qt.ItemDataRole.ToolTipRole)
     assert colour("soon") == SLA_AMBER
     assert colour("later") is None
+
+
+@pytest.mark.both_backends
+def test_queue_shows_and_filters_awaiting_approval(small_store: Store, qtbot):
+    """The status column says "Awaiting approval" and the status filter offers it (real store, real panel)."""
+    from agent_assist.store import drafts, people
+    from agent_assist.store.tickets import AWAITING_APPROVAL, set_triage
+    from agent_assist.ui.queue_panel import QueuePanel
+
+    set_triage(small_store, 3, [("fraud", "an unknown purchase")], sentiment=None)  # four eyes
+    did = drafts.suggest(small_store, 3, "Hola María", actor="alex", source="offline")
+    assert people.role_of(small_store.db, "alex") != "supervisor"
+    assert drafts.approve_and_send(small_store, did, "Hola María", actor="alex") is None
+    model = QueueModel(small_store, user="alex")
+    panel = QueuePanel(model, ["en", "es"])
+    qtbot.addWidget(panel)
+    model.start()
+    status_col = [k for k, _ in COLUMNS].index("status")
+    row = model.row_of(3)
+    assert model.index(row, status_col).data() == "Awaiting approval"
+    others = {model.index(r, status_col).data() for r in range(model.rowCount()) if r != row}
+    assert "Awaiting approval" not in others
+    choice = panel.status.findText("Awaiting approval")
+    assert choice >= 0 and panel.status.itemData(choice) == (AWAITING_APPROVAL,)
+    panel.status.setCurrentIndex(choice)
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
+    assert model.ticket_id(0) == 3 and model.total == 1
