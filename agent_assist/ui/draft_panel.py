@@ -32,6 +32,8 @@ from agent_assist.assist.redact import Restored
 from agent_assist.store.drafts import Draft
 
 _CITATION = re.compile(r"\[KB-(\d+)\]")
+SUGGESTION_PLACEHOLDER = "Write the reply here, or let the suggestion do the typing."
+HUMAN_PLACEHOLDER = "Write the reply here: on this ticket a person writes it, no suggestion is offered."
 REWRITES = (("shorter", "Shorter"), ("warmer", "Warmer, more empathetic"), ("formal", "More formal"),
             ("grammar", "Fix grammar and spelling"))
 TRANSLATE_TO = (("en", "English"), ("sv", "Swedish"), ("de", "German"), ("es", "Spanish"), ("fr", "French"),
@@ -139,6 +141,12 @@ class DraftPanel(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.hide()
+        self.hint = QLabel()
+        self.hint.setObjectName("draftHint")
+        self.hint.setAccessibleName("Hint")
+        self.hint.setWordWrap(True)
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.hint.hide()
 
         self.preview_label = QLabel()
         self.preview_label.setObjectName("previewLabel")
@@ -166,7 +174,7 @@ class DraftPanel(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("draftEditor")
         self.editor.setAccessibleName("Reply text")
-        self.editor.setPlaceholderText("Write the reply here, or let the suggestion do the typing.")
+        self.editor.setPlaceholderText(SUGGESTION_PLACEHOLDER)
         self.editor.setTabChangesFocus(True)
         self.citations = QLabel()
         self.citations.setObjectName("draftCitations")
@@ -217,6 +225,7 @@ class DraftPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.source)  # its own line: a long model name is elided, never crowds the buttons
         layout.addWidget(self.banner)
+        layout.addWidget(self.hint)
         layout.addWidget(self.preview_box, 2)
         layout.addWidget(self.editor, 3)
         layout.addWidget(self.citations)
@@ -235,6 +244,9 @@ class DraftPanel(QWidget):
             self.suspect_citations = set()
             self.source_note = ""
             self.editor.setPlainText(draft.body if draft else "")
+        self.editor.setPlaceholderText(HUMAN_PLACEHOLDER if draft is not None and draft.source == "human"
+                                       else SUGGESTION_PLACEHOLDER)
+        self.hide_hint()
         self._show_source()
         self._update_state()
 
@@ -248,10 +260,15 @@ class DraftPanel(QWidget):
         if draft is None:
             self.source.setText("")
             return
-        origin = {"offline": "Offline suggestion",
-                  "ai": " · ".join(p for p in ("AI draft", draft.provider or "", draft.model or "") if p)}.get(
-            draft.source, draft.source)
-        parts = [origin, draft.state.replace("_", " ")] + ([self.source_note] if self.source_note else [])
+        if draft.source == "human":  # a person writes it: nothing was "suggested"
+            origin = "Written by a person" + (f" ({draft.created_by})" if draft.saved and draft.created_by else "")
+            state = "" if draft.state == "suggested" else draft.state.replace("_", " ")
+        else:
+            origin = {"offline": "Offline suggestion",
+                      "ai": " · ".join(p for p in ("AI draft", draft.provider or "", draft.model or "") if p)}.get(
+                draft.source, draft.source)
+            state = draft.state.replace("_", " ")
+        parts = [p for p in (origin, state, self.source_note) if p]
         self.source.setText(" · ".join(parts))
 
     def mark_restored(self, restored: list[Restored] | tuple[Restored, ...]) -> None:
@@ -395,6 +412,15 @@ class DraftPanel(QWidget):
         color = "#b71c1c" if error else "#5d4037"
         self.banner.setText(f"<span style='color:{color}'>{html.escape(text)}</span>")
         self.banner.show()
+
+    def show_hint(self, text: str) -> None:
+        """A passing hint (how to turn on the AI…) beside the banner: a rule's warning stays visible."""
+        self.hint.setText(text)
+        self.hint.show()
+
+    def hide_hint(self) -> None:
+        self.hint.hide()
+        self.hint.clear()
 
     def hide_banner(self) -> None:
         self.banner.hide()

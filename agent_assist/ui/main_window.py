@@ -634,7 +634,7 @@ class MainWindow(QMainWindow):
     def _provider(self) -> Provider | None:
         ok, why = self._provider_status()
         if not ok:
-            self.draft.show_banner(why, error=False)
+            self.draft.show_hint(why)  # beside the banner: a four-eyes or human-only warning stays
             return None
         config = ProviderConfig.from_dict(self.app_settings.get("ai.provider"))
         key = secrets.get_api_key(config)
