@@ -12,7 +12,7 @@ import html
 import re
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QAction, QColor, QKeySequence, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -201,10 +201,11 @@ class DraftPanel(QWidget):
         self.regenerate.setAccessibleName("Regenerate draft")
         self.regenerate.setToolTip("Discard this draft and suggest a new one (Ctrl+Shift+G)")
         self.regenerate.clicked.connect(self.regenerateRequested)
-        self.approve = QPushButton("Approve && send  (Ctrl+Enter)")
+        send_keys = QKeySequence("Ctrl+Return").toString(QKeySequence.SequenceFormat.NativeText)  # as F1 says
+        self.approve = QPushButton(f"Approve && send  ({send_keys})")
         self.approve.setObjectName("approveButton")
         self.approve.setAccessibleName("Approve and send")
-        self.approve.setToolTip("Send this reply to the customer as it is written (Ctrl+Enter)")
+        self.approve.setToolTip(f"Send this reply to the customer as it is written ({send_keys})")
         self.approve.clicked.connect(self.approveRequested)
         self.editor.textChanged.connect(self._update_state)
 
