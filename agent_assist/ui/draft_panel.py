@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QTextCharFormat, QTextCursor, QTextDocument
@@ -28,8 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_assist.assist import workspace
 from agent_assist.assist.redact import Restored
+from agent_assist.store import Store, feedback
 from agent_assist.store.drafts import Draft
+from agent_assist.ui.tasks import TaskManager
 
 _CITATION = re.compile(r"\[KB-(\d+)\]")
 SUGGESTION_PLACEHOLDER = "Write the reply here, or let the suggestion do the typing."
@@ -86,6 +90,8 @@ class DraftPanel(QWidget):
     translateRequested = Signal()
     citationActivated = Signal(int)
     previewUsed = Signal()
+    feedbackGiven = Signal(int, str)
+    """draft id, reason: the agent marked the suggestion not useful, and it is stored."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -208,6 +214,21 @@ class DraftPanel(QWidget):
         self.approve.setToolTip(f"Send this reply to the customer as it is written ({send_keys})")
         self.approve.clicked.connect(self.approveRequested)
         self.editor.textChanged.connect(self._update_state)
+        self.not_useful = QToolButton()
+        self.not_useful.setText("Not useful")
+        self.not_useful.setObjectName("notUsefulButton")
+        self.not_useful.setAccessibleName("Mark the suggestion not useful")
+        self.not_useful.setToolTip("Tell the team why this suggestion did not help (counted on the quality "
+                                   "dashboard)")
+        self.not_useful.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        feedback_menu = QMenu(self.not_useful)
+        self.feedback_actions: dict[str, QAction] = {}
+        for reason, label in feedback.REASONS.items():
+            act = feedback_menu.addAction(label)
+            act.triggered.connect(lambda _checked=False, r=reason: self.mark_not_useful(r))
+            self.feedback_actions[reason] = act
+        self.not_useful.setMenu(feedback_menu)
+        self._feedback_to: tuple[Store, TaskManager, str] | None = None
 
         header = QHBoxLayout()
         header.addWidget(self.title)
@@ -218,6 +239,7 @@ class DraftPanel(QWidget):
         header.addWidget(self.translate_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.regenerate)
+        buttons.addWidget(self.not_useful)
         buttons.addStretch(1)
         buttons.addWidget(self.after)
         buttons.addWidget(self.approve)
@@ -236,6 +258,44 @@ class DraftPanel(QWidget):
         self.set_ai_available(False, "Turn on an AI model in Preferences (Ctrl+,)")
         self.set_draft(None)
 
+    # -- feedback on the suggestion --------------------------------------------------------
+    def enable_feedback(self, store: Store, tasks: TaskManager, user: str) -> None:
+        """Where "Not useful" is stored, and as whom (the window gives its store and task gateway)."""
+        self._feedback_to = (store, tasks, user)
+        self._update_feedback()
+
+    def _update_feedback(self) -> None:
+        draft = self.draft
+        machine = draft is not None and draft.source != "human"  # a person's own text is not a suggestion
+        self.not_useful.setVisible(machine)
+        self.not_useful.setEnabled(machine and self._feedback_to is not None
+                                   and draft.state not in ("sent", "discarded"))
+
+    def mark_not_useful(self, reason: str) -> None:
+        """Store the agent's "not useful" for the suggestion shown (kept first if it was not stored yet)."""
+        if self._feedback_to is None or self.draft is None or self.draft.source == "human":
+            return
+        store, tasks, user = self._feedback_to
+        shown = self.draft
+
+        def job() -> Draft:
+            kept = workspace.keep_draft(store, shown, agent=user)
+            feedback.mark_not_useful(store, kept.id, reason, actor=user)
+            return kept
+
+        def done(kept: Draft) -> None:
+            if self.draft is not None and self.draft.ticket_id == kept.ticket_id and not self.draft.saved:
+                self.draft = replace(self.draft, id=kept.id)  # now stored: later feedback goes to the same row
+            self.show_hint(f"Thank you: the suggestion is marked not useful ({feedback.REASONS[reason].lower()}).")
+            self.feedbackGiven.emit(kept.id, reason)
+
+        def failed(exc: BaseException) -> None:
+            self.show_hint(f"The feedback could not be stored: {exc}")
+
+        self.not_useful.setEnabled(False)
+        tasks.run(job, lambda kept: (done(kept), self._update_feedback()),
+                  lambda exc: (failed(exc), self._update_feedback()), key=f"draft-feedback-{id(self)}", owner=self)
+
     # -- the draft ------------------------------------------------------------------------
     def set_draft(self, draft: Draft | None, *, keep_text: bool = False) -> None:
         """Show a draft. With ``keep_text`` the editor keeps what the agent typed."""
@@ -248,6 +308,7 @@ class DraftPanel(QWidget):
         self.editor.setPlaceholderText(HUMAN_PLACEHOLDER if draft is not None and draft.source == "human"
                                        else SUGGESTION_PLACEHOLDER)
         self.hide_hint()
+        self._update_feedback()
         self._show_source()
         self._update_state()
 

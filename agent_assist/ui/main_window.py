@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.queue = QueuePanel(self.model, tickets.languages(store.db))
         self.conversation = ConversationView()
         self.draft = DraftPanel()
+        self.draft.enable_feedback(self.store, self.tasks, self.user)
         self.knowledge = KnowledgePanel()
 
         self.presence = QLabel()  # who else has this ticket open (team server), hidden when nobody
