@@ -13,7 +13,7 @@ import sqlite_utils
 
 from agent_assist.knowledge.articles import get_article
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
-from agent_assist.assist.phrases import phrases_for
+from agent_assist.assist.phrases import phrases_for, signature
 from agent_assist.store.tickets import Ticket
 
 SOURCE = "offline"
@@ -39,8 +39,7 @@ def compose(ticket: Ticket, hits: list[SearchHit], db: sqlite_utils.Database, *,
         article = get_article(db, best.article_id)
         lines += ["", f"{article.answer()} {article.citation}"]
         citations.append(article.id)
-    signature = agent_name if " " in agent_name else agent_name.capitalize()
-    lines += ["", ph.closing, "", ph.sign_off, signature]
+    lines += ["", ph.closing, "", ph.sign_off, signature(agent_name)]
     return DraftSuggestion("\n".join(lines), tuple(citations))
 
 

@@ -53,3 +53,32 @@ def phrases_for(language: str | None) -> Phrases:
     """The phrases of a language (``"sv-SE"`` counts as ``"sv"``); English when unknown."""
     code = (language or "en").lower().replace("_", "-").split("-")[0]
     return PHRASES.get(code, PHRASES["en"])
+
+
+def signature(name: str) -> str:
+    """How a person signs a reply: ``alex`` -> ``Alex``; a full name stays as written."""
+    name = (name or "").strip()
+    return name if " " in name else name.capitalize()
+
+
+_SIGN_OFFS = frozenset(p.sign_off.strip() for p in PHRASES.values())
+
+
+def resign(body: str, drafter: str | None, sender: str) -> str:
+    """The reply signed by whoever sends it, not whoever drafted it.
+
+    Only a text that still ends with the drafter's own sign-off (a closing of any of our languages, then the
+    drafter's name) is changed, and only its last line; a text the person signed otherwise stays as it is.
+    """
+    if not drafter or not sender.strip() or signature(drafter) == signature(sender):
+        return body
+    stripped = body.rstrip()
+    lines = stripped.split("\n")
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    if len(content) < 2:
+        return body
+    last, before = content[-1], content[-2]
+    if lines[last].strip() != signature(drafter) or lines[before].strip() not in _SIGN_OFFS:
+        return body
+    lines[last] = lines[last].replace(lines[last].strip(), signature(sender))
+    return "\n".join(lines) + body[len(stripped):]

@@ -14,12 +14,13 @@ tests call it directly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlite_utils
 
 from agent_assist.assist import injection, offline_drafter
 from agent_assist.assist.injection import Flag
+from agent_assist.assist.phrases import resign
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
 from agent_assist.store import Store, drafts, review, rules
 from agent_assist.store.review import ReviewComment
@@ -28,6 +29,7 @@ from agent_assist.store.errors import InvalidTransitionError
 from agent_assist.store.tickets import Ticket, get_ticket
 
 NO_DRAFT_STATUSES = ("closed",)
+RESIGNED_STATES = ("suggested", "edited", "approved")  # a draft its opener may still change and send
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,12 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str, extras: ExtrasFn | 
             suggestion = offline_drafter.compose(ticket, list(hits), db, agent_name=agent)
             draft = drafts.unsaved(ticket_id, suggestion.body, actor=agent, source=suggestion.source,
                                    citations=suggestion.citations, prompt_version=suggestion.prompt_version)
+    elif draft is not None and draft.state in RESIGNED_STATES and "human_only" not in actions:
+        # a stored draft is offered to whoever opens it: it carries their name, not the drafter's
+        # (not on a human-only ticket, where a changed signature must not pass for a person's own text)
+        body = resign(draft.body, draft.edited_by or draft.created_by, agent)
+        if body != draft.body:
+            draft = replace(draft, body=body)
     comment = review.latest_comment(db, ticket_id)
     if comment is not None and (draft is None or comment.draft_id != draft.id or draft.state == "awaiting_supervisor"):
         comment = None  # only a comment on the draft in hand, returned to its writer, is news

@@ -419,6 +419,21 @@ def _v12_outbox_claims(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE email_outbox ADD COLUMN claimed_at TEXT")
 
 
+def _v13_draft_feedback(db: sqlite_utils.Database) -> None:
+    """An agent's word on a suggestion: not useful, and why (counted per reason on the quality dashboard).
+    The reasons are checked here as on the team server (``agent_assist.store.feedback.REASONS``)."""
+    db.execute(
+        "CREATE TABLE draft_feedback ("
+        " id INTEGER PRIMARY KEY,"
+        " draft_id INTEGER NOT NULL REFERENCES drafts (id),"
+        " ticket_id INTEGER NOT NULL REFERENCES tickets (id),"
+        " reason TEXT NOT NULL CHECK (reason IN ('wrong_facts', 'wrong_tone', 'wrong_language', 'missed_point')),"
+        " author TEXT NOT NULL,"
+        " created_at TEXT NOT NULL)")
+    db.execute("CREATE INDEX idx_draft_feedback_draft ON draft_feedback (draft_id)")
+    db.execute("CREATE INDEX idx_draft_feedback_created ON draft_feedback (created_at)")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 MIGRATIONS: list[Migration] = [
@@ -434,4 +449,5 @@ MIGRATIONS: list[Migration] = [
     _v10_keyed_audit,
     _v11_message_notes,
     _v12_outbox_claims,  # who holds an outgoing e-mail: senders claim rows in the database
+    _v13_draft_feedback,  # "not useful" feedback on suggestions, with a reason
 ]

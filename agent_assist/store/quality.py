@@ -384,6 +384,7 @@ class Dashboard:
     alerts: list[Alert]
     agents: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
+    not_useful: dict[str, int] = field(default_factory=dict)  # reason -> how often agents said so, in the period
 
 
 def _cells(db: sqlite_utils.Database, scope: Scope, cols: Sequence[str]) -> list[QualityRow]:
@@ -433,8 +434,11 @@ def dashboard(db: sqlite_utils.Database, *, now: datetime | str | None = None, d
     groups = [replace(row, **dict(zip(cols, k, strict=True)))
               for k, row in sorted(per_group.items(), key=lambda kv: _null_first(kv[0]))]
     t = _roll_up(series, lambda r: ()).get((), EMPTY)
+    from agent_assist.store import feedback
+
     return Dashboard(scope, days_in(scope), t, series, groups, cols,
-                     alerts(db, now_dt, margin, agent=agent, language=language), agents(db), languages(db))
+                     alerts(db, now_dt, margin, agent=agent, language=language), agents(db), languages(db),
+                     feedback.counts(db, since=scope.since, until=scope.until))
 
 
 # -- export ----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from agent_assist.timefmt import now_iso
 if TYPE_CHECKING:
     from agent_assist.store.database import Store
     from agent_assist.store.drafts import Draft
+    from agent_assist.store.tickets import Message, TicketFlag
 
 
 AWAITING = "awaiting_supervisor"
@@ -49,6 +50,7 @@ class ReviewItem:
     language: str | None
     topic: str | None
     updated_at: str  # when it was submitted (awaiting) or sent
+    ticket_created_at: str = ""  # tells apart tickets with the same subject
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,10 @@ class ReviewDetail:
     body: str  # the current text (awaiting) or what was sent
     approved_by: str | None
     comments: tuple[ReviewComment, ...] = field(default=())
+    draft: Draft | None = None  # who or what wrote it (source, provider, model, created_by)
+    customer_messages: tuple[Message, ...] = ()  # what the reply answers: the customer's latest messages
+    flags: tuple[TicketFlag, ...] = ()  # why the ticket is routed as it is, with reasons
+    cited: tuple[tuple[int, str], ...] = ()  # (article id, title) of each citation, in order
 
 
 # who worked the reply: the writer who asked for approval, else whoever approved it, else the assignee
@@ -77,7 +83,7 @@ _AGENT = "COALESCE(d.requested_by, d.approved_by, t.assignee, '')"
 def _items(db: sqlite_utils.Database, state: str, limit: int, newest_first: bool) -> list[ReviewItem]:
     order = "DESC" if newest_first else "ASC"
     rows = db.conn.execute(
-        f"SELECT d.id, d.ticket_id, t.subject, d.state, {_AGENT}, t.language, t.topic, d.updated_at "
+        f"SELECT d.id, d.ticket_id, t.subject, d.state, {_AGENT}, t.language, t.topic, d.updated_at, t.created_at "
         f"FROM drafts d JOIN tickets t ON t.id = d.ticket_id WHERE d.state = ? "
         f"ORDER BY d.updated_at {order}, d.id {order} LIMIT ?",
         (state, limit),
@@ -112,13 +118,35 @@ def latest_comment(db: sqlite_utils.Database, ticket_id: int) -> ReviewComment |
 
 def detail(db: sqlite_utils.Database, draft_id: int) -> ReviewDetail:
     row = db.conn.execute(
-        f"SELECT d.id, d.ticket_id, t.subject, d.state, {_AGENT}, t.language, t.topic, d.updated_at, "
+        f"SELECT d.id, d.ticket_id, t.subject, d.state, {_AGENT}, t.language, t.topic, d.updated_at, t.created_at, "
         "d.original_body, d.body, d.approved_by FROM drafts d JOIN tickets t ON t.id = d.ticket_id WHERE d.id = ?",
         (draft_id,),
     ).fetchone()
     if row is None:
         raise NotFoundError(f"Draft {draft_id} does not exist.")
-    return ReviewDetail(ReviewItem(*row[:8]), row[8] or "", row[9], row[10], tuple(comments(db, draft_id)))
+    from agent_assist.store import drafts, tickets
+
+    draft = drafts.get(db, draft_id)
+    ticket = tickets.get_ticket(db, draft.ticket_id)
+    return ReviewDetail(ReviewItem(*row[:9]), row[9] or "", row[10], row[11], tuple(comments(db, draft_id)),
+                        draft=draft, customer_messages=answered_messages(ticket.messages, draft.created_at),
+                        flags=ticket.flags, cited=_titles(db, draft.citations))
+
+
+def answered_messages(messages: tuple[Message, ...], drafted_at: str) -> tuple[Message, ...]:
+    """The customer's messages a draft answers: those since the last reply that went out before it was drafted
+    (all of them when nothing went out); a message that came later is shown too, it may change the answer."""
+    replied = [i for i, m in enumerate(messages) if m.direction == "outbound" and m.created_at <= drafted_at]
+    start = replied[-1] + 1 if replied else 0
+    return tuple(m for m in messages[start:] if m.direction == "inbound")
+
+
+def _titles(db: sqlite_utils.Database, ids: tuple[int, ...]) -> tuple[tuple[int, str], ...]:
+    if not ids:
+        return ()
+    found = dict(db.conn.execute(f"SELECT id, title FROM articles WHERE id IN ({', '.join('?' for _ in ids)})",
+                                 list(ids)).fetchall())
+    return tuple((i, found.get(i) or f"Article {i} (no longer in the knowledge base)") for i in ids)
 
 
 # -- changes ---------------------------------------------------------------------------------

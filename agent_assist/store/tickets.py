@@ -24,6 +24,13 @@ _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 PRIORITIES = ("urgent", "high", "normal", "low")
 STATUSES = ("new", "open", "pending", "solved", "closed")
 ACTIVE_STATUSES = ("new", "open", "pending")
+AWAITING_APPROVAL = "awaiting_approval"
+"""The queue's own status for a ticket whose reply waits for a supervisor (a draft ``awaiting_supervisor``):
+computed from the drafts, never stored in ``tickets.status``."""
+QUEUE_STATUSES = (*STATUSES[:3], AWAITING_APPROVAL, *STATUSES[3:])
+QUEUE_ACTIVE = (*ACTIVE_STATUSES, AWAITING_APPROVAL)
+# indexed on both backends: drafts (ticket_id, state)
+_AWAITING_SQL = "EXISTS (SELECT 1 FROM drafts d WHERE d.ticket_id = t.id AND d.state = 'awaiting_supervisor')"
 CHANNELS = ("email", "chat", "web", "phone")
 SLA_TARGETS = {0: timedelta(hours=2), 1: timedelta(hours=8), 2: timedelta(hours=24), 3: timedelta(hours=72)}
 ANALYSED_CHARS = 50_000  # of each message, what triage, scans and suggestions read (a prompt holds far less)
@@ -41,7 +48,7 @@ def priority_rank(name: str) -> int:
 class QueueFilter:
     scope: str = "all"  # all | mine | unassigned
     user: str | None = None
-    statuses: tuple[str, ...] = ACTIVE_STATUSES  # empty means any status
+    statuses: tuple[str, ...] = QUEUE_ACTIVE  # empty means any status; may name AWAITING_APPROVAL
     language: str | None = None
     text: str = ""
     flag: str | None = None  # only tickets with this triage flag ("any" for any flag)
@@ -60,6 +67,12 @@ class QueueRow:
     updated_at: str
     tags: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
+    awaiting_approval: bool = False  # a reply waits for a supervisor
+
+    @property
+    def queue_status(self) -> str:
+        """What the queue shows: ``awaiting_approval`` while a supervisor has the reply, else the status."""
+        return AWAITING_APPROVAL if self.awaiting_approval else self.status
 
 
 SORT_KEYS: dict[str, str] = {
@@ -76,7 +89,7 @@ SORT_KEYS: dict[str, str] = {
 }
 _QUEUE_COLUMNS = (
     "t.id, t.priority, t.sla_due_at, t.subject, COALESCE(c.name, ''), t.language, t.status, "
-    "t.assignee, t.updated_at, t.tags, t.flags"
+    "t.assignee, t.updated_at, t.tags, t.flags, " + _AWAITING_SQL
 )
 
 
@@ -113,8 +126,15 @@ def _where(flt: QueueFilter, pg: bool = False) -> tuple[str, list[object]]:
     elif flt.scope == "unassigned":
         clauses.append("t.assignee IS NULL")
     if flt.statuses:
-        clauses.append(f"t.status IN ({', '.join('?' for _ in flt.statuses)})")
-        params.extend(flt.statuses)
+        # a ticket whose reply awaits a supervisor has that status in the queue, not its stored one
+        stored = [s for s in flt.statuses if s != AWAITING_APPROVAL]
+        either = []
+        if stored:
+            either.append(f"(t.status IN ({', '.join('?' for _ in stored)}) AND NOT {_AWAITING_SQL})")
+            params.extend(stored)
+        if AWAITING_APPROVAL in flt.statuses:
+            either.append(_AWAITING_SQL)
+        clauses.append(either[0] if len(either) == 1 else f"({' OR '.join(either)})")
     if flt.language:
         clauses.append("t.language = ?")
         params.append(flt.language)
@@ -184,7 +204,7 @@ def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "prio
     sql = (f"SELECT {_QUEUE_COLUMNS} FROM {source} JOIN customers c ON c.id = t.customer_id"
            f"{where}{_order(sort, descending, pg)} LIMIT ? OFFSET ?")
     rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
-    return [QueueRow(*r[:9], _json_list(r[9]), _json_list(r[10])) for r in rows]
+    return [QueueRow(*r[:9], _json_list(r[9]), _json_list(r[10]), bool(r[11])) for r in rows]
 
 
 def _json_list(text: str | None) -> tuple:

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_assist.store import Store, quality
+from agent_assist.store import Store, feedback, quality
 from agent_assist.store.quality import Dashboard, QualityRow
 from agent_assist.timefmt import humanize_delta, utcnow
 from agent_assist.ui.tasks import TaskManager
@@ -325,11 +325,17 @@ class QualityDashboard(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
 
+        self.feedback_summary = QLabel()  # what agents said about the suggestions, per reason
+        self.feedback_summary.setObjectName("feedbackSummary")
+        self.feedback_summary.setAccessibleName("Suggestions marked not useful, per reason")
+        self.feedback_summary.setWordWrap(True)
+
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.banner)
         layout.addWidget(self.message)
         layout.addWidget(self.summary)
+        layout.addWidget(self.feedback_summary)
         layout.addWidget(splitter, 1)
 
         for combo in (self.period, self.agent, self.language, self.group_by):
@@ -414,6 +420,11 @@ class QualityDashboard(QWidget):
                 f"{_dur(t.mean_seconds_to_send)} to send · {_pct(t.escalation_rate)} escalated")
         else:
             self.summary.setText("No replies were sent in this period.")
+        if any(data.not_useful.values()):
+            self.feedback_summary.setText("Suggestions marked not useful: " + " · ".join(
+                f"{feedback.REASONS[r]} {n:,}" for r, n in data.not_useful.items()))
+        else:
+            self.feedback_summary.setText("No suggestion was marked not useful in this period.")
         if data.alerts:
             items = "".join(f"<li>{html.escape(a.message)}</li>" for a in data.alerts)
             self.banner.setText(f"<b>Quality drift</b><ul style='margin:0'>{items}</ul>")

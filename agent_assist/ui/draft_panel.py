@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QAction, QColor, QKeySequence, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,10 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_assist.assist import workspace
 from agent_assist.assist.redact import Restored
+from agent_assist.store import Store, feedback
 from agent_assist.store.drafts import Draft
+from agent_assist.ui.tasks import TaskManager
 
 _CITATION = re.compile(r"\[KB-(\d+)\]")
+SUGGESTION_PLACEHOLDER = "Write the reply here, or let the suggestion do the typing."
+HUMAN_PLACEHOLDER = "Write the reply here: on this ticket a person writes it, no suggestion is offered."
 REWRITES = (("shorter", "Shorter"), ("warmer", "Warmer, more empathetic"), ("formal", "More formal"),
             ("grammar", "Fix grammar and spelling"))
 TRANSLATE_TO = (("en", "English"), ("sv", "Swedish"), ("de", "German"), ("es", "Spanish"), ("fr", "French"),
@@ -84,6 +90,8 @@ class DraftPanel(QWidget):
     translateRequested = Signal()
     citationActivated = Signal(int)
     previewUsed = Signal()
+    feedbackGiven = Signal(int, str)
+    """draft id, reason: the agent marked the suggestion not useful, and it is stored."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -139,6 +147,12 @@ class DraftPanel(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.hide()
+        self.hint = QLabel()
+        self.hint.setObjectName("draftHint")
+        self.hint.setAccessibleName("Hint")
+        self.hint.setWordWrap(True)
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.hint.hide()
 
         self.preview_label = QLabel()
         self.preview_label.setObjectName("previewLabel")
@@ -166,7 +180,7 @@ class DraftPanel(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("draftEditor")
         self.editor.setAccessibleName("Reply text")
-        self.editor.setPlaceholderText("Write the reply here, or let the suggestion do the typing.")
+        self.editor.setPlaceholderText(SUGGESTION_PLACEHOLDER)
         self.editor.setTabChangesFocus(True)
         self.citations = QLabel()
         self.citations.setObjectName("draftCitations")
@@ -193,12 +207,28 @@ class DraftPanel(QWidget):
         self.regenerate.setAccessibleName("Regenerate draft")
         self.regenerate.setToolTip("Discard this draft and suggest a new one (Ctrl+Shift+G)")
         self.regenerate.clicked.connect(self.regenerateRequested)
-        self.approve = QPushButton("Approve && send  (Ctrl+Enter)")
+        send_keys = QKeySequence("Ctrl+Return").toString(QKeySequence.SequenceFormat.NativeText)  # as F1 says
+        self.approve = QPushButton(f"Approve && send  ({send_keys})")
         self.approve.setObjectName("approveButton")
         self.approve.setAccessibleName("Approve and send")
-        self.approve.setToolTip("Send this reply to the customer as it is written (Ctrl+Enter)")
+        self.approve.setToolTip(f"Send this reply to the customer as it is written ({send_keys})")
         self.approve.clicked.connect(self.approveRequested)
         self.editor.textChanged.connect(self._update_state)
+        self.not_useful = QToolButton()
+        self.not_useful.setText("Not useful")
+        self.not_useful.setObjectName("notUsefulButton")
+        self.not_useful.setAccessibleName("Mark the suggestion not useful")
+        self.not_useful.setToolTip("Tell the team why this suggestion did not help (counted on the quality "
+                                   "dashboard)")
+        self.not_useful.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        feedback_menu = QMenu(self.not_useful)
+        self.feedback_actions: dict[str, QAction] = {}
+        for reason, label in feedback.REASONS.items():
+            act = feedback_menu.addAction(label)
+            act.triggered.connect(lambda _checked=False, r=reason: self.mark_not_useful(r))
+            self.feedback_actions[reason] = act
+        self.not_useful.setMenu(feedback_menu)
+        self._feedback_to: tuple[Store, TaskManager, str] | None = None
 
         header = QHBoxLayout()
         header.addWidget(self.title)
@@ -209,6 +239,7 @@ class DraftPanel(QWidget):
         header.addWidget(self.translate_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.regenerate)
+        buttons.addWidget(self.not_useful)
         buttons.addStretch(1)
         buttons.addWidget(self.after)
         buttons.addWidget(self.approve)
@@ -217,6 +248,7 @@ class DraftPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.source)  # its own line: a long model name is elided, never crowds the buttons
         layout.addWidget(self.banner)
+        layout.addWidget(self.hint)
         layout.addWidget(self.preview_box, 2)
         layout.addWidget(self.editor, 3)
         layout.addWidget(self.citations)
@@ -225,6 +257,44 @@ class DraftPanel(QWidget):
         layout.addLayout(buttons)
         self.set_ai_available(False, "Turn on an AI model in Preferences (Ctrl+,)")
         self.set_draft(None)
+
+    # -- feedback on the suggestion --------------------------------------------------------
+    def enable_feedback(self, store: Store, tasks: TaskManager, user: str) -> None:
+        """Where "Not useful" is stored, and as whom (the window gives its store and task gateway)."""
+        self._feedback_to = (store, tasks, user)
+        self._update_feedback()
+
+    def _update_feedback(self) -> None:
+        draft = self.draft
+        machine = draft is not None and draft.source != "human"  # a person's own text is not a suggestion
+        self.not_useful.setVisible(machine)
+        self.not_useful.setEnabled(machine and self._feedback_to is not None
+                                   and draft.state not in ("sent", "discarded"))
+
+    def mark_not_useful(self, reason: str) -> None:
+        """Store the agent's "not useful" for the suggestion shown (kept first if it was not stored yet)."""
+        if self._feedback_to is None or self.draft is None or self.draft.source == "human":
+            return
+        store, tasks, user = self._feedback_to
+        shown = self.draft
+
+        def job() -> Draft:
+            kept = workspace.keep_draft(store, shown, agent=user)
+            feedback.mark_not_useful(store, kept.id, reason, actor=user)
+            return kept
+
+        def done(kept: Draft) -> None:
+            if self.draft is not None and self.draft.ticket_id == kept.ticket_id and not self.draft.saved:
+                self.draft = replace(self.draft, id=kept.id)  # now stored: later feedback goes to the same row
+            self.show_hint(f"Thank you: the suggestion is marked not useful ({feedback.REASONS[reason].lower()}).")
+            self.feedbackGiven.emit(kept.id, reason)
+
+        def failed(exc: BaseException) -> None:
+            self.show_hint(f"The feedback could not be stored: {exc}")
+
+        self.not_useful.setEnabled(False)
+        tasks.run(job, lambda kept: (done(kept), self._update_feedback()),
+                  lambda exc: (failed(exc), self._update_feedback()), key=f"draft-feedback-{id(self)}", owner=self)
 
     # -- the draft ------------------------------------------------------------------------
     def set_draft(self, draft: Draft | None, *, keep_text: bool = False) -> None:
@@ -235,6 +305,10 @@ class DraftPanel(QWidget):
             self.suspect_citations = set()
             self.source_note = ""
             self.editor.setPlainText(draft.body if draft else "")
+        self.editor.setPlaceholderText(HUMAN_PLACEHOLDER if draft is not None and draft.source == "human"
+                                       else SUGGESTION_PLACEHOLDER)
+        self.hide_hint()
+        self._update_feedback()
         self._show_source()
         self._update_state()
 
@@ -248,10 +322,15 @@ class DraftPanel(QWidget):
         if draft is None:
             self.source.setText("")
             return
-        origin = {"offline": "Offline suggestion",
-                  "ai": " · ".join(p for p in ("AI draft", draft.provider or "", draft.model or "") if p)}.get(
-            draft.source, draft.source)
-        parts = [origin, draft.state.replace("_", " ")] + ([self.source_note] if self.source_note else [])
+        if draft.source == "human":  # a person writes it: nothing was "suggested"
+            origin = "Written by a person" + (f" ({draft.created_by})" if draft.saved and draft.created_by else "")
+            state = "" if draft.state == "suggested" else draft.state.replace("_", " ")
+        else:
+            origin = {"offline": "Offline suggestion",
+                      "ai": " · ".join(p for p in ("AI draft", draft.provider or "", draft.model or "") if p)}.get(
+                draft.source, draft.source)
+            state = draft.state.replace("_", " ")
+        parts = [p for p in (origin, state, self.source_note) if p]
         self.source.setText(" · ".join(parts))
 
     def mark_restored(self, restored: list[Restored] | tuple[Restored, ...]) -> None:
@@ -395,6 +474,15 @@ class DraftPanel(QWidget):
         color = "#b71c1c" if error else "#5d4037"
         self.banner.setText(f"<span style='color:{color}'>{html.escape(text)}</span>")
         self.banner.show()
+
+    def show_hint(self, text: str) -> None:
+        """A passing hint (how to turn on the AI…) beside the banner: a rule's warning stays visible."""
+        self.hint.setText(text)
+        self.hint.show()
+
+    def hide_hint(self) -> None:
+        self.hint.hide()
+        self.hint.clear()
 
     def hide_banner(self) -> None:
         self.banner.hide()

@@ -52,6 +52,7 @@ from agent_assist.ui.notifications import Notifier
 from agent_assist.ui.queue_model import QueueModel
 from agent_assist.ui.queue_panel import QueuePanel
 from agent_assist.ui.settings_dialog import SettingsDialog
+from agent_assist.ui.shortcuts_dialog import ShortcutsDialog
 from agent_assist.ui.streaming import StreamJob
 from agent_assist.ui.tasks import TaskManager
 from agent_assist.ui.team_view import TeamView
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self.queue = QueuePanel(self.model, tickets.languages(store.db))
         self.conversation = ConversationView()
         self.draft = DraftPanel()
+        self.draft.enable_feedback(self.store, self.tasks, self.user)
         self.knowledge = KnowledgePanel()
 
         self.presence = QLabel()  # who else has this ticket open (team server), hidden when nobody
@@ -644,7 +646,7 @@ class MainWindow(QMainWindow):
     def _provider(self) -> Provider | None:
         ok, why = self._provider_status()
         if not ok:
-            self.draft.show_banner(why, error=False)
+            self.draft.show_hint(why)  # beside the banner: a four-eyes or human-only warning stays
             return None
         config = ProviderConfig.from_dict(self.app_settings.get("ai.provider"))
         key = secrets.get_api_key(config)
@@ -1114,13 +1116,8 @@ class MainWindow(QMainWindow):
         return rows
 
     def show_shortcuts(self) -> None:
-        body = "".join(f"<tr><td>{html.escape(a)}</td><td><b>{html.escape(k)}</b></td></tr>"
-                       for a, k in self.shortcut_rows())
-        box = QMessageBox(self)
-        box.setWindowTitle("Keyboard shortcuts")
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(f"<table cellpadding='3'>{body}</table>")
-        box.open()
+        self.shortcuts_dialog = ShortcutsDialog.for_window(self)
+        self.shortcuts_dialog.open()
 
     def show_about(self) -> None:
         self.about = AboutDialog(store=self.store, parent=self)

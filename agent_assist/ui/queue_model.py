@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from agent_assist.store import Store
-from agent_assist.store.tickets import PRIORITIES, QueueFilter, QueueRow, queue_page, queue_total
+from agent_assist.store.tickets import AWAITING_APPROVAL, PRIORITIES, QueueFilter, QueueRow, queue_page, queue_total
 from agent_assist.timefmt import humanize_delta, parse_iso
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -42,6 +42,11 @@ FLAG_LABELS = {
     "angry": ("Angry", "#bf360c"),
 }
 SLA_WARN_SECONDS = 3600
+
+
+def status_label(status: str) -> str:
+    """How the queue names a status: ``awaiting_approval`` reads "Awaiting approval"."""
+    return "Awaiting approval" if status == AWAITING_APPROVAL else status.replace("_", " ").capitalize()
 
 PRIORITY_COLORS = {0: QColor("#c62828"), 1: QColor("#ef6c00"), 2: QColor("#546e7a"), 3: QColor("#90a4ae")}
 SLA_RED = QColor("#c62828")
@@ -312,7 +317,7 @@ class QueueModel(QAbstractTableModel):
         if key == "language":
             return row.language.upper()
         if key == "status":
-            return row.status.capitalize()
+            return status_label(row.queue_status)
         if key == "assignee":
             return row.assignee or "—"
         if key == "updated":

@@ -17,13 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_assist.store.tickets import ACTIVE_STATUSES, STATUSES, QueueFilter
+from agent_assist.store.tickets import QUEUE_ACTIVE, QUEUE_STATUSES, QueueFilter
 from agent_assist.ui.flag_chips import FlagChipDelegate
-from agent_assist.ui.queue_model import COLUMNS, FLAG_LABELS, QueueModel
+from agent_assist.ui.queue_model import COLUMNS, FLAG_LABELS, QueueModel, status_label
 
 STATUS_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Active", ACTIVE_STATUSES),
-    *((s.capitalize(), (s,)) for s in STATUSES),
+    ("Active", QUEUE_ACTIVE),
+    *((status_label(s), (s,)) for s in QUEUE_STATUSES),
     ("Any status", ()),
 )
 SCOPES = (("All", "all"), ("Mine", "mine"), ("Unassigned", "unassigned"))
@@ -97,7 +97,7 @@ class QueuePanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         widths = {"priority": 58, "sla": 66, "subject": 250, "flags": 92, "customer": 110, "language": 36,
-                  "status": 60, "assignee": 56, "updated": 64}
+                  "status": 112, "assignee": 56, "updated": 64}
         for i, (key, _label) in enumerate(COLUMNS):
             header.resizeSection(i, widths[key])
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

@@ -9,7 +9,9 @@ the same lists and differences read-only. Reading and deciding go through
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, \
     QTimer, Signal
@@ -24,12 +26,14 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QTabWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from agent_assist.store import Store, review
 from agent_assist.store.errors import UnmaskedCardNumberError
+from agent_assist.store.drafts import Draft
 from agent_assist.store.review import ReviewDetail, ReviewItem
 from agent_assist.timefmt import humanize_delta, parse_iso, utcnow
 from agent_assist.ui.diff_view import DiffView, WordDiff, word_diff
@@ -37,6 +41,26 @@ from agent_assist.ui.tasks import TaskManager
 
 DRAFT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 NONE_TEXT = "—"
+STATE_LABELS = {review.AWAITING: "Awaiting approval", "sent": "Sent", "edited": "Returned to the agent",
+                "approved": "Approved", "discarded": "Discarded", "suggested": "Suggested"}
+
+
+def source_label(draft: Draft | None) -> str:
+    """Who or what wrote the first text: never "AI draft" for the offline suggestion or a person's reply."""
+    if draft is None:
+        return "Suggestion"
+    if draft.source == "ai":
+        return " · ".join(["AI draft", *(p for p in (draft.provider, draft.model) if p)])
+    if draft.source == "human":
+        return f"Written by {draft.created_by or 'a person'}"
+    return "Offline suggestion"
+
+
+def _day(iso: str) -> str:
+    try:
+        return parse_iso(iso).strftime("%d %b %Y %H:%M")
+    except ValueError:
+        return iso
 
 
 class ReviewListModel(QAbstractTableModel):
@@ -45,14 +69,23 @@ class ReviewListModel(QAbstractTableModel):
     def __init__(self, time_title: str, parent=None):
         super().__init__(parent)
         self._items: list[ReviewItem] = []
-        self._headers = ("Ticket", "Subject", "Agent", "Lang", time_title)
+        self._headers = ("Ticket", "Subject", "Agent", "Lang", time_title, "Status")
         self._now = utcnow()
+        self._repeated: set[str] = set()
 
     def set_items(self, items: list[ReviewItem]) -> None:
         self.beginResetModel()
         self._items = list(items)
         self._now = utcnow()
+        counts = Counter(it.subject.strip().casefold() for it in self._items)
+        self._repeated = {subject for subject, n in counts.items() if n > 1}
         self.endResetModel()
+
+    def subject_text(self, it: ReviewItem) -> str:
+        """The subject, with the ticket's date when another ticket in the list has the same one."""
+        if it.subject.strip().casefold() in self._repeated and it.ticket_created_at:
+            return f"{it.subject} ({_day(it.ticket_created_at)})"
+        return it.subject
 
     def item(self, row: int) -> ReviewItem:
         return self._items[row]
@@ -88,8 +121,8 @@ class ReviewListModel(QAbstractTableModel):
         it = self._items[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (f"#{it.ticket_id}", it.subject, it.agent or NONE_TEXT, it.language or NONE_TEXT,
-                    self._age(it))[col]
+            return (f"#{it.ticket_id}", self.subject_text(it), it.agent or NONE_TEXT, it.language or NONE_TEXT,
+                    self._age(it), STATE_LABELS.get(it.state, it.state.replace("_", " ")))[col]
         if role == DRAFT_ID_ROLE:
             return it.draft_id
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -134,7 +167,11 @@ class ReviewView(QWidget):
         self.header = QLabel("Choose a draft on the left.")
         self.header.setObjectName("reviewHeader")
         self.header.setWordWrap(True)
-        self.diff = DiffView("AI draft", "Current text")
+        self.diff = DiffView("Suggestion", "Current text")
+        self.context = QTextBrowser()  # what the reply answers, why it is routed here, what it cites
+        self.context.setObjectName("reviewContext")
+        self.context.setAccessibleName("The customer's messages, flags and cited articles")
+        self.context.setOpenLinks(False)
         self.history = QLabel()
         self.history.setObjectName("reviewHistory")
         self.history.setWordWrap(True)
@@ -157,7 +194,12 @@ class ReviewView(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.header)
-        rl.addWidget(self.diff, 1)
+        middle = QSplitter(Qt.Orientation.Vertical)
+        middle.addWidget(self.context)
+        middle.addWidget(self.diff)
+        middle.setStretchFactor(0, 2)
+        middle.setStretchFactor(1, 3)
+        rl.addWidget(middle, 1)
         rl.addWidget(self.history)
         rl.addWidget(self.comment)
         buttons = QHBoxLayout()
@@ -170,6 +212,7 @@ class ReviewView(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        self.tabs.setMinimumWidth(480)  # ticket, a subject with its date, agent, age and status all readable
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -206,6 +249,7 @@ class ReviewView(QWidget):
         view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         view.verticalHeader().hide()
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         view.selectionModel().currentRowChanged.connect(lambda cur, _prev, v=view: self._on_current(cur, v))
         return view
@@ -295,21 +339,27 @@ class ReviewView(QWidget):
                        key=f"review-detail-{id(self)}", owner=self)
 
     def _show_detail(self, detail: ReviewDetail | None, diff: WordDiff | None = None) -> None:
+        same = detail is not None and self.detail is not None and self.detail.item.draft_id == detail.item.draft_id
         self.detail = detail
-        self.message.clear()
+        if not same:  # what was said about this draft (approved and sent…) stays while it is shown
+            self.message.clear()
         if detail is None:
             self.header.setText("Choose a draft on the left.")
+            self.context.clear()
             self.diff.clear()
             self.history.hide()
             self._update_buttons()
             return
         it = detail.item
         awaiting = it.state == review.AWAITING
-        what = "awaiting approval" if awaiting else it.state.replace("_", " ")
+        what = STATE_LABELS.get(it.state, it.state.replace("_", " ")).lower()
         by = f" · approved by {html.escape(detail.approved_by)}" if detail.approved_by and not awaiting else ""
+        opened = f" · opened {html.escape(_day(it.ticket_created_at))}" if it.ticket_created_at else ""
         self.header.setText(f"<b>#{it.ticket_id} {html.escape(it.subject)}</b><br>"
-                            f"{html.escape(it.agent or NONE_TEXT)} · {html.escape(what)}{by}")
-        self.diff.set_titles("AI draft", "Current text" if awaiting else "Sent reply")
+                            f"{html.escape(it.agent or NONE_TEXT)} · {html.escape(what)}{by}{opened}")
+        self.context.setHtml(context_html(detail))
+        self.diff.set_titles(source_label(detail.draft),
+                             "Agent’s text" if awaiting else ("Sent reply" if it.state == "sent" else "Current text"))
         self.diff.set_texts(detail.original_body, detail.body, diff)
         if detail.comments:
             items = "".join(f"<li><b>{html.escape(c.author)}</b> ({html.escape(c.created_at)}): "
@@ -330,13 +380,16 @@ class ReviewView(QWidget):
 
     # -- deciding --------------------------------------------------------------------------------
     def _decide(self, action: Callable[[], object], done: Callable[[int], None], draft_id: int,
-                on_refused: Callable[[BaseException], bool] | None = None) -> None:
+                on_refused: Callable[[BaseException], bool] | None = None, *, state_after: str) -> None:
         self.approve_button.setEnabled(False)
         self.return_button.setEnabled(False)
 
         def on_done(_result: object) -> None:
+            if self.detail is not None and self.detail.item.draft_id == draft_id:  # decided: no second decision
+                self.detail = replace(self.detail, item=replace(self.detail.item, state=state_after))
             done(draft_id)
-            self.detail = None
+            self._update_buttons()
+            self.load_detail(draft_id)  # the pane shows it as it is now (sent, or back with its agent)
             self.reload()
 
         def on_error(exc: BaseException) -> None:
@@ -371,7 +424,7 @@ class ReviewView(QWidget):
             return True
 
         self._decide(lambda: self._send(store, draft_id, body, user, confirmed_pan=confirmed_pan), done, draft_id,
-                     refused)
+                     refused, state_after="sent")
 
     def confirm_card_number(self, message: str) -> bool:
         """Ask whether a reply holding a full card number really goes out (tests replace this)."""
@@ -391,10 +444,35 @@ class ReviewView(QWidget):
             self.message.setText("Returned to the agent with your comment.")
             self.returned.emit(did)
 
-        self._decide(lambda: review.return_to_agent(store, draft_id, text, actor=user), done, draft_id)
+        self._decide(lambda: review.return_to_agent(store, draft_id, text, actor=user), done, draft_id,
+                     state_after="edited")
 
     def _on_error(self, exc: BaseException) -> None:
         text = str(exc) or exc.__class__.__name__
         self.message.setText(f"<span style='color:#c62828'>{html.escape(text)}</span>")
         self._update_buttons()
         self.failed.emit(text)
+
+
+def context_html(detail: ReviewDetail) -> str:
+    """What a supervisor needs beside the texts: the customer's words, the flags with reasons, the sources."""
+    parts = []
+    if detail.flags:
+        items = "".join(f"<li><b>{html.escape(f.kind.replace('_', ' '))}</b>: {html.escape(f.reason)}</li>"
+                        for f in detail.flags)
+        parts.append(f"<p><b>Flags</b></p><ul style='margin:0'>{items}</ul>")
+    else:
+        parts.append("<p><b>Flags</b>: none</p>")
+    if detail.cited:
+        items = "".join(f"<li>[{aid}] {html.escape(title)}</li>" for aid, title in detail.cited)
+        parts.append(f"<p><b>Articles cited</b></p><ul style='margin:0'>{items}</ul>")
+    else:
+        parts.append("<p><b>Articles cited</b>: none</p>")
+    if detail.customer_messages:
+        for m in detail.customer_messages:
+            body = html.escape(m.body_text[:20_000]).replace("\n", "<br>")
+            parts.append(f"<p><b>{html.escape(m.author or 'The customer')}</b> wrote "
+                         f"({html.escape(_day(m.created_at))}):</p><blockquote>{body}</blockquote>")
+    else:
+        parts.append("<p>No message from the customer to answer.</p>")
+    return "".join(parts)

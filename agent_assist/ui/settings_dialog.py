@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 from agent_assist import config as app_config
 from agent_assist.assist import secrets
 from agent_assist.channels.email.config import MailboxConfig
+from agent_assist.channels.email.check import Step, check_mailbox
+from agent_assist.channels.email.config import get_password as get_mail_password
 from agent_assist.channels.email.config import set_password as set_mail_password
 from agent_assist.assist.provider import PRESETS, Provider, ProviderConfig, ProviderError, default_timeout
 from agent_assist.settings import SCHEMA, Settings, url_secrets
@@ -46,6 +48,8 @@ LANGUAGE_NAMES = {"en": "English", "sv": "Svenska", "de": "Deutsch", "es": "Espa
 
 class SettingsDialog(QDialog):
     connectionTested = Signal(bool, str)
+    mailboxTested = Signal(bool, str)
+    """The mailbox test finished: everything worked, and what it said (one line per server)."""
     modelsLoaded = Signal(list)
 
     def __init__(self, settings: Settings, tasks: TaskManager, parent: QWidget | None = None, *,
@@ -260,7 +264,55 @@ class SettingsDialog(QDialog):
         self.smtp_password.setPlaceholderText("empty: the mailbox password")
         form.addRow("Password", self.imap_password)
         form.addRow("SMTP password", self.smtp_password)
+        self.mail_test_button = QPushButton("Test connection")
+        self.mail_test_button.setObjectName("mailTestButton")
+        self.mail_test_button.setAccessibleName("Test the mailbox connection")
+        self.mail_test_button.setToolTip("Sign in to the IMAP server (and the SMTP server when set); nothing is "
+                                         "fetched or sent")
+        self.mail_test_button.clicked.connect(self.test_mailbox)
+        self.mail_test_result = QLabel()
+        self.mail_test_result.setObjectName("mailTestResult")
+        self.mail_test_result.setWordWrap(True)
+        self.mail_test_result.setTextFormat(Qt.TextFormat.PlainText)
+        self.mail_test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.mail_test_button, self.mail_test_result)
         return page
+
+    def test_mailbox(self) -> None:
+        """Sign in with what is typed now (saved passwords when the fields are empty), off the UI thread."""
+        try:
+            mailbox = self.mailbox()
+        except (TypeError, ValueError) as exc:
+            self._show_mail_test(False, f"The mailbox settings are not valid: {exc}")
+            return
+        # the From address matters for sending, not for signing in: test without it
+        problems = [p for p in mailbox.problems() if "From address" not in p]
+        if problems:
+            self._show_mail_test(False, "✘ Mailbox: " + "; ".join(problems))
+            return
+        typed_imap, typed_smtp = self.imap_password.text(), self.smtp_password.text()
+        with_smtp = bool(self.mail_fields["smtp_host"].text().strip())
+        self.mail_test_button.setEnabled(False)
+        self.mail_test_result.setText("Testing…")
+
+        def work() -> list[Step]:
+            imap_password = typed_imap or get_mail_password(mailbox, "imap")
+            smtp_password = typed_smtp or (get_mail_password(mailbox, "smtp") if not typed_imap else None)
+            return check_mailbox(mailbox, imap_password, smtp_password, smtp=with_smtp)
+
+        def done(steps: list[Step]) -> None:
+            ok = all(step.ok for step in steps)
+            self._show_mail_test(ok, "\n".join(("✔ " if step.ok else "✘ ") + step.text for step in steps))
+
+        def failed(exc: BaseException) -> None:
+            self._show_mail_test(False, f"✘ Unexpected problem: {exc}")
+
+        self.tasks.run(work, done, failed, key="settings-mail-test", owner=self)
+
+    def _show_mail_test(self, ok: bool, text: str) -> None:
+        self.mail_test_button.setEnabled(True)
+        self.mail_test_result.setText(text)
+        self.mailboxTested.emit(ok, text)
 
     # -- Team server ----------------------------------------------------------------------
     def _team_page(self) -> QWidget:

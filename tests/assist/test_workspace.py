@@ -87,7 +87,9 @@ def test_open_ticket_twice_shows_the_same_stored_draft(kb: Store, ticket_id: int
     first = workspace.open_ticket(kb, ticket_id, agent="alex")
     kept = workspace.keep_draft(kb, first.draft, agent="alex")
     second = workspace.open_ticket(kb, ticket_id, agent="sam")
-    assert second.draft == kept
+    assert second.draft.id == kept.id  # the same draft, offered signed by sam (not written)
+    assert second.draft.body == kept.body.replace("\nAlex", "\nSam")
+    assert workspace.open_ticket(kb, ticket_id, agent="alex").draft == kept
     # a second window that started on its own unsaved copy lands on the same working draft
     assert workspace.keep_draft(kb, first.draft, agent="sam") == kept
     assert len(drafts_of(kb, ticket_id)) == 1
@@ -189,3 +191,25 @@ def test_starting_on_a_ticket_from_many_threads_makes_one_draft(small_store):
         t.join()
     assert len(set(results)) == 1
     assert small_store.db.conn.execute("SELECT COUNT(*) FROM drafts WHERE ticket_id = 1").fetchone()[0] == 1
+
+
+@pytest.mark.both_backends
+def test_a_stored_draft_is_signed_by_whoever_sends_it(small_store: Store, desk):
+    """alex's desk stored the offline suggestion with his name; sam opens it, sends it, and it says Sam."""
+    from agent_assist.assist.phrases import resign
+
+    tid = 1
+    ws = workspace.open_ticket(small_store, tid, agent="alex")
+    kept = workspace.keep_draft(small_store, ws.draft, agent="alex")
+    assert kept.body.rstrip().endswith("\nAlex")
+    sam = desk("sam", "agent")
+    offered = workspace.open_ticket(sam, tid, agent="sam").draft
+    assert offered.id == kept.id and offered.body.rstrip().endswith("\nSam")
+    assert offered.body.replace("\nSam", "\nAlex") == kept.body  # only the name changed
+    assert drafts.approve_and_send(sam, offered.id, offered.body, actor="sam") is not None
+    [(sent,)] = sam.db.conn.execute("SELECT body_text FROM messages WHERE ticket_id = ? AND direction = 'outbound'",
+                                    (tid,)).fetchall()
+    assert sent.rstrip().endswith("\nSam") and "Alex" not in sent
+    # a text the person signed otherwise is left alone
+    assert resign("Thanks!\n\nCheers, Alex", "alex", "sam") == "Thanks!\n\nCheers, Alex"
+    assert resign("Hi,\n\nKind regards,\nAlex\n", "alex", "Sam Lee") == "Hi,\n\nKind regards,\nSam Lee\n"

@@ -135,3 +135,20 @@ def test_profiles_and_roles(store: Store):
         people.save_profile(store, "bob", "king", actor="alex")
     with pytest.raises(InvalidTransitionError):
         people.save_profile(store, "  ", "agent", actor="alex")
+
+
+def test_queue_says_awaiting_approval_and_filters_by_it(flagged: Store):
+    """A ticket whose reply waits for a supervisor is "awaiting approval" in the queue, not its stored status."""
+    d = _draft(flagged)
+    drafts.approve_and_send(flagged, d, TEXT, actor="alex")
+    every = {r.id: r for r in tickets.queue_page(flagged.db, tickets.QueueFilter(statuses=()))}
+    assert every[3].awaiting_approval and every[3].queue_status == tickets.AWAITING_APPROVAL
+    assert not any(r.awaiting_approval for tid, r in every.items() if tid != 3)
+    only = tickets.QueueFilter(statuses=(tickets.AWAITING_APPROVAL,))
+    assert [r.id for r in tickets.queue_page(flagged.db, only)] == [3]
+    assert tickets.queue_count(flagged.db, only) == 1
+    stored = tickets.QueueFilter(statuses=(every[3].status,))  # its stored status no longer lists it
+    assert 3 not in [r.id for r in tickets.queue_page(flagged.db, stored)]
+    assert 3 in [r.id for r in tickets.queue_page(flagged.db, tickets.QueueFilter())]  # still active
+    assert tickets.queue_count(flagged.db, tickets.QueueFilter()) == len(
+        tickets.queue_page(flagged.db, tickets.QueueFilter()))

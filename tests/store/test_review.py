@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_assist.store import Store, audit, drafts, people, quality, review
+from agent_assist.store import Store, audit, drafts, people, quality, review, tickets
 from agent_assist.store.errors import InvalidTransitionError, NotFoundError
 from agent_assist.store.migrations import MIGRATIONS
 from agent_assist.store.tickets import create_ticket, set_triage
@@ -162,3 +162,13 @@ def test_a_returned_draft_counts_as_escalated(rstore: Store) -> None:
 def test_is_supervisor() -> None:
     assert review.is_supervisor("supervisor") and review.is_supervisor(" Supervisor ")
     assert not review.is_supervisor("agent") and not review.is_supervisor(None) and not review.is_supervisor("admin")
+
+
+def test_detail_carries_the_context(rstore: Store) -> None:
+    """What the supervisor reads beside the texts: the customer's messages, the flags, who wrote it."""
+    tid, did = make_draft(rstore)
+    d = review.detail(rstore.db, did)
+    assert [m.body_text for m in d.customer_messages] == ["I returned it."]
+    assert [(f.kind, f.reason) for f in d.flags] == [("fraud", "an unknown purchase")]
+    assert d.draft is not None and d.draft.source == "ai" and d.cited == ()
+    assert d.item.ticket_created_at == tickets.get_ticket(rstore.db, tid).created_at

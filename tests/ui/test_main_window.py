@@ -197,7 +197,7 @@ def test_shortcuts_are_visible_in_menus(small_store: Store, make_window):
     for name in ("Approve & send reply", "Search knowledge", "Focus reply", "Take next ticket", "Next in queue",
                  "Insert snippet into reply"):
         assert rows.get(name), f"{name} has no visible shortcut"
-    assert "Ctrl+Enter" in w.draft.approve.text()
+    assert "Ctrl+Return" in w.draft.approve.text()
 
 
 def test_knowledge_filters_by_language_and_section(small_store: Store, make_window, qtbot):

@@ -197,3 +197,30 @@ def test_a_large_count_on_a_team_server_is_its_estimate(store: Store, backend, q
     assert (m.total, m.total_exact, panel.count.text()) == (650, True, "650 tickets")
     m.set_filter(QueueFilter(text="question 0000"))  # all on one page: exact again
     assert (m.total, m.total_exact, panel.count.text()) == (130, True, "130 tickets")
+
+
+@pytest.mark.both_backends
+def test_queue_shows_and_filters_awaiting_approval(small_store: Store, qtbot):
+    """The status column says "Awaiting approval" and the status filter offers it (real store, real panel)."""
+    from agent_assist.store import drafts, people
+    from agent_assist.store.tickets import AWAITING_APPROVAL, set_triage
+    from agent_assist.ui.queue_panel import QueuePanel
+
+    set_triage(small_store, 3, [("fraud", "an unknown purchase")], sentiment=None)  # four eyes
+    did = drafts.suggest(small_store, 3, "Hola María", actor="alex", source="offline")
+    assert people.role_of(small_store.db, "alex") != "supervisor"
+    assert drafts.approve_and_send(small_store, did, "Hola María", actor="alex") is None
+    model = QueueModel(small_store, user="alex")
+    panel = QueuePanel(model, ["en", "es"])
+    qtbot.addWidget(panel)
+    model.start()
+    status_col = [k for k, _ in COLUMNS].index("status")
+    row = model.row_of(3)
+    assert model.index(row, status_col).data() == "Awaiting approval"
+    others = {model.index(r, status_col).data() for r in range(model.rowCount()) if r != row}
+    assert "Awaiting approval" not in others
+    choice = panel.status.findText("Awaiting approval")
+    assert choice >= 0 and panel.status.itemData(choice) == (AWAITING_APPROVAL,)
+    panel.status.setCurrentIndex(choice)
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
+    assert model.ticket_id(0) == 3 and model.total == 1

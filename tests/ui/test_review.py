@@ -112,7 +112,7 @@ def test_shows_the_differences_side_by_side(qtbot, rstore: Store, tasks: TaskMan
     assert not added.fontStrikeOut() and added.background().color() == QColor("#d6f5d6")
     same = char_format_of(right, "refund")
     assert not same.fontStrikeOut() and same.background().style() == Qt.BrushStyle.NoBrush
-    assert view.diff.right_title.text() == "<b>Current text</b>"
+    assert view.diff.right_title.text() == "<b>Agent’s text</b>"
     assert view.diff.summary.text().startswith("Changed in 1 place(s): 1 addition(s)")
 
 
@@ -140,7 +140,14 @@ def test_approve_and_send(qtbot, rstore: Store, tasks: TaskManager, queue) -> No
     assert [(e.action, e.actor) for e in audit.for_ticket(rstore.db, tid)][-3:] == \
         [("draft.approval_requested", "alex"), ("draft.approved", "sue"), ("reply.sent", "sue")]
     assert view.awaiting_model.rowCount() == 1 and view.sent_model.rowCount() == 2
-    qtbot.waitUntil(lambda: view.detail is not None and view.detail.item.draft_id == queue["second"][1])
+    # the pane keeps the decided draft, now shown as sent; nothing is left to approve
+    qtbot.waitUntil(lambda: view.detail is not None and view.detail.item.draft_id == did
+                    and view.detail.item.state == "sent")
+    assert not view.approve_button.isEnabled() and not view.comment.isEnabled()
+    assert "sent" in view.header.text() and "approved by sue" in view.header.text()
+    assert "awaiting" not in view.header.text()
+    assert view.message.text().startswith("Approved and sent")
+    assert view.diff.right_title.text() == "<b>Sent reply</b>"
 
 
 def test_return_with_comment(qtbot, rstore: Store, tasks: TaskManager, queue) -> None:
@@ -242,3 +249,56 @@ def test_a_full_card_number_is_sent_only_when_the_supervisor_confirms(qtbot, rst
         qtbot.mouseClick(view.approve_button, Qt.MouseButton.LeftButton)
     d = drafts.get(rstore.db, did)
     assert (d.state, d.approved_by, d.body) == ("sent", "sue", text) and len(asked) == 2
+
+
+# -- context: what the reply answers, why it is here, what it cites ---------------------------------
+def test_review_shows_the_context(qtbot, rstore: Store, tasks: TaskManager) -> None:
+    from agent_assist.store import articles
+
+    articles.add(rstore, [{"key": "refund-times", "title": "Refund <times>", "body": "Refunds take 3 days.",
+                           "locale": "en"}])
+    [(aid,)] = rstore.db.conn.execute("SELECT id FROM articles").fetchall()
+    tid = create_ticket(rstore, actor="email", customer_name="Tom Baker", customer_email="tom@ex.com",
+                        subject="Refund", body_text="Where is my refund? It has been <two> weeks.", language="en")
+    did = drafts.suggest(rstore, tid, AI_TEXT, actor="assistant", source="ai", citations=[aid],
+                         provider="Local", model="smollm2")
+    set_triage(rstore, tid, [("fraud", "an unknown purchase of 40 EUR")], sentiment=None)
+    drafts.save_edit(rstore, did, AGENT_TEXT, actor="alex")
+    submit(rstore, did)
+    view = make_view(qtbot, rstore, tasks)
+    text = view.context.toPlainText()
+    assert "Where is my refund? It has been <two> weeks." in text  # the customer's words, as text
+    assert "fraud: an unknown purchase of 40 EUR" in text
+    assert f"[{aid}] Refund <times>" in text
+    assert view.diff.left_title.text() == "<b>AI draft · Local · smollm2</b>"
+    assert view.diff.right_title.text() == "<b>Agent’s text</b>"
+    assert view.awaiting_model.index(0, 5).data() == "Awaiting approval"  # the list says it too
+
+
+@pytest.mark.parametrize(("source", "label"), [("offline", "Offline suggestion"), ("human", "Written by alex")])
+def test_the_first_text_is_labelled_by_its_source(qtbot, rstore: Store, tasks: TaskManager, source, label) -> None:
+    tid = create_ticket(rstore, actor="email", customer_name="Tom Baker", customer_email="tom@ex.com",
+                        subject="Refund", body_text="Where is my refund?", language="en")
+    did = drafts.suggest(rstore, tid, AI_TEXT, actor="alex", source=source)
+    set_triage(rstore, tid, [("fraud", "an unknown purchase")], sentiment=None)
+    drafts.save_edit(rstore, did, AGENT_TEXT, actor="alex")
+    submit(rstore, did)
+    view = make_view(qtbot, rstore, tasks)
+    assert view.diff.left_title.text() == f"<b>{label}</b>"
+    assert "AI draft" not in view.diff.left_title.text()
+
+
+def test_tickets_with_the_same_subject_show_their_date(qtbot, rstore: Store, tasks: TaskManager) -> None:
+    for day in ("2026-11-02T09:00:00Z", "2026-11-20T15:30:00Z"):
+        tid = create_ticket(rstore, actor="email", customer_name="Tom Baker", customer_email="tom@ex.com",
+                            subject="Where is my refund?", body_text="Where is it?", language="en", created_at=day)
+        did = drafts.suggest(rstore, tid, AI_TEXT, actor="assistant", source="ai")
+        set_triage(rstore, tid, [("fraud", "an unknown purchase")], sentiment=None)
+        drafts.save_edit(rstore, did, AGENT_TEXT, actor="alex")
+        submit(rstore, did)
+    make_draft(rstore, "Another question")
+    view = make_view(qtbot, rstore, tasks)
+    subjects = sorted(view.awaiting_model.index(r, 1).data() for r in range(view.awaiting_model.rowCount()))
+    assert subjects == ["Another question", "Where is my refund? (02 Nov 2026 09:00)",
+                        "Where is my refund? (20 Nov 2026 15:30)"]
+    assert view.tabs.minimumWidth() >= 480

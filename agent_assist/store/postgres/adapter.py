@@ -48,7 +48,7 @@ class PermissionRefusedError(InvalidTransitionError):
 # tables whose rows have an identity ``id`` (an INSERT returns it as ``lastrowid``)
 ID_TABLES = frozenset({
     "customers", "tickets", "messages", "articles", "drafts", "audit", "review_comments", "email_messages",
-    "email_attachments", "email_outbox",
+    "email_attachments", "email_outbox", "draft_feedback",
 })
 
 _INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECASE)
