@@ -142,7 +142,7 @@ def test_approve_and_send(qtbot, rstore: Store, tasks: TaskManager, queue) -> No
     assert view.awaiting_model.rowCount() == 1 and view.sent_model.rowCount() == 2
     # the pane keeps the decided draft, now shown as sent; nothing is left to approve
     qtbot.waitUntil(lambda: view.detail is not None and view.detail.item.draft_id == did
-                    and view.detail.item.state == "sent")
+                    and view.detail.item.state == "sent" and "approved by sue" in view.header.text())  # re-read
     assert not view.approve_button.isEnabled() and not view.comment.isEnabled()
     assert "sent" in view.header.text() and "approved by sue" in view.header.text()
     assert "awaiting" not in view.header.text()
