@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import html
 import logging
-from pathlib import Path
-from dataclasses import replace
 
 import shiboken6
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -29,22 +26,20 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist import APP_NAME
-from agent_assist.assist import injection, workspace
+from agent_assist.assist import workspace
 from agent_assist.assist.workspace import TicketWorkspace
-from agent_assist.knowledge import search as kb_search
 from agent_assist.store.backend import is_postgres
 from agent_assist.store import Store, StoreError, people, tickets
 from agent_assist.settings import Settings
 from agent_assist.store.errors import StoreClosedError
-from agent_assist.store.tickets import get_ticket
 from agent_assist.ui.about_dialog import AboutDialog
 from agent_assist.ui.controllers.drafting import DraftingController
 from agent_assist.ui.controllers.knowledge import KnowledgeController
 from agent_assist.ui.controllers.mail import MailController
 from agent_assist.ui.controllers.review import ReviewController
+from agent_assist.ui.controllers.thread import ThreadController
 from agent_assist.ui.conversation_view import ConversationView
 from agent_assist.ui.draft_panel import DraftPanel
-from agent_assist.channels.email import attachments
 from agent_assist.channels.thread_info import extras_for
 from agent_assist.ui.dashboard import QualityDashboard
 from agent_assist.ui.knowledge_panel import KnowledgePanel
@@ -91,13 +86,13 @@ class MainWindow(QMainWindow):
     approve_and_send = _on("drafting", "approve_and_send")
     save_draft_edits = _on("drafting", "save_draft_edits")
     start_ai_draft = _on("drafting", "start_ai_draft")
-    stop_ai = _on("drafting", "stop_ai")
     regenerate_draft = _on("drafting", "regenerate_draft")
     summarize_thread = _on("drafting", "summarize_thread")
-    refresh_ai_state = _on("drafting", "refresh_ai_state")
     show_review = _on("review", "show")
+    reload_thread = _on("thread", "reload")
+    set_status = _on("thread", "set_status")
+    save_attachment = _on("thread", "save_attachment")
     mail = _on("mailroom", "service")
-    start_mail = _on("mailroom", "start")
     toggle_mail = _on("mailroom", "toggle")
     import_knowledge = _on("knowledge_base", "import_paths")
     refresh_knowledge_filters = _on("knowledge_base", "refresh_filters")
@@ -172,6 +167,7 @@ class MainWindow(QMainWindow):
 
         self.team_work = TeamWork(store, self.tasks, self.presence, user=user, parent=self,
                                   message=lambda text: self.statusBar().showMessage(text, 8000))
+        self.thread = ThreadController(self)
         self.drafting = DraftingController(self)
         self.review = ReviewController(self)
         self.mailroom = MailController(self)
@@ -239,8 +235,9 @@ class MainWindow(QMainWindow):
         self.act_send_enter.triggered.connect(self.drafting.approve_and_send)
         self.addAction(self.act_send_enter)
         self.act_regen = self._action("Re&generate draft", "Ctrl+Shift+G", self.drafting.regenerate_draft, ticket)
-        self.act_assign = self._action("Assign to &me", "Ctrl+Shift+M", self.assign_to_me, ticket)
-        self.act_solve = self._action("Mark &solved", "Ctrl+Shift+S", lambda: self.set_status("solved"), ticket)
+        self.act_assign = self._action("Assign to &me", "Ctrl+Shift+M", self.thread.assign_to_me, ticket)
+        self.act_solve = self._action("Mark &solved", "Ctrl+Shift+S", lambda: self.thread.set_status("solved"),
+                                      ticket)
 
         ai = bar.addMenu("&AI")
         self.act_ai_draft = self._action("&Draft with AI", "Ctrl+D", self.drafting.start_ai_draft, ai)
@@ -300,7 +297,7 @@ class MainWindow(QMainWindow):
         self.knowledge.searchRequested.connect(kb.search)
         self.knowledge.articleRequested.connect(kb.load_article)
         self.knowledge.insertRequested.connect(self.draft.insert_text)
-        self.conversation.browser.linkActivated.connect(self._link_clicked)
+        self.conversation.browser.linkActivated.connect(self.thread.link_clicked)
         drafting.aiFinished.connect(self.aiFinished)  # the controllers' news, as the window's signals
         drafting.replySent.connect(self.replySent)
         drafting.approvalRequested.connect(self.approvalRequested)
@@ -342,7 +339,7 @@ class MainWindow(QMainWindow):
         self.draft.set_draft(ws.draft)
         self.draft.set_enabled_for_ticket(ws.draft is not None)
         self.draft.set_flags([f.reason for f in ws.flags])
-        self._show_flags()
+        self.thread.show_flags()
         self.drafting.refresh_ai_state()
         if ws.human_only:
             self.draft.show_banner("Human-only ticket (routing rule): no machine draft is offered — write the "
@@ -361,14 +358,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"#{ws.ticket.id} · {ws.ticket.subject}", 4000)
         self.ticketLoaded.emit(ws.ticket.id)
 
-    def _show_flags(self) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        reasons = [f.reason for f in ws.ticket.flags]
-        reasons += [f.reason for f in ws.flags if f.reason not in reasons]
-        self.conversation.set_flags(reasons)
-
     def focus_reply(self) -> None:
         self.draft.editor.setFocus()
 
@@ -384,24 +373,6 @@ class MainWindow(QMainWindow):
             self.queue.select_row(row)
         else:
             self.open_ticket(ticket_id)
-
-    def assign_to_me(self) -> None:
-        if self.workspace:
-            self._change(lambda tid: tickets.assign(self.store, tid, self.user, actor=self.user))
-
-    def set_status(self, status: str) -> None:
-        if self.workspace:
-            self._change(lambda tid: tickets.set_status(self.store, tid, status, actor=self.user))
-
-    def _change(self, fn) -> None:
-        tid = self.workspace.ticket.id
-        try:
-            fn(tid)
-        except StoreError as exc:
-            self._show_error(exc)
-            return
-        self.reload_thread()
-        self.queue.refresh_keeping_scroll()
 
     def show_preferences(self) -> None:
         dialog = SettingsDialog(self.app_settings, self.tasks, self, store=self.store, user=self.user)
@@ -447,7 +418,7 @@ class MainWindow(QMainWindow):
         if not self.knowledge_base.follow_changes():
             return  # the store could not say (the status bar does); the next poll tries again
         self.queue.refresh_keeping_scroll()
-        self.reload_thread()
+        self.thread.reload()
 
     def _follow_server_state(self) -> bool:
         """Show "reconnecting…" while a team server is away; True while it is. (A desk's file is never away.)"""
@@ -467,41 +438,6 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Reconnected to the team server; the queue caught up"
                                              + (" and the reply you typed is saved there." if saved else "."), 6000)
         return state == "reconnecting"
-
-    def reload_thread(self) -> None:
-        """Re-read the open ticket's thread; the reply being written is left alone."""
-        ws = self.workspace
-        if ws is None:
-            return
-        tid = ws.ticket.id
-
-        old_inbound = ws.ticket.inbound_text()
-
-        def work():
-            ticket = get_ticket(self.store.db, tid)
-            extras = extras_for(self.store.db, ticket)
-            if ticket.inbound_text() == old_inbound:
-                return ticket, None, None, extras
-            # the customer wrote again: suggestions and the injection scan follow the new text (triage
-            # ran where the message arrived)
-            hits = kb_search.suggest_for_text(self.store.db, ticket.inbound_text(), subject=ticket.subject,
-                                              language=ticket.language, limit=8)
-            return ticket, tuple(hits), tuple(injection.scan(ticket.inbound_text())), extras
-
-        def done(result) -> None:
-            ticket, hits, flags, extras = result
-            if not (self.workspace and self.workspace.ticket.id == tid):
-                return
-            if hits is not None:
-                self.workspace = replace(self.workspace, suggestions=hits, flags=flags)
-                self.knowledge.set_suggestions(list(hits))
-                self.draft.set_flags([f.reason for f in self.workspace.flags])
-            if ticket != self.workspace.ticket or extras != self.workspace.extras:
-                self.workspace = replace(self.workspace, ticket=ticket, extras=extras)
-                self.conversation.set_ticket(ticket, extras)
-                self._show_flags()
-
-        self.tasks.run(work, done, self._show_error, key="thread", owner=self)
 
     # -- dialogs ----------------------------------------------------------------------
     def _show_error(self, exc: BaseException) -> None:
@@ -523,39 +459,6 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # window-modal without a nested event loop: a late job cannot re-enter it
         self.error_box = box
-
-    def _link_clicked(self, url: QUrl) -> None:
-        if url.scheme() == "save":
-            self.save_attachment(int(url.path() or url.toString().split(":", 1)[1]))
-        elif url.scheme() == "showall":
-            return  # the conversation view shows the whole message itself
-        else:
-            self._confirm_link(url)
-
-    def save_attachment(self, attachment_id: int, folder: str | None = None) -> Path | None:
-        """Save an attachment where the agent chooses; it is never opened by the app."""
-        folder = folder or QFileDialog.getExistingDirectory(self, "Save the attachment in…")
-        if not folder:
-            return None
-        try:
-            path = attachments.save_attachment(self.store.db, attachment_id, folder)
-        except (OSError, StoreError) as exc:
-            self._show_error(StoreError(f"The attachment could not be saved: {exc}"))
-            return None
-        self.statusBar().showMessage(f"Saved {path}", 8000)
-        return Path(path)
-
-    def _confirm_link(self, url: QUrl) -> None:
-        if url.scheme() not in ("http", "https", "mailto"):
-            return
-        warning = self.conversation.browser.link_warning(url)  # a look-alike or a text that lies
-        answer = QMessageBox.question(
-            self, "Open link?",
-            (f"{warning}\n\n" if warning else "")
-            + f"This link comes from a customer message and may not be what it seems:\n\n{url.toString()}\n\n"
-            "Open it in your browser?")
-        if answer == QMessageBox.StandardButton.Yes:
-            QDesktopServices.openUrl(url)
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         rows = []
@@ -638,6 +541,7 @@ class MainWindow(QMainWindow):
         self.drafting.stop()  # the AI stream ends first: nothing may write into the reply any more
         self.review.stop()
         self.knowledge_base.stop()
+        self.thread.stop()
         for timer in self.findChildren(QTimer):  # no timer may start work on a store about to close
             timer.stop()
         self.tasks.shutdown()  # waits for running jobs; their results are dropped

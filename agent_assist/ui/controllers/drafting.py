@@ -198,7 +198,7 @@ class DraftingController(QObject):
         mw.team_work.reply_sent(ticket.id)
         mw.workspace = replace(ws, ticket=ticket, draft=None)
         mw.conversation.set_ticket(ticket, ws.extras)
-        mw.reload_thread()  # the delivery state of the new reply follows
+        mw.thread.reload()  # the delivery state of the new reply follows
         self.draft.set_draft(None)
         self.draft.set_enabled_for_ticket(False)
         mw.queue.refresh_keeping_scroll()
@@ -365,7 +365,7 @@ class DraftingController(QObject):
 
         def done(result) -> None:
             self._message(f"Model triage of #{tid}: " + (", ".join(k for k, _ in result.flags) or "no flags"), 6000)
-            self.mw.reload_thread()
+            self.mw.thread.reload()
             self.aiFinished.emit("triage", True)
 
         def failed(exc: BaseException) -> None:
