@@ -18,10 +18,12 @@ Ctrl+Shift+V supervisor review                   ``controllers/review.py`` (Revi
 Mail → Pause/Resume, Send waiting replies now    ``controllers/mail.py`` (MailController)
 Knowledge search (Ctrl+K focuses it), articles,  ``controllers/knowledge.py`` (KnowledgeController)
 Knowledge → Import files… / a folder…
+Ctrl+Shift+M assign to me, Ctrl+Shift+S solved,  ``controllers/thread.py`` (ThreadController)
+links and attachments in a message, the open
+thread re-read after a change (F5, live poll)
 Ctrl+Shift+N take next ticket, presence          ``team_work.py`` (TeamWork)
 Alt+Up/Down, Ctrl+L, Ctrl+F, Ctrl+R, Ctrl+I,     ``main_window.py`` (the window itself: moving in
-Ctrl+K, Ctrl+Shift+M assign, Ctrl+Shift+S        the queue, focus, ticket status, side windows,
-solved, F5 refresh, Ctrl+Shift+Q dashboard,      preferences, help)
-Ctrl+Shift+P team, Ctrl+, preferences, F1
+Ctrl+K, F5 refresh, Ctrl+Shift+Q dashboard,      the queue, focus, side windows, preferences,
+Ctrl+Shift+P team, Ctrl+, preferences, F1        help)
 ==============================================  ===============================================
 """
