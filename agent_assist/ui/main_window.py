@@ -244,7 +244,8 @@ class MainWindow(QMainWindow):
         self.act_ai_stop = self._action("&Stop", "Esc", self.drafting.stop_ai, ai)
         self.act_translate = self._action("&Translate draft for me", "Ctrl+T", self.drafting.translate_draft, ai)
         self.act_summarize = self._action("Su&mmarize thread", "Ctrl+Shift+U", self.drafting.summarize_thread, ai)
-        self.act_model_triage = self._action("Triage with the &model", "Ctrl+Shift+T", self.drafting.triage_with_model, ai,
+        self.act_model_triage = self._action("Triage with the &model", "Ctrl+Shift+T",
+                                             self.drafting.triage_with_model, ai,
                                              "Ask the model for flags and show them beside the offline rules")
         rewrite = ai.addMenu("&Rewrite draft")
         for action, label in (("shorter", "Shorter"), ("warmer", "Warmer"), ("formal", "More formal"),
