@@ -1,18 +1,22 @@
-"""The main window: queue | conversation + reply | knowledge, with menus and shortcuts."""
+"""The main window: queue | conversation + reply | knowledge, with menus and shortcuts.
+
+The window builds the widgets and the layout, the menus and shortcuts, opens tickets and follows
+the database; the work behind each action is one controller's (:mod:`agent_assist.ui.controllers`
+lists which file handles which shortcut): drafting, review, mail and knowledge, with team work in
+:mod:`agent_assist.ui.team_work`. Each owns its background jobs; :meth:`MainWindow.closeEvent` stops
+them in order.
+"""
 
 from __future__ import annotations
 
 import html
 import logging
-from pathlib import Path
-from dataclasses import replace
 
 import shiboken6
 
-from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -22,48 +26,33 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist import APP_NAME
-from agent_assist.assist import drafting, injection, model_triage, secrets, workspace
-from agent_assist.assist.provider import Provider, ProviderConfig, ProviderError
+from agent_assist.assist import workspace
 from agent_assist.assist.workspace import TicketWorkspace
-from agent_assist.knowledge import search as kb_search
-from agent_assist.knowledge.articles import all_ids as all_article_ids
-from agent_assist.knowledge.articles import fingerprint as article_fingerprint
-from agent_assist.knowledge.articles import get_article
 from agent_assist.store.backend import is_postgres
-from agent_assist.store import Store, StoreError, drafts, people, tickets
+from agent_assist.store import Store, StoreError, people, tickets
 from agent_assist.settings import Settings
-from agent_assist.store.errors import StoreClosedError, UnmaskedCardNumberError
-from agent_assist.store.tickets import get_ticket
-from agent_assist.store.unsent import UnsentReplies
-from agent_assist.timefmt import parse_iso
+from agent_assist.store.errors import StoreClosedError
 from agent_assist.ui.about_dialog import AboutDialog
+from agent_assist.ui.controllers.drafting import DraftingController
+from agent_assist.ui.controllers.knowledge import KnowledgeController
+from agent_assist.ui.controllers.mail import MailController
+from agent_assist.ui.controllers.review import ReviewController
+from agent_assist.ui.controllers.thread import ThreadController
 from agent_assist.ui.conversation_view import ConversationView
 from agent_assist.ui.draft_panel import DraftPanel
-from agent_assist.channels import replies
-from agent_assist.channels.email import attachments
 from agent_assist.channels.thread_info import extras_for
-from agent_assist.channels.email.config import MailboxConfig
-from agent_assist.ui.kb_import import KnowledgeImport
 from agent_assist.ui.dashboard import QualityDashboard
-from agent_assist.ui.mail_service import MailService
-from agent_assist.ui.review_view import ReviewView
 from agent_assist.ui.knowledge_panel import KnowledgePanel
 from agent_assist.ui.notifications import Notifier
 from agent_assist.ui.queue_model import QueueModel
 from agent_assist.ui.queue_panel import QueuePanel
 from agent_assist.ui.settings_dialog import SettingsDialog
 from agent_assist.ui.shortcuts_dialog import ShortcutsDialog
-from agent_assist.ui.streaming import StreamJob
 from agent_assist.ui.tasks import TaskManager
 from agent_assist.ui.team_view import TeamView
 from agent_assist.ui.team_work import TeamWork
 
 log = logging.getLogger(__name__)
-
-
-class _NotSent(Exception):
-    """The person chose not to send (nothing to report beyond the banner already shown)."""
-
 
 LIVE_POLL_MS = 400
 SLA_TICK_MS = 30_000
@@ -73,6 +62,14 @@ class _Wake(QObject):
     """Carries "the server announced a change" from the store's listener thread to the window's thread."""
 
     ping = Signal()
+
+
+def _on(controller: str, name: str) -> property:
+    """A window attribute that lives on one of its controllers (kept for callers and tests; setting it
+    sets the controller's, so a test replacing ``window.confirm_card_number`` reaches the drafting)."""
+    return property(lambda self: getattr(getattr(self, controller), name),
+                    lambda self, value: setattr(getattr(self, controller), name, value),
+                    doc=f"``self.{controller}.{name}``")
 
 
 class MainWindow(QMainWindow):
@@ -85,7 +82,28 @@ class MainWindow(QMainWindow):
     approvalRequested = Signal(int, int)
     """ticket id, draft id: a reply went to a supervisor (four eyes)."""
     aiFinished = Signal(str, bool)
-    """kind ("draft", "rewrite", "translation", "summary"), success: a model job ended."""
+    """kind ("draft", "rewrite", "translation", "summary", "triage"), success: a model job ended."""
+
+    # what moved to the controllers, under the names callers and tests know
+    ai_job = _on("drafting", "ai_job")
+    unsent = _on("drafting", "unsent")
+    confirm_card_number = _on("drafting", "confirm_card_number")
+    confirm_after_other_reply = _on("drafting", "confirm_after_other_reply")
+    confirm_collision = _on("drafting", "confirm_collision")
+    approve_and_send = _on("drafting", "approve_and_send")
+    save_draft_edits = _on("drafting", "save_draft_edits")
+    start_ai_draft = _on("drafting", "start_ai_draft")
+    regenerate_draft = _on("drafting", "regenerate_draft")
+    summarize_thread = _on("drafting", "summarize_thread")
+    show_review = _on("review", "show")
+    reload_thread = _on("thread", "reload")
+    set_status = _on("thread", "set_status")
+    save_attachment = _on("thread", "save_attachment")
+    mail = _on("mailroom", "service")
+    toggle_mail = _on("mailroom", "toggle")
+    import_knowledge = _on("knowledge_base", "import_paths")
+    refresh_knowledge_filters = _on("knowledge_base", "refresh_filters")
+    load_article = _on("knowledge_base", "load_article")
 
     def __init__(self, store: Store, *, user: str, settings: QSettings | None = None,
                  app_settings: Settings | None = None):
@@ -96,18 +114,13 @@ class MainWindow(QMainWindow):
         self.user = user
         self.settings = settings or QSettings()
         self.app_settings = app_settings or Settings()
-        self.ai_job: StreamJob | None = None
-        self._provider_cache: tuple[tuple[ProviderConfig, str | None], Provider] | None = None
-        self._ai_kind = ""
         self.tasks = TaskManager(self)
         self._closing = False
         self.error_box: QMessageBox | None = None
         self.workspace: TicketWorkspace | None = None
         self._loading_ticket: int | None = None
-        self._replies_seen: set[int] = set()  # outbound messages of the open ticket the person has been shown
         self._data_version = store.data_version()
         self._server_state = "online"
-        self.unsent = UnsentReplies()  # replies the database could not take yet, kept on this desk
 
         self.profile = people.ensure_profile(store, user)
         self.setWindowTitle(f"{user} ({self.profile.role}) — {APP_NAME}")  # ends with the display name: Qt adds none
@@ -162,18 +175,18 @@ class MainWindow(QMainWindow):
 
         self.team_work = TeamWork(store, self.tasks, self.presence, user=user, parent=self,
                                   message=lambda text: self.statusBar().showMessage(text, 8000))
+        self.thread = ThreadController(self)
+        self.drafting = DraftingController(self)
+        self.review = ReviewController(self)
+        self.mailroom = MailController(self)
+        self.knowledge_base = KnowledgeController(self)
         self._build_actions()
         self._connect()
         self.model.start()
         self._restore_layout()
-        self.refresh_ai_state()
-        self._warm_up_ai()
-        self._pending_ai = None
-        self._pending_restored: tuple = ()
-        self._pending_suspect: tuple[int, ...] = ()
-        self._articles_seen = article_fingerprint(store.db)
-        self.draft.known_articles = all_article_ids(store.db)
-        self.refresh_knowledge_filters()
+        self.drafting.refresh_ai_state()
+        self.drafting.warm_up()
+        self.knowledge_base.load()
 
         self._live = QTimer(self)
         self._live.setInterval(LIVE_POLL_MS)
@@ -188,8 +201,7 @@ class MainWindow(QMainWindow):
         self._tick.timeout.connect(self.model.tick)
         self._tick.timeout.connect(self.check_sla)
         self._tick.start()
-        self.mail: MailService | None = None
-        self.start_mail()
+        self.mailroom.start()
         self.notifier = Notifier(enabled=self.app_settings.get("notifications.enabled"), user=user, parent=self)
         self.notifier.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.notifier.trayActivated.connect(self._bring_forward)
@@ -228,48 +240,50 @@ class MainWindow(QMainWindow):
         self.act_filter = self._action("&Filter queue", "Ctrl+F", self._focus_filter, ticket)
         ticket.addSeparator()
         self.act_reply = self._action("Focus &reply", "Ctrl+R", self.focus_reply, ticket)
-        self.act_send = self._action("&Approve && send reply", "Ctrl+Return", self.approve_and_send, ticket,
+        self.act_send = self._action("&Approve && send reply", "Ctrl+Return", self.drafting.approve_and_send, ticket,
                                      "Send the reply as written; nothing is sent without this")
         self.act_send_enter = QAction(self)  # the keypad Enter, too
         self.act_send_enter.setShortcut(QKeySequence("Ctrl+Enter"))
-        self.act_send_enter.triggered.connect(self.approve_and_send)
+        self.act_send_enter.triggered.connect(self.drafting.approve_and_send)
         self.addAction(self.act_send_enter)
-        self.act_regen = self._action("Re&generate draft", "Ctrl+Shift+G", self.regenerate_draft, ticket)
-        self.act_assign = self._action("Assign to &me", "Ctrl+Shift+M", self.assign_to_me, ticket)
-        self.act_solve = self._action("Mark &solved", "Ctrl+Shift+S", lambda: self.set_status("solved"), ticket)
+        self.act_regen = self._action("Re&generate draft", "Ctrl+Shift+G", self.drafting.regenerate_draft, ticket)
+        self.act_assign = self._action("Assign to &me", "Ctrl+Shift+M", self.thread.assign_to_me, ticket)
+        self.act_solve = self._action("Mark &solved", "Ctrl+Shift+S", lambda: self.thread.set_status("solved"),
+                                      ticket)
 
         ai = bar.addMenu("&AI")
-        self.act_ai_draft = self._action("&Draft with AI", "Ctrl+D", self.start_ai_draft, ai)
-        self.act_ai_stop = self._action("&Stop", "Esc", self.stop_ai, ai)
-        self.act_translate = self._action("&Translate draft for me", "Ctrl+T", self.translate_draft, ai)
-        self.act_summarize = self._action("Su&mmarize thread", "Ctrl+Shift+U", self.summarize_thread, ai)
-        self.act_model_triage = self._action("Triage with the &model", "Ctrl+Shift+T", self.triage_with_model, ai,
+        self.act_ai_draft = self._action("&Draft with AI", "Ctrl+D", self.drafting.start_ai_draft, ai)
+        self.act_ai_stop = self._action("&Stop", "Esc", self.drafting.stop_ai, ai)
+        self.act_translate = self._action("&Translate draft for me", "Ctrl+T", self.drafting.translate_draft, ai)
+        self.act_summarize = self._action("Su&mmarize thread", "Ctrl+Shift+U", self.drafting.summarize_thread, ai)
+        self.act_model_triage = self._action("Triage with the &model", "Ctrl+Shift+T",
+                                             self.drafting.triage_with_model, ai,
                                              "Ask the model for flags and show them beside the offline rules")
         rewrite = ai.addMenu("&Rewrite draft")
         for action, label in (("shorter", "Shorter"), ("warmer", "Warmer"), ("formal", "More formal"),
                               ("grammar", "Fix grammar")):
             act = rewrite.addAction(label)
-            act.triggered.connect(lambda _c=False, a=action: self.rewrite_draft(a, None))
+            act.triggered.connect(lambda _c=False, a=action: self.drafting.rewrite_draft(a, None))
 
         kb = bar.addMenu("&Knowledge")
         self.act_search = self._action("&Search knowledge", "Ctrl+K", self.knowledge.focus_search, kb)
         self.act_insert = self._action("&Insert snippet into reply", "Ctrl+I", self.knowledge.request_insert, kb)
         kb.addSeparator()
-        self._action("Import &files…", None, self.import_knowledge_files, kb,
+        self._action("Import &files…", None, self.knowledge_base.import_files, kb,
                      "Import Markdown, HTML, text, CSV or JSON help-centre exports")
-        self._action("Import a f&older…", None, self.import_knowledge_folder, kb)
+        self._action("Import a f&older…", None, self.knowledge_base.import_folder, kb)
 
         mail_menu = bar.addMenu("&Mail")
-        self.act_mail_pause = self._action("&Pause mailbox", None, self.toggle_mail, mail_menu,
+        self.act_mail_pause = self._action("&Pause mailbox", None, self.mailroom.toggle, mail_menu,
                                            "Stop syncing the mailbox; resuming continues where it stopped")
         self.act_mail_pause.setEnabled(False)
         self._action("&Send waiting replies now", None,
-                     lambda: self.mail.deliver_soon() if self.mail is not None else None, mail_menu)
+                     self.mailroom.deliver_soon, mail_menu)
 
         view = bar.addMenu("&View")
         self.act_refresh = self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.poll_changes, view)
         view.addSeparator()
-        self.act_review = self._action("Supervisor &review", "Ctrl+Shift+V", self.show_review, view,
+        self.act_review = self._action("Supervisor &review", "Ctrl+Shift+V", self.review.show, view,
                                        "Drafts awaiting approval and recently sent replies, AI draft beside sent text")
         self.act_dashboard = self._action("&Quality dashboard", "Ctrl+Shift+Q", self.show_dashboard, view)
         self.act_team = self._action("&Team", "Ctrl+Shift+P", self.show_team, view,
@@ -280,22 +294,27 @@ class MainWindow(QMainWindow):
         self._action("&About", None, self.show_about, help_menu)
 
     def _connect(self) -> None:
+        drafting, kb = self.drafting, self.knowledge_base
         self.queue.currentTicketChanged.connect(self.open_ticket)
         self.team_work.claimed.connect(self.open_claimed)
-        self.draft.editor.textChanged.connect(self._reply_changed)
         self.queue.view.openRequested.connect(lambda _row: self.focus_reply())
-        self.knowledge.searchRequested.connect(self.run_search)
-        self.knowledge.articleRequested.connect(self.load_article)
+        self.draft.editor.textChanged.connect(drafting.reply_changed)
+        self.draft.approveRequested.connect(drafting.approve_and_send)
+        self.draft.regenerateRequested.connect(drafting.regenerate_draft)
+        self.draft.aiDraftRequested.connect(drafting.start_ai_draft)
+        self.draft.stopRequested.connect(drafting.stop_ai)
+        self.draft.rewriteRequested.connect(drafting.rewrite_draft)
+        self.draft.translateRequested.connect(drafting.translate_draft)
+        self.draft.previewUsed.connect(drafting.use_preview)
+        self.draft.citationActivated.connect(kb.load_article)
+        self.knowledge.searchRequested.connect(kb.search)
+        self.knowledge.articleRequested.connect(kb.load_article)
         self.knowledge.insertRequested.connect(self.draft.insert_text)
-        self.draft.approveRequested.connect(self.approve_and_send)
-        self.draft.regenerateRequested.connect(self.regenerate_draft)
-        self.draft.citationActivated.connect(self.load_article)
-        self.draft.aiDraftRequested.connect(self.start_ai_draft)
-        self.draft.stopRequested.connect(self.stop_ai)
-        self.draft.rewriteRequested.connect(self.rewrite_draft)
-        self.draft.translateRequested.connect(self.translate_draft)
-        self.draft.previewUsed.connect(self.use_preview)
-        self.conversation.browser.linkActivated.connect(self._link_clicked)
+        self.conversation.browser.linkActivated.connect(self.thread.link_clicked)
+        drafting.aiFinished.connect(self.aiFinished)  # the controllers' news, as the window's signals
+        drafting.replySent.connect(self.replySent)
+        drafting.approvalRequested.connect(self.approvalRequested)
+        kb.searchShown.connect(self.searchShown)
 
     # -- tickets -----------------------------------------------------------------------
     def current_ticket_id(self) -> int | None:
@@ -306,8 +325,8 @@ class MainWindow(QMainWindow):
             return
         if self.workspace and ticket_id == self.workspace.ticket.id:
             return
-        self.save_draft_edits()
-        self.stop_ai()
+        self.drafting.save_draft_edits()
+        self.drafting.stop_ai()
         self.draft.hide_preview()
         self.draft.hide_banner()
         self.conversation.set_summary("")
@@ -333,8 +352,8 @@ class MainWindow(QMainWindow):
         self.draft.set_draft(ws.draft)
         self.draft.set_enabled_for_ticket(ws.draft is not None)
         self.draft.set_flags([f.reason for f in ws.flags])
-        self._show_flags()
-        self.refresh_ai_state()
+        self.thread.show_flags()
+        self.drafting.refresh_ai_state()
         if ws.human_only:
             self.draft.show_banner("Human-only ticket (routing rule): no machine draft is offered — write the "
                                    "reply yourself.", error=False)
@@ -347,108 +366,10 @@ class MainWindow(QMainWindow):
             c = ws.review_comment
             self.draft.show_banner(f"Returned by {c.author}: “{c.comment}” — edit the reply and approve it again.",
                                    error=False)
-        if self.app_settings.get("ai.enabled") and self.app_settings.get("ai.auto_draft") and ws.draft is not None \
-                and ws.draft.source != "ai":
-            self.start_ai_draft()
-        self._put_back_unsent(ws)
-        self._replies_seen = {m.id for m in ws.ticket.messages if m.direction == "outbound"}
+        self.drafting.ticket_shown(ws)  # auto-draft, the reply kept on this desk, the replies seen
         self.team_work.ticket_opened(ws.ticket.id)
         self.statusBar().showMessage(f"#{ws.ticket.id} · {ws.ticket.subject}", 4000)
         self.ticketLoaded.emit(ws.ticket.id)
-
-    def _show_flags(self) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        reasons = [f.reason for f in ws.ticket.flags]
-        reasons += [f.reason for f in ws.flags if f.reason not in reasons]
-        self.conversation.set_flags(reasons)
-
-    def triage_with_model(self) -> None:
-        ws = self.workspace
-        provider = self._provider()
-        if ws is None or provider is None:
-            return
-        tid = ws.ticket.id
-        self.statusBar().showMessage(f"Asking the model to triage #{tid}…")
-
-        def done(result) -> None:
-            self.statusBar().showMessage(
-                f"Model triage of #{tid}: " + (", ".join(k for k, _ in result.flags) or "no flags"), 6000)
-            self.reload_thread()
-            self.aiFinished.emit("triage", True)
-
-        def failed(exc: BaseException) -> None:
-            self.draft.show_banner(f"Model triage failed: {exc}")
-            self.aiFinished.emit("triage", False)
-
-        self.tasks.run(lambda: model_triage.ask_model(self.store, tid, provider, actor=self.user), done, failed,
-                       key="model-triage", owner=self)
-
-    def save_draft_edits(self) -> bool:
-        """Keep what the agent typed before leaving a ticket; nothing typed is ever lost.
-
-        When the database cannot take it (the team server is away, the file is locked) the text is
-        kept on this desk (:mod:`agent_assist.store.unsent`) and put back when the ticket opens again.
-        True when the database has the text.
-        """
-        ws = self.workspace
-        if ws is None or ws.draft is None or not self.draft.is_modified():
-            return True
-        text = self.draft.text()
-        try:
-            draft = self._kept_draft(ws)
-            drafts.save_edit(self.store, draft.id, text, actor=self.user)
-        except StoreError as exc:
-            self._keep_unsent(ws, text, exc)
-            return False
-        self.unsent.drop(self.store.path, ws.ticket.id)
-        if self.workspace is not None and self.workspace.ticket.id == ws.ticket.id:  # now the saved text
-            self.workspace = replace(self.workspace, draft=replace(self.workspace.draft or draft, body=text))
-            self.draft.set_draft(self.workspace.draft, keep_text=True)
-        return True
-
-    def _keep_unsent(self, ws: TicketWorkspace, text: str, exc: StoreError) -> None:
-        draft_id = ws.draft.id if ws.draft is not None and ws.draft.saved else None
-        try:
-            self.unsent.keep(self.store.path, ws.ticket.id, draft_id, text)
-        except OSError as disk:
-            log.warning("could not keep the reply on this desk: %s", disk)
-            self._show_error(exc)  # the text is still in the editor; say why it is not saved
-            return
-        if self._closing:
-            log.info("reply to #%s kept on this desk: %s", ws.ticket.id, exc)
-            return
-        self.statusBar().showMessage(f"{exc} Your reply to #{ws.ticket.id} is kept on this desk and comes back "
-                                     "when you open the ticket again.", 12000)
-
-    def _put_back_unsent(self, ws: TicketWorkspace) -> None:
-        """The reply kept on this desk for this ticket goes back into the editor (or is dropped if done)."""
-        kept = self.unsent.get(self.store.path, ws.ticket.id)
-        if kept is None:
-            return
-        editable = ws.draft is not None and ws.draft.state not in ("awaiting_supervisor", "sent", "discarded")
-        if not editable or (ws.draft is not None and ws.draft.saved and kept.draft_id not in (None, ws.draft.id)):
-            # the reply was sent, discarded or replaced at another desk meanwhile: say so, keep nothing hidden
-            self.draft.show_banner(f"A reply you typed while the database was away could not be put back: this "
-                                   f"ticket's draft changed meanwhile. Your text was:\n{kept.text}", error=True)
-            self.unsent.drop(self.store.path, ws.ticket.id)
-            return
-        if kept.text != self.draft.text():
-            self.draft.editor.setPlainText(kept.text)
-            at = parse_iso(kept.kept_at).astimezone()
-            self.draft.show_banner(f"Put back the reply you typed at {at:%H:%M} while the database was away; it is "
-                                   "saved when you leave the ticket or send it.", error=False)
-
-    def _kept_draft(self, ws: TicketWorkspace) -> drafts.Draft:
-        """The workspace's draft, stored now if it was only a suggestion on screen (opening never writes)."""
-        assert ws.draft is not None
-        if ws.draft.saved:
-            return ws.draft
-        kept = workspace.keep_draft(self.store, ws.draft, agent=self.user)
-        if self.workspace is ws:
-            self.workspace = replace(ws, draft=kept)
-        return kept
 
     def focus_reply(self) -> None:
         self.draft.editor.setFocus()
@@ -456,110 +377,6 @@ class MainWindow(QMainWindow):
     def _focus_filter(self) -> None:
         self.queue.text.setFocus()
         self.queue.text.selectAll()
-
-    def approve_and_send(self) -> None:
-        ws = self.workspace
-        if ws is None or ws.draft is None:
-            self.statusBar().showMessage("Open a ticket first.", 4000)
-            return
-        text = self.draft.text()
-        if not text.strip():
-            self.statusBar().showMessage("The reply is empty; nothing was sent.", 4000)
-            return
-        if self.draft.flag_reasons and not self.draft.confirm_flagged.isChecked():
-            self.draft.show_banner("This ticket is flagged: tick the confirmation under the reply before sending.")
-            return
-        if self.draft.busy:
-            self.draft.show_banner("The AI is still writing; stop it or wait before sending.")
-            return
-        if not self._no_reply_meanwhile(ws):
-            return
-        status_after = self.draft.status_after()
-        try:
-            draft_id = self._kept_draft(ws).id
-            message_id, outbox_id = self._approve_and_send_checked(draft_id, text, status_after)
-        except _NotSent:
-            return
-        except StoreError as exc:
-            self._show_error(exc)
-            return
-        self.unsent.drop(self.store.path, ws.ticket.id)  # the database has this reply now
-        if outbox_id is not None and self.mail is not None:
-            self.mail.deliver_soon()
-        ticket = get_ticket(self.store.db, ws.ticket.id)
-        if message_id is None:  # four eyes: it waits for a supervisor
-            waiting = drafts.get(self.store.db, draft_id)
-            self.workspace = replace(ws, ticket=ticket, draft=waiting)
-            self.draft.set_draft(waiting)
-            self.draft.set_enabled_for_ticket(False)
-            self.draft.show_banner("Sent to a supervisor for approval (four eyes). Nothing goes to the customer "
-                                   "until a supervisor approves it.", error=False)
-            self.statusBar().showMessage(f"#{ticket.id}: reply waits for a supervisor's approval.", 8000)
-            self.approvalRequested.emit(ticket.id, waiting.id)
-            return
-        self.team_work.reply_sent(ticket.id)
-        self.workspace = replace(ws, ticket=ticket, draft=None)
-        self.conversation.set_ticket(ticket, ws.extras)
-        self.reload_thread()  # the delivery state of the new reply follows
-        self.draft.set_draft(None)
-        self.draft.set_enabled_for_ticket(False)
-        self.queue.refresh_keeping_scroll()
-        self.statusBar().showMessage(
-            f"Reply sent to {ticket.customer_name} — #{ticket.id} is now {ticket.status}.", 8000)
-        self.replySent.emit(ticket.id, message_id)
-
-    def _no_reply_meanwhile(self, ws: TicketWorkspace) -> bool:
-        """False when someone else replied to this customer since the thread was shown and the person,
-        now shown that reply, chose not to send theirs as well."""
-        try:
-            ticket = get_ticket(self.store.db, ws.ticket.id)
-        except StoreError as exc:
-            self._show_error(exc)
-            return False
-        theirs = [m for m in ticket.messages if m.direction == "outbound" and m.id not in self._replies_seen
-                  and m.author != self.user]
-        self._replies_seen = {m.id for m in ticket.messages if m.direction == "outbound"}
-        if not theirs:
-            return True
-        self.workspace = replace(ws, ticket=ticket)
-        self.conversation.set_ticket(ticket, ws.extras)  # shown before anything else is sent
-        who = ", ".join(sorted({m.author or "someone" for m in theirs}))
-        if self.confirm_after_other_reply(f"{who} replied to {ticket.customer_name} while you were writing; their "
-                                          "reply is now in the conversation above."):
-            return True
-        self.draft.show_banner(f"Not sent: {who} answered meanwhile. Your reply is kept here; change it or send "
-                               "it when it still fits.", error=False)
-        return False
-
-    def confirm_after_other_reply(self, message: str) -> bool:
-        """Ask whether the reply still goes out after someone else's (tests replace this)."""
-        return QMessageBox.question(
-            self, "Someone else replied", message + "\n\nSend your reply as well?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
-
-    def _reply_changed(self) -> None:
-        """Typing in the reply: the other desks see this one writing; someone else writing is asked about."""
-        writing = self.draft.is_modified()
-        started = writing and not self.team_work.writing
-        self.team_work.set_writing(writing)
-        if not started:
-            return
-        writers = self.team_work.writers()
-        if writers and not self.confirm_collision(writers):
-            self.draft.editor.blockSignals(True)
-            self.draft.editor.setPlainText(self.draft.draft.body if self.draft.draft else "")
-            self.draft.editor.blockSignals(False)
-            self.team_work.set_writing(False)
-            self.draft.show_banner(f"{', '.join(writers)} is writing the reply to this ticket; nothing was changed "
-                                   "here.", error=False)
-
-    def confirm_collision(self, writers: list[str]) -> bool:
-        """Ask before writing a reply someone else is writing (tests replace this)."""
-        return QMessageBox.question(
-            self, "Someone is writing a reply", f"{', '.join(writers)} is writing a reply to this ticket right now."
-            "\n\nWrite one as well?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
 
     def open_claimed(self, ticket_id: int) -> None:
         """The ticket "Take next ticket" claimed: shown in the queue where the filter allows, and opened."""
@@ -570,308 +387,15 @@ class MainWindow(QMainWindow):
         else:
             self.open_ticket(ticket_id)
 
-    def _approve_and_send_checked(self, draft_id: int, text: str, status_after: str) -> tuple[int | None, int | None]:
-        """Send through the core; a full card number is sent only when the person confirms it."""
-        mailbox = self.mail.mailbox if self.mail is not None else None
-        try:
-            return replies.approve_and_send(self.store, draft_id, text, actor=self.user, status_after=status_after,
-                                            mailbox=mailbox)
-        except UnmaskedCardNumberError as exc:
-            if not self.confirm_card_number(str(exc)):
-                self.draft.show_banner("Nothing was sent. Replace the full card number with its last four digits "
-                                       "(for example •••• " + exc.endings[0] + "), then send again.")
-                raise _NotSent from None
-        return replies.approve_and_send(self.store, draft_id, text, actor=self.user, status_after=status_after,
-                                        mailbox=mailbox, confirmed_pan=True)
-
-    def confirm_card_number(self, message: str) -> bool:
-        """Ask the person whether a reply holding a full card number really goes out (tests replace this)."""
-        return QMessageBox.question(
-            self, "Full card number in the reply", message + "\n\nSend the reply with the full card number?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
-
-    def regenerate_draft(self) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        if self.draft.is_modified() and QMessageBox.question(
-            self, "Regenerate draft", "Replace the reply you edited with a new suggestion?"
-        ) != QMessageBox.StandardButton.Yes:
-            return
-        ticket_id = ws.ticket.id
-        self.tasks.run(lambda: workspace.regenerate_offline(self.store, ticket_id, agent=self.user),
-                       lambda d: self._show_new_draft(ticket_id, d), self._show_error, key="draft", owner=self)
-
-    def _show_new_draft(self, ticket_id: int, draft: drafts.Draft) -> None:
-        if self.workspace and self.workspace.ticket.id == ticket_id:
-            self.workspace = replace(self.workspace, draft=draft)
-            self.draft.set_draft(draft)
-            self.draft.set_enabled_for_ticket(True)
-
-    def assign_to_me(self) -> None:
-        if self.workspace:
-            self._change(lambda tid: tickets.assign(self.store, tid, self.user, actor=self.user))
-
-    def set_status(self, status: str) -> None:
-        if self.workspace:
-            self._change(lambda tid: tickets.set_status(self.store, tid, status, actor=self.user))
-
-    def _change(self, fn) -> None:
-        tid = self.workspace.ticket.id
-        try:
-            fn(tid)
-        except StoreError as exc:
-            self._show_error(exc)
-            return
-        self.reload_thread()
-        self.queue.refresh_keeping_scroll()
-
-    # -- AI ---------------------------------------------------------------------------------
-    def refresh_ai_state(self) -> None:
-        provider_ok, why = self._provider_status()
-        if self.workspace is not None and self.workspace.human_only:
-            provider_ok, why = False, "Human-only ticket: a person writes this reply (routing rule)."
-        self.draft.set_ai_available(provider_ok, why)
-        self.draft.regenerate.setEnabled(not (self.workspace and self.workspace.human_only))
-
-    def _provider_status(self) -> tuple[bool, str]:
-        if not self.app_settings.get("ai.enabled"):
-            return False, "Turn on an AI model in Preferences (Ctrl+,); the offline drafter works meanwhile."
-        config = ProviderConfig.from_dict(self.app_settings.get("ai.provider"))
-        if not config.model.strip():
-            return False, "Choose a model in Preferences (Ctrl+,)."
-        return True, ""
-
-    def _provider(self) -> Provider | None:
-        ok, why = self._provider_status()
-        if not ok:
-            self.draft.show_hint(why)  # beside the banner: a four-eyes or human-only warning stays
-            return None
-        config = ProviderConfig.from_dict(self.app_settings.get("ai.provider"))
-        key = secrets.get_api_key(config)
-        if config.needs_key and not key:
-            self.draft.show_banner(f"No API key for {config.preset_info.label}: add it in Preferences (Ctrl+,).")
-            return None
-        cached = self._provider_cache
-        if cached is not None and cached[0] == (config, key):
-            return cached[1]  # one client per configuration: its connections stay warm
-        self._close_provider()
-        provider = Provider(config, key)
-        self._provider_cache = ((config, key), provider)
-        return provider
-
-    def _close_provider(self) -> None:
-        if self._provider_cache is not None:
-            self._provider_cache[1].close()
-            self._provider_cache = None
-
-    def _warm_up_ai(self) -> None:
-        """Load the model client in the background, so the first draft does not pay for it."""
-        if not self._provider_status()[0]:
-            return
-        config = ProviderConfig.from_dict(self.app_settings.get("ai.provider"))
-        key = secrets.get_api_key(config)
-        if config.needs_key and not key:
-            return
-        provider = self._provider()
-        if provider is not None:
-            self.tasks.run(provider.connect, on_error=lambda exc: log.info("AI warm-up: %s", exc),
-                           key="ai-warm-up", owner=self)
-
-    def _run_ai(self, kind: str, label: str, make, on_done) -> None:
-        """Start one model job streaming into the preview; only one runs at a time."""
-        provider = self._provider()
-        if provider is None:
-            return
-        self.stop_ai()
-        self._pending_restored = ()
-        self._pending_suspect = ()
-        job = StreamJob(lambda cancelled: make(provider, cancelled), self)
-        self.ai_job = job
-        self._ai_kind = kind
-        self.draft.start_preview(label)
-        self.draft.set_busy(True)
-        job.delta.connect(self.draft.append_preview if kind != "summary" else self.conversation.append_summary)
-
-        def finished(result) -> None:
-            if self.ai_job is job:
-                on_done(result)
-                self.aiFinished.emit(kind, True)
-
-        def failed(exc: BaseException) -> None:
-            if self.ai_job is not job:
-                return
-            partial = getattr(exc, "partial", "") or job.text
-            message = str(exc) if isinstance(exc, (ProviderError, StoreError)) else f"Unexpected problem: {exc}"
-            if kind == "summary":
-                self.conversation.set_summary("")
-            if partial and kind != "summary":
-                self.draft.offer_preview("What arrived before the problem (incomplete)")
-            else:
-                self.draft.hide_preview()
-            self.draft.show_banner(message + (" Your reply is unchanged." if kind != "summary" else ""))
-            self.aiFinished.emit(kind, False)
-
-        def stopped() -> None:
-            if self.ai_job is job:
-                self.ai_job = None
-                self.draft.set_busy(False)
-            job.deleteLater()
-
-        job.finished.connect(finished)
-        job.failed.connect(failed)
-        job.stopped.connect(stopped)
-        job.start()
-
-    def stop_ai(self) -> None:
-        job = self.ai_job
-        if job is None:
-            return
-        job.cancel()
-        self.ai_job = None
-        self.draft.set_busy(False)
-        if self._ai_kind == "summary":
-            self.conversation.set_summary("")
-        elif self.draft.preview_text():
-            self.draft.offer_preview("Stopped — what arrived so far")
-        else:
-            self.draft.hide_preview()
-        self.statusBar().showMessage("Stopped.", 3000)
-
-    def start_ai_draft(self) -> None:
-        ws = self.workspace
-        if ws is None or ws.ticket.status == "closed":
-            return
-        tid = ws.ticket.id
-        policy = self.app_settings.get("ai.policy")
-
-        def make(provider, cancelled):
-            return drafting.stream_draft(self.store, tid, provider, agent_name=self.user, policy=policy,
-                                         cancel=cancelled)
-
-        self._run_ai("draft", "AI draft — writing…", make, self._ai_draft_done)
-
-    def _ai_draft_done(self, result: drafting.AiDraft) -> None:
-        ws = self.workspace
-        if ws is None or ws.ticket.id != result.ticket_id:
-            return
-        self._pending_ai = result
-        self._pending_restored = result.restored
-        self._pending_suspect = result.suspect_citations
-        self.draft.set_preview_text(result.text)  # what the guards kept: no prompt markup
-        if result.warnings:
-            self.draft.show_banner(" ".join(result.warnings))
-        if self.draft.is_modified():
-            self.draft.offer_preview("AI draft ready — your text is untouched")
-            return
-        self.use_preview()
-
-    def use_preview(self) -> None:
-        """Put the finished AI draft (or its rewrite) into the editor, as one undoable edit."""
-        ws = self.workspace
-        text = self.draft.preview_text()
-        if ws is None or not text.strip():
-            return
-        result = getattr(self, "_pending_ai", None)
-        if self._ai_kind == "draft" and result is not None and result.ticket_id == ws.ticket.id:
-            try:
-                new = drafting.record_ai_draft(self.store, result, actor=self.user, body=text)
-            except StoreError as exc:
-                self._show_error(exc)
-                return
-            self.workspace = replace(ws, draft=new)
-            self.draft.draft = new
-            self.draft.replace_text(text)
-            self.draft.set_draft(new, keep_text=True)
-            self.draft.set_source_note("cut off" if result.cut_off else "")
-            self.draft.set_enabled_for_ticket(True)
-        else:
-            self.draft.replace_text(text)
-        self.draft.mark_restored(self._pending_restored)
-        self.draft.set_suspect_citations(self._pending_suspect)
-        self._pending_ai = None
-        self.draft.hide_preview()
-
-    def rewrite_draft(self, action: str, target: str | None) -> None:
-        ws = self.workspace
-        text = self.draft.text()
-        if ws is None or not text.strip():
-            return
-        language = ws.ticket.language
-
-        def make(provider, cancelled):
-            return drafting.stream_rewrite(provider, text, action, language=language, target_language=target,
-                                           cancel=cancelled)
-
-        def done(result: drafting.AiText) -> None:
-            self._pending_restored, self._pending_suspect = result.restored, result.suspect_citations
-            self.draft.set_preview_text(result.text)
-            if result.warnings:
-                self.draft.show_banner(" ".join(result.warnings))
-            if self.draft.text() == text:  # the agent did not type meanwhile: apply, undoable
-                self.draft.replace_text(result.text)
-                self.draft.mark_restored(result.restored)
-                self.draft.set_suspect_citations(result.suspect_citations)
-                self.draft.set_source_note("rewrite cut off" if result.cut_off else "")
-                self.draft.hide_preview()
-            else:
-                self.draft.offer_preview("Rewrite ready — your text changed meanwhile")
-
-        label = f"Rewrite: {action}" + (f" → {target}" if target else "")
-        self._run_ai("rewrite", label, make, done)
-
-    def translate_draft(self) -> None:
-        text = self.draft.text()
-        if self.workspace is None or not text.strip():
-            return
-        target = self.app_settings.get("agent.language")
-
-        def make(provider, cancelled):
-            return drafting.stream_translation(provider, text, target, cancel=cancelled)
-
-        def done(result: drafting.AiText) -> None:
-            self.draft.set_preview_text(result.text)
-            if result.warnings:
-                self.draft.show_banner(" ".join(result.warnings))
-            self.draft.preview_label.setText(f"<b>Translation ({target}) — for you to read, not sent</b>")
-
-        self._run_ai("translation", f"Translation ({target}) — writing…", make, done)
-
-    def summarize_thread(self) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        tid = ws.ticket.id
-        self.conversation.set_summary("…")
-
-        def make(provider, cancelled):
-            return drafting.stream_summary(self.store, tid, provider, cancel=cancelled)
-
-        def done(result: drafting.AiText) -> None:
-            self.conversation.set_summary(result.text)
-            self.draft.hide_preview()
-
-        self._run_ai("summary", "Summary", make, done)
-
     def show_preferences(self) -> None:
         dialog = SettingsDialog(self.app_settings, self.tasks, self, store=self.store, user=self.user)
-        dialog.accepted.connect(self.start_mail)
-        dialog.finished.connect(lambda _r: (self._close_provider(), self.refresh_ai_state(),
+        dialog.accepted.connect(self.mailroom.start)
+        dialog.finished.connect(lambda _r: (self.drafting.close_provider(), self.drafting.refresh_ai_state(),
                                             self.notifier.set_enabled(self.app_settings.get("notifications.enabled"))))
         dialog.open()
         self.preferences = dialog
 
-    # -- supervisors ---------------------------------------------------------------------
-    def _supervisor_send(self, store: Store, draft_id: int, body: str, actor: str, confirmed_pan: bool = False) -> int:
-        message_id, outbox_id = replies.supervisor_approve_and_send(
-            store, draft_id, body, actor=actor, mailbox=self.mail.mailbox if self.mail is not None else None,
-            confirmed_pan=confirmed_pan)
-        if outbox_id is not None and self.mail is not None:
-            self.mail.deliver_soon()
-        return message_id
-
-    def _side_window(self, attr: str, title: str, make) -> QWidget:
+    def side_window(self, attr: str, title: str, make) -> QWidget:
         window = getattr(self, attr, None)
         if window is None:
             window = make()
@@ -883,54 +407,12 @@ class MainWindow(QMainWindow):
         window.raise_()
         return window
 
-    def show_review(self) -> QWidget:
-        return self._side_window("review_window", "Supervisor review", lambda: ReviewView(
-            self.store, self.tasks, user=self.user, role=self.profile.role, parent=self, send=self._supervisor_send))
-
     def show_dashboard(self) -> QWidget:
-        return self._side_window("dashboard_window", "Quality dashboard",
+        return self.side_window("dashboard_window", "Quality dashboard",
                                  lambda: QualityDashboard(self.store, self.tasks, parent=self))
 
     def show_team(self) -> QWidget:
-        return self._side_window("team_window", "Team", lambda: TeamView(self.store, self.tasks, parent=self))
-
-    # -- mail ----------------------------------------------------------------------------
-    def start_mail(self) -> None:
-        """Run the support mailbox when Preferences say so (restarted after changes)."""
-        if self.mail is not None:
-            self.mail.stop()
-            self.mail = None
-        if not self.app_settings.get("email.enabled"):
-            return
-        try:
-            mailbox = MailboxConfig.from_dict(self.app_settings.get("email.mailbox"))
-        except (KeyError, TypeError, ValueError) as exc:
-            self.statusBar().showMessage(f"The mailbox settings are incomplete: {exc}", 10000)
-            return
-        self.mail = MailService(self.store, mailbox, self, desk=self.team_work.desk)
-        self.mail.status.connect(self._mail_status)
-        self.mail.progress.connect(self._mail_progress)
-        self.mail.start()
-        self.act_mail_pause.setEnabled(True)
-        self.act_mail_pause.setText("&Pause mailbox")
-
-    def toggle_mail(self) -> None:
-        """Pause the mailbox (a long first sync stops after its current batch) or resume it where it was."""
-        if self.mail is not None and self.mail.running:
-            self.mail.stop()
-            self.act_mail_pause.setText("&Resume mailbox")
-            self.status_mail.setText("✉ paused")
-        else:
-            self.start_mail()
-
-    def _mail_progress(self, done: int, total: int) -> None:
-        if total:
-            self.status_mail.setText(f"✉ syncing {done:,} / {total:,}")
-
-    def _mail_status(self, kind: str, message: str) -> None:
-        self.status_mail.setText(f"✉ {message}" if message else "")
-        if kind in ("error", "auth_error"):
-            self.statusBar().showMessage(f"Mail: {message}", 10000)
+        return self.side_window("team_window", "Team", lambda: TeamView(self.store, self.tasks, parent=self))
 
     # -- live ----------------------------------------------------------------------------
     def poll_changes(self) -> None:
@@ -946,17 +428,10 @@ class MainWindow(QMainWindow):
         if version == self._data_version:
             return
         self._data_version = version
-        try:
-            seen = article_fingerprint(self.store.db)
-        except StoreError as exc:  # e.g. the server went away between two polls
-            self.statusBar().showMessage(str(exc), 8000)
-            return  # most changes are to tickets: skip re-reading 50k ids
-        if seen != self._articles_seen:
-            self._articles_seen = seen
-            self.draft.known_articles = all_article_ids(self.store.db)
-            self.refresh_knowledge_filters()
+        if not self.knowledge_base.follow_changes():
+            return  # the store could not say (the status bar does); the next poll tries again
         self.queue.refresh_keeping_scroll()
-        self.reload_thread()
+        self.thread.reload()
 
     def _follow_server_state(self) -> bool:
         """Show "reconnecting…" while a team server is away; True while it is. (A desk's file is never away.)"""
@@ -972,83 +447,10 @@ class MainWindow(QMainWindow):
                 self.status_live.setText("● live")
                 self.status_live.setToolTip(f"The queue follows changes to {self.store.path} as they happen")
                 typed = self.draft.is_modified()
-                saved = typed and self.save_draft_edits()  # the reply typed meanwhile goes to the server now
+                saved = typed and self.drafting.save_draft_edits()  # the reply typed meanwhile goes to the server now
                 self.statusBar().showMessage("Reconnected to the team server; the queue caught up"
                                              + (" and the reply you typed is saved there." if saved else "."), 6000)
         return state == "reconnecting"
-
-    def reload_thread(self) -> None:
-        """Re-read the open ticket's thread; the reply being written is left alone."""
-        ws = self.workspace
-        if ws is None:
-            return
-        tid = ws.ticket.id
-
-        old_inbound = ws.ticket.inbound_text()
-
-        def work():
-            ticket = get_ticket(self.store.db, tid)
-            extras = extras_for(self.store.db, ticket)
-            if ticket.inbound_text() == old_inbound:
-                return ticket, None, None, extras
-            # the customer wrote again: suggestions and the injection scan follow the new text (triage
-            # ran where the message arrived)
-            hits = kb_search.suggest_for_text(self.store.db, ticket.inbound_text(), subject=ticket.subject,
-                                              language=ticket.language, limit=8)
-            return ticket, tuple(hits), tuple(injection.scan(ticket.inbound_text())), extras
-
-        def done(result) -> None:
-            ticket, hits, flags, extras = result
-            if not (self.workspace and self.workspace.ticket.id == tid):
-                return
-            if hits is not None:
-                self.workspace = replace(self.workspace, suggestions=hits, flags=flags)
-                self.knowledge.set_suggestions(list(hits))
-                self.draft.set_flags([f.reason for f in self.workspace.flags])
-            if ticket != self.workspace.ticket or extras != self.workspace.extras:
-                self.workspace = replace(self.workspace, ticket=ticket, extras=extras)
-                self.conversation.set_ticket(ticket, extras)
-                self._show_flags()
-
-        self.tasks.run(work, done, self._show_error, key="thread", owner=self)
-
-    # -- knowledge ----------------------------------------------------------------------
-    def run_search(self, query: str, locale: str | None = None, section: str | None = None) -> None:
-        def done(hits) -> None:
-            self.knowledge.show_results(query, hits)
-            self.searchShown.emit(query)
-
-        self.tasks.run(lambda: kb_search.search(self.store.db, query, locale=locale, section=section, limit=30),
-                       done, self._show_error, key="kb-search", owner=self)
-
-    def refresh_knowledge_filters(self) -> None:
-        self.knowledge.set_filter_choices(kb_search.locales(self.store.db), kb_search.sections(self.store.db))
-
-    def import_knowledge(self, paths: list[str]) -> KnowledgeImport | None:
-        """Import (or re-import) these files/folders with a progress dialog; returns the running import."""
-        if not paths:
-            return None
-        job = KnowledgeImport(self.store, self.tasks, paths, actor=self.user, parent=self)
-        job.finished.connect(lambda report: self.statusBar().showMessage(report.summary(), 10000))
-        job.finished.connect(lambda _r: self.poll_changes())
-        job.cancelled.connect(lambda: self.statusBar().showMessage(
-            "Import cancelled; the knowledge base is as it was.", 8000))
-        self.kb_import = job
-        return job
-
-    def import_knowledge_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Import knowledge", "", "Knowledge (*.md *.markdown *.html *.htm *.txt *.csv *.json *.jsonl);;"
-                                          "All files (*)")
-        self.import_knowledge(paths)
-
-    def import_knowledge_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import a folder of articles")
-        self.import_knowledge([folder] if folder else [])
-
-    def load_article(self, article_id: int) -> None:
-        self.tasks.run(lambda: get_article(self.store.db, article_id), self.knowledge.show_article,
-                       self._show_error, key="kb-article", owner=self)
 
     # -- dialogs ----------------------------------------------------------------------
     def _show_error(self, exc: BaseException) -> None:
@@ -1070,39 +472,6 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # window-modal without a nested event loop: a late job cannot re-enter it
         self.error_box = box
-
-    def _link_clicked(self, url: QUrl) -> None:
-        if url.scheme() == "save":
-            self.save_attachment(int(url.path() or url.toString().split(":", 1)[1]))
-        elif url.scheme() == "showall":
-            return  # the conversation view shows the whole message itself
-        else:
-            self._confirm_link(url)
-
-    def save_attachment(self, attachment_id: int, folder: str | None = None) -> Path | None:
-        """Save an attachment where the agent chooses; it is never opened by the app."""
-        folder = folder or QFileDialog.getExistingDirectory(self, "Save the attachment in…")
-        if not folder:
-            return None
-        try:
-            path = attachments.save_attachment(self.store.db, attachment_id, folder)
-        except (OSError, StoreError) as exc:
-            self._show_error(StoreError(f"The attachment could not be saved: {exc}"))
-            return None
-        self.statusBar().showMessage(f"Saved {path}", 8000)
-        return Path(path)
-
-    def _confirm_link(self, url: QUrl) -> None:
-        if url.scheme() not in ("http", "https", "mailto"):
-            return
-        warning = self.conversation.browser.link_warning(url)  # a look-alike or a text that lies
-        answer = QMessageBox.question(
-            self, "Open link?",
-            (f"{warning}\n\n" if warning else "")
-            + f"This link comes from a customer message and may not be what it seems:\n\n{url.toString()}\n\n"
-            "Open it in your browser?")
-        if answer == QMessageBox.StandardButton.Yes:
-            QDesktopServices.openUrl(url)
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         rows = []
@@ -1177,21 +546,20 @@ class MainWindow(QMainWindow):
             super().closeEvent(event)
             return
         self._closing = True
-        job = self.ai_job
-        self.stop_ai()
-        if job is not None:
-            job.wait()
+        self.drafting.stop()  # the AI stream ends first: nothing may write into the reply any more
+        self.review.stop()
+        self.knowledge_base.stop()
+        self.thread.stop()
         for timer in self.findChildren(QTimer):  # no timer may start work on a store about to close
             timer.stop()
         if hasattr(self, "_wake") and getattr(self.store, "on_change", None) == self._wake.ping.emit:
             self.store.on_change = None  # the listener thread must not wake a closed window
         self.tasks.shutdown()  # waits for running jobs; their results are dropped
-        self._close_provider()
-        if self.mail is not None:
-            self.mail.stop()
+        self.drafting.close_provider()  # no job can use the model client now
+        self.mailroom.stop()
         self.notifier.close()
         try:
-            self.save_draft_edits()
+            self.drafting.save_draft_edits()
             self.team_work.leave()
         except StoreClosedError:
             log.warning("the store closed before the reply being written could be saved")

@@ -154,6 +154,13 @@ class TaskManager(QObject):
         elif pending.on_done is not None:
             pending.on_done(result)
 
+    def cancel(self, *keys: str) -> None:
+        """Drop the results of the jobs last started under these keys (a controller stopping its own work)."""
+        for key in keys:
+            job_id = self._by_key.get(key)
+            if job_id in self._pending:
+                self._pending[job_id].token.cancel()
+
     def cancel_all(self) -> None:
         for pending in self._pending.values():
             pending.token.cancel()

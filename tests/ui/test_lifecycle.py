@@ -47,6 +47,17 @@ def test_bound_method_callbacks_name_their_owner(qtbot, tasks: TaskManager):
     assert alive.got == [1]
 
 
+def test_a_controller_cancels_only_its_own_keys(qtbot, tasks: TaskManager):
+    release = threading.Event()
+    got: list[object] = []
+    tasks.run(lambda: release.wait(5) and "search", got.append, key="kb-search")
+    tasks.run(lambda: release.wait(5) and "thread", got.append, key="thread")
+    tasks.cancel("kb-search", "kb-article")  # what KnowledgeController.stop() does; no kb-article job runs
+    release.set()
+    qtbot.waitUntil(lambda: not tasks.is_busy(), timeout=5000)
+    assert got == ["thread"]
+
+
 def test_nothing_runs_or_arrives_after_shutdown(qtbot):
     tasks = TaskManager()
     release = threading.Event()
