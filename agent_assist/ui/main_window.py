@@ -33,7 +33,7 @@ from agent_assist.store import Store, StoreError, people, tickets
 from agent_assist.settings import Settings
 from agent_assist.store.errors import StoreClosedError
 from agent_assist.ui.about_dialog import AboutDialog
-from agent_assist.ui.controllers.drafting import DraftingController
+from agent_assist.ui.controllers.drafting import UNDO_SHORTCUT, DraftingController
 from agent_assist.ui.controllers.knowledge import KnowledgeController
 from agent_assist.ui.controllers.mail import MailController
 from agent_assist.ui.controllers.review import ReviewController
@@ -51,6 +51,7 @@ from agent_assist.ui.shortcuts_dialog import ShortcutsDialog
 from agent_assist.ui.tasks import TaskManager
 from agent_assist.ui.team_view import TeamView
 from agent_assist.ui.team_work import TeamWork
+from agent_assist.ui.undo_send import UndoSend
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,11 @@ class MainWindow(QMainWindow):
         self.review = ReviewController(self)
         self.mailroom = MailController(self)
         self.knowledge_base = KnowledgeController(self)
+        self.undo = UndoSend(store, self.tasks, self.statusBar(), user=user, mailbox=lambda: self.mailroom.mailbox,
+                             parent=self)
+        self.undo.sent.connect(self.drafting.held_sent)
+        self.undo.undone.connect(self.drafting.held_undone)
+        self.undo.failed.connect(lambda _ticket, text: self._show_error(StoreError(text)))
         self._build_actions()
         self._connect()
         self.model.start()
@@ -202,6 +208,7 @@ class MainWindow(QMainWindow):
         self._tick.timeout.connect(self.check_sla)
         self._tick.start()
         self.mailroom.start()
+        self.undo.send_due()  # replies whose undo time ran out while the app was closed go out now
         self.notifier = Notifier(enabled=self.app_settings.get("notifications.enabled"), user=user, parent=self)
         self.notifier.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.notifier.trayActivated.connect(self._bring_forward)
@@ -246,6 +253,8 @@ class MainWindow(QMainWindow):
         self.act_send_enter.setShortcut(QKeySequence("Ctrl+Enter"))
         self.act_send_enter.triggered.connect(self.drafting.approve_and_send)
         self.addAction(self.act_send_enter)
+        self.act_undo_send = self._action("&Undo send", UNDO_SHORTCUT, self.undo.undo_latest, ticket,
+                                          "Take back the reply waiting its seconds before it goes out")
         self.act_regen = self._action("Re&generate draft", "Ctrl+Shift+G", self.drafting.regenerate_draft, ticket)
         self.act_assign = self._action("Assign to &me", "Ctrl+Shift+M", self.thread.assign_to_me, ticket)
         self.act_solve = self._action("Mark &solved", "Ctrl+Shift+S", lambda: self.thread.set_status("solved"),
@@ -555,6 +564,7 @@ class MainWindow(QMainWindow):
         if hasattr(self, "_wake") and getattr(self.store, "on_change", None) == self._wake.ping.emit:
             self.store.on_change = None  # the listener thread must not wake a closed window
         self.tasks.shutdown()  # waits for running jobs; their results are dropped
+        self.undo.flush()  # closing ends the undo time: held replies go out now (with the mailbox still known)
         self.drafting.close_provider()  # no job can use the model client now
         self.mailroom.stop()
         self.notifier.close()

@@ -195,6 +195,13 @@ class SettingsDialog(QDialog):
         self.notifications.setToolTip(descriptions["notifications.enabled"])
         self.notifications.setChecked(settings.get("notifications.enabled"))
         draft_form.addRow(self.notifications)
+        self.undo_seconds = QComboBox()
+        self.undo_seconds.setAccessibleName("Undo send")
+        self.undo_seconds.setToolTip(descriptions["send.undo_seconds"])
+        for seconds in (0, 5, 10, 20, 30, 60):
+            self.undo_seconds.addItem("Send at once, no undo" if seconds == 0 else f"{seconds} seconds", seconds)
+        self.undo_seconds.setCurrentIndex(max(0, self.undo_seconds.findData(settings.get("send.undo_seconds"))))
+        draft_form.addRow("Undo send: a reply waits", self.undo_seconds)
         draft_form.addRow(QLabel("Instructions given to the model with every draft:"))
         draft_form.addRow(self.policy)
 
@@ -556,6 +563,7 @@ class SettingsDialog(QDialog):
         self.settings.set("ai.policy", "" if policy == prompts.DEFAULT_POLICY.strip() else policy)
         self.settings.set("agent.language", self.language.currentData())
         self.settings.set("notifications.enabled", self.notifications.isChecked())
+        self.settings.set("send.undo_seconds", int(self.undo_seconds.currentData()))
         if not self._save_mailbox():
             return False
         self.settings.save()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QLabel, QL
 GROUPS = ("Queue", "Reply", "AI", "Knowledge", "Review", "Window")
 # actions whose menu does not say the task they belong to (by their text, without the & marks)
 _BY_TEXT = {
-    "Focus reply": "Reply", "Approve & send reply": "Reply", "Regenerate draft": "Reply",
+    "Focus reply": "Reply", "Approve & send reply": "Reply", "Undo send": "Reply", "Regenerate draft": "Reply",
     "Supervisor review": "Review", "Quality dashboard": "Review", "Team": "Review",
 }
 _BY_MENU = {"Ticket": "Queue", "AI": "AI", "Knowledge": "Knowledge"}  # any other menu: Window

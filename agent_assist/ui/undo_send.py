@@ -106,6 +106,11 @@ class UndoSend(QObject):
             self._timer.start()
             self._tick()
 
+    def send_now(self, draft_id: int, ticket_id: int, *, status_after: str, confirmed_pan: bool) -> None:
+        """Send at once, without a hold (when the hold file cannot be written)."""
+        held = Held(str(self.store.path), draft_id, ticket_id, self.user, 0.0, status_after, confirmed_pan)
+        self._send(held)
+
     def _send(self, held: Held) -> None:
         self._sending.add(held.draft_id)
         mailbox = self.mailbox() if callable(self.mailbox) else self.mailbox
@@ -122,11 +127,15 @@ class UndoSend(QObject):
 
     def _not_sent(self, held: Held, exc: BaseException) -> None:
         self._sending.discard(held.draft_id)
-        if isinstance(exc, StoreError) and not _is_final(held, self.store):
+        state = _state_of(held, self.store)
+        if isinstance(exc, StoreError) and state == "approved":
             log.info("held reply not sent yet, trying again: %s", exc)  # the server is away: next tick
             return
-        self.held.drop(self.store.path, held.draft_id)  # it was changed, sent or discarded elsewhere
+        self.held.drop(self.store.path, held.draft_id)
         self._show()
+        if state == "sent":  # it went out already (at the last close, its result unseen): nothing to say
+            log.info("held reply to #%s was sent already", held.ticket_id)
+            return
         self.failed.emit(held.ticket_id, f"The reply to #{held.ticket_id} was not sent: {exc}")
 
     def flush(self) -> None:
@@ -135,6 +144,9 @@ class UndoSend(QObject):
         mailbox = self.mailbox() if callable(self.mailbox) else self.mailbox
         for held in self.held.for_database(self.store.path, self.user):
             if held.draft_id in self._sending:
+                continue
+            if _state_of(held, self.store) not in ("approved", None):  # sent, taken back or changed elsewhere
+                self.held.drop(self.store.path, held.draft_id)
                 continue
             try:
                 replies.send_held(self.store, held, mailbox=mailbox)
@@ -161,9 +173,9 @@ class UndoSend(QObject):
         self._bar.showMessage(text, 8000)
 
 
-def _is_final(held: Held, store) -> bool:
-    """Whether the draft can no longer be sent (sent, discarded or no longer approved)."""
+def _state_of(held: Held, store) -> str | None:
+    """The held draft's state now (None when it cannot be read: the database is away)."""
     try:
-        return drafts.get(store.db, held.draft_id).state != "approved"
+        return drafts.get(store.db, held.draft_id).state
     except StoreError:
-        return False
+        return None

@@ -5,8 +5,20 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
+from agent_assist.settings import Settings
 from agent_assist.store import Store
 from agent_assist.ui.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def _send_at_once(request, _isolated_home):
+    """A reply goes out when it is approved, as before undo send, unless the test is about undo send
+    (marked ``undo_send``: the app's own default of 10 s then applies, or what the test sets)."""
+    if request.node.get_closest_marker("undo_send"):
+        return
+    settings = Settings()
+    settings.set("send.undo_seconds", 0)
+    settings.save()
 
 
 @pytest.fixture

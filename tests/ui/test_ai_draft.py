@@ -21,6 +21,7 @@ REPLY = "Hi Tom,\n\nWe have removed the late fee from your account. [KB-1]\n\nKi
 @pytest.fixture
 def ai_settings(tmp_path: Path, openai_server) -> Settings:  # noqa: F811
     s = Settings(tmp_path / "app-settings.json")
+    s.set("send.undo_seconds", 0)  # sent when approved (undo send: tests/ui/test_undo_send.py)
     s.set("ai.enabled", True)
     s.set("ai.provider", ProviderConfig.for_preset("custom", base_url=openai_server.base_url, model="test-model",
                                                    redact=True, timeout_s=5).to_dict())

@@ -22,6 +22,7 @@ def mail_window(store: Store, full_mailbox, dovecot, tmp_path: Path, qtbot, monk
     monkeypatch.setenv("AGENT_ASSIST_IMAP_PASSWORD", dovecot.password)
     monkeypatch.setenv("AGENT_ASSIST_SMTP_PASSWORD", SMTP_PASSWORD)
     app_settings = Settings(tmp_path / "settings.json")
+    app_settings.set("send.undo_seconds", 0)  # sent when approved (undo send: tests/ui/test_undo_send.py)
     app_settings.set("email.enabled", True)
     app_settings.set("email.mailbox", full_mailbox.with_(poll_interval_s=1).to_dict())
     w = MainWindow(store, user="alex", settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
@@ -87,6 +88,7 @@ def test_first_sync_shows_progress_and_resumes_after_a_pause(store, full_mailbox
     dovecot.write_maildir(batch(450, prefix="backlog"))
     monkeypatch.setenv("AGENT_ASSIST_IMAP_PASSWORD", dovecot.password)
     app_settings = Settings(tmp_path / "settings.json")
+    app_settings.set("send.undo_seconds", 0)  # sent when approved (undo send: tests/ui/test_undo_send.py)
     app_settings.set("email.enabled", True)
     app_settings.set("email.mailbox", full_mailbox.with_(poll_interval_s=1).to_dict())
     w = MainWindow(store, user="alex", settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),

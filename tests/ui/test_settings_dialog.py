@@ -188,3 +188,12 @@ def test_closing_the_model_check_stops_it(dialog, openai_server, qtbot):  # noqa
         check.reject()
     assert openai_server.client_gone.wait(10)  # the running draft's connection was closed
     assert dialog.tasks.wait(10_000)
+
+
+def test_the_undo_send_time_is_chosen_and_kept(dialog):
+    assert dialog.undo_seconds.currentData() == 10  # the default
+    dialog.undo_seconds.setCurrentIndex(dialog.undo_seconds.findData(0))
+    assert dialog.save()
+    from agent_assist.settings import Settings
+
+    assert Settings(dialog.settings.path).get("send.undo_seconds") == 0

@@ -115,3 +115,63 @@ def test_an_email_reply_reaches_the_outbox_only_after_its_undo_time(store, contr
     report = deliver_pending(store, full_mailbox, IMAP_PASSWORD, smtp_password=SMTP_PASSWORD)
     assert report.sent == [outbox_id]
     assert len(smtp_sink.received) == 1 and TEXT.encode() in smtp_sink.received[0].data
+
+
+# -- in the window ------------------------------------------------------------------------------------------
+@pytest.mark.undo_send
+def test_in_the_window_send_waits_with_undo_and_undo_puts_it_back(store, make_window, qtbot):
+    from agent_assist.settings import Settings
+    from tests.backends import seed
+    from tests.conftest import small_dataset
+    from tests.ui.conftest import wait_loaded
+
+    assert Settings().get("send.undo_seconds") == 10  # the app's default
+    seed(store, small_dataset())
+    window = make_window(store, "alex")
+    window.queue.select_row(window.model.row_of(1))
+    wait_loaded(qtbot, window, 1)
+    window.draft.editor.setPlainText("Hi Tom, I removed the late fee.")
+    window.approve_and_send()
+    assert "Sending to Tom Baker in 10 s" in window.draft.banner.text()
+    assert window.undo.label.isVisible() and window.undo.button.isVisible()
+    assert window.draft.editor.isReadOnly()
+    assert _outbound(store, 1) == 0
+    assert drafts.get(store.db, window.workspace.draft.id).state == "approved"
+    window.act_undo_send.trigger()  # Ctrl+Alt+Z
+    assert window.draft.text() == "Hi Tom, I removed the late fee." and not window.draft.editor.isReadOnly()
+    assert drafts.get(store.db, window.workspace.draft.id).state == "edited"
+    assert "back in the editor" in window.draft.banner.text()
+    assert not window.undo.label.isVisible()
+    assert _outbound(store, 1) == 0
+
+
+@pytest.mark.undo_send
+def test_in_the_window_the_held_reply_goes_after_its_seconds_and_at_close(store, make_window, qtbot):
+    from agent_assist.settings import Settings
+    from tests.backends import seed
+    from tests.conftest import small_dataset
+    from tests.ui.conftest import wait_loaded
+
+    settings = Settings()
+    settings.set("send.undo_seconds", 5)
+    settings.save()
+    seed(store, small_dataset())
+    window = make_window(store, "alex")
+    window.queue.select_row(window.model.row_of(1))
+    wait_loaded(qtbot, window, 1)
+    window.draft.editor.setPlainText("Hi Tom, I removed the late fee.")
+    started = time.monotonic()
+    with qtbot.waitSignal(window.replySent, timeout=12000):
+        window.approve_and_send()
+    assert time.monotonic() - started >= 4.5
+    assert _outbound(store, 1) == 1
+    assert not window.undo.label.isVisible()
+
+    window.queue.select_row(window.model.row_of(2))  # a second one, then the window closes at once
+    wait_loaded(qtbot, window, 2)
+    window.draft.editor.setPlainText("Hej Anna, återbetalningen är på väg.")
+    window.approve_and_send()
+    assert _outbound(store, 2) == 1  # the one sam sent earlier in the small data set
+    window.close()
+    assert _outbound(store, 2) == 2  # closing ended the undo time: it went out
+    assert HeldReplies().for_database(store.path) == []

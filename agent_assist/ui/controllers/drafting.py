@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from agent_assist.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+UNDO_SHORTCUT = "Ctrl+Alt+Z"  # not Ctrl+Z: that is the editor's own undo of typing
 
 JOB_KEYS = ("draft", "model-triage", "ai-warm-up")
 
@@ -173,37 +174,100 @@ class DraftingController(QObject):
         if not self._no_reply_meanwhile(ws):
             return
         status_after = self.draft.status_after()
+        delay = int(mw.app_settings.get("send.undo_seconds"))
         try:
             draft_id = self._kept_draft(ws).id
-            message_id, outbox_id = self._approve_and_send_checked(draft_id, text, status_after)
+            if delay > 0:  # undo send: approve now, send when the seconds are over (ui/undo_send.py)
+                state, confirmed = self._approve_and_hold_checked(draft_id, text)
+                message_id = outbox_id = None
+            else:
+                message_id, outbox_id = self._approve_and_send_checked(draft_id, text, status_after)
+                state = "sent" if message_id is not None else "awaiting_supervisor"
         except _NotSent:
             return
         except StoreError as exc:
             mw._show_error(exc)
             return
         self.unsent.drop(self.store.path, ws.ticket.id)  # the database has this reply now
+        if state == "awaiting_supervisor":  # four eyes: it waits for a supervisor
+            self._show_waiting(ws, draft_id)
+            return
+        if state == "approved":
+            try:
+                mw.undo.hold(draft_id, ws.ticket.id, delay_s=delay, status_after=status_after, confirmed_pan=confirmed,
+                             to=ws.ticket.customer_name)
+            except OSError as exc:  # the hold cannot be kept on disk: send now rather than risk losing it
+                log.warning("undo hold not kept (%s); sending now", exc)
+                mw.undo.send_now(draft_id, ws.ticket.id, status_after=status_after, confirmed_pan=confirmed)
+                return
+            approved = drafts.get(self.store.db, draft_id)
+            mw.workspace = replace(ws, draft=approved)
+            self.draft.set_draft(approved)
+            self.draft.set_enabled_for_ticket(False)
+            self.draft.show_banner(f"Sending to {ws.ticket.customer_name} in {delay} s. Undo (in the status bar, or "
+                                   f"{UNDO_SHORTCUT}) takes it back into the editor.", error=False)
+            return
         if outbox_id is not None:
             mw.mailroom.deliver_soon()
+        self._show_sent(ws.ticket.id, message_id)
+
+    def _show_waiting(self, ws: TicketWorkspace, draft_id: int) -> None:
+        mw = self.mw
         ticket = get_ticket(self.store.db, ws.ticket.id)
-        if message_id is None:  # four eyes: it waits for a supervisor
-            waiting = drafts.get(self.store.db, draft_id)
-            mw.workspace = replace(ws, ticket=ticket, draft=waiting)
-            self.draft.set_draft(waiting)
-            self.draft.set_enabled_for_ticket(False)
-            self.draft.show_banner("Sent to a supervisor for approval (four eyes). Nothing goes to the customer "
-                                   "until a supervisor approves it.", error=False)
-            self._message(f"#{ticket.id}: reply waits for a supervisor's approval.", 8000)
-            self.approvalRequested.emit(ticket.id, waiting.id)
-            return
-        mw.team_work.reply_sent(ticket.id)
-        mw.workspace = replace(ws, ticket=ticket, draft=None)
-        mw.conversation.set_ticket(ticket, ws.extras)
-        mw.thread.reload()  # the delivery state of the new reply follows
-        self.draft.set_draft(None)
+        waiting = drafts.get(self.store.db, draft_id)
+        mw.workspace = replace(ws, ticket=ticket, draft=waiting)
+        self.draft.set_draft(waiting)
         self.draft.set_enabled_for_ticket(False)
+        self.draft.show_banner("Sent to a supervisor for approval (four eyes). Nothing goes to the customer "
+                               "until a supervisor approves it.", error=False)
+        self._message(f"#{ticket.id}: reply waits for a supervisor's approval.", 8000)
+        self.approvalRequested.emit(ticket.id, waiting.id)
+
+    def _show_sent(self, ticket_id: int, message_id: int) -> None:
+        """The reply went out: the ticket on screen (if it still is) shows it; the claim is done."""
+        mw = self.mw
+        mw.team_work.reply_sent(ticket_id)
+        ticket = get_ticket(self.store.db, ticket_id)
+        ws = mw.workspace
+        if ws is not None and ws.ticket.id == ticket_id:
+            mw.workspace = replace(ws, ticket=ticket, draft=None)
+            mw.conversation.set_ticket(ticket, ws.extras)
+            mw.thread.reload()  # the delivery state of the new reply follows
+            self.draft.set_draft(None)
+            self.draft.set_enabled_for_ticket(False)
+            self.draft.hide_banner()
         mw.queue.refresh_keeping_scroll()
         self._message(f"Reply sent to {ticket.customer_name} — #{ticket.id} is now {ticket.status}.", 8000)
         self.replySent.emit(ticket.id, message_id)
+
+    def held_sent(self, ticket_id: int, message_id: int, outbox_id) -> None:
+        """A held reply's seconds are over and it went out (ui/undo_send.py)."""
+        if outbox_id is not None:
+            self.mw.mailroom.deliver_soon()
+        self._show_sent(ticket_id, message_id)
+
+    def held_undone(self, ticket_id: int, draft) -> None:
+        """Undo: the approval is taken back; the reply is in its ticket's editor again."""
+        mw = self.mw
+        ws = mw.workspace
+        if ws is not None and ws.ticket.id == ticket_id:
+            mw.workspace = replace(ws, draft=draft)
+            self.draft.set_draft(draft)
+            self.draft.set_enabled_for_ticket(True)
+            self.draft.show_banner("Not sent: the reply is back in the editor.", error=False)
+            self.draft.editor.setFocus()
+        self._message(f"The reply to #{ticket_id} was taken back; nothing went to the customer.", 8000)
+
+    def _approve_and_hold_checked(self, draft_id: int, text: str) -> tuple[str, bool]:
+        """Approve for undo send; a full card number only when the person confirms it. (state, confirmed)."""
+        try:
+            return replies.approve_and_hold(self.store, draft_id, text, actor=self.user), False
+        except UnmaskedCardNumberError as exc:
+            if not self.confirm_card_number(str(exc)):
+                self.draft.show_banner("Nothing was sent. Replace the full card number with its last four digits "
+                                       "(for example •••• " + exc.endings[0] + "), then send again.")
+                raise _NotSent from None
+        return replies.approve_and_hold(self.store, draft_id, text, actor=self.user, confirmed_pan=True), True
 
     def _no_reply_meanwhile(self, ws: TicketWorkspace) -> bool:
         """False when someone else replied to this customer since the thread was shown and the person,
