@@ -48,6 +48,7 @@ from agent_assist.ui.dashboard import QualityDashboard
 from agent_assist.ui.mail_service import MailService
 from agent_assist.ui.review_view import ReviewView
 from agent_assist.ui.knowledge_panel import KnowledgePanel
+from agent_assist.ui.knowledge_sync import KnowledgeSync
 from agent_assist.ui.notifications import Notifier
 from agent_assist.ui.queue_model import QueueModel
 from agent_assist.ui.queue_panel import QueuePanel
@@ -153,6 +154,9 @@ class MainWindow(QMainWindow):
 
         self.team_work = TeamWork(store, self.tasks, self.presence, user=user, parent=self,
                                   message=lambda text: self.statusBar().showMessage(text, 8000))
+        # a team desk searches its own replica of the articles (instant, offline); a desk's file is its own
+        self.kb_sync = KnowledgeSync(store, self.knowledge, parent=self,
+                                     message=lambda text: self.statusBar().showMessage(text, 10000))
         self._build_actions()
         self._connect()
         self.model.start()
@@ -305,7 +309,8 @@ class MainWindow(QMainWindow):
             self.knowledge.set_suggestions([])
             return
         self.statusBar().showMessage(f"Opening #{ticket_id}…")
-        self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user, extras=extras_for),
+        self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user, extras=extras_for,
+                                                       knowledge=self.kb_sync.db),
                        self._show_workspace, self._show_error, key="ticket", owner=self)
 
     def _show_workspace(self, ws: TicketWorkspace) -> None:
@@ -975,7 +980,7 @@ class MainWindow(QMainWindow):
                 return ticket, None, None, extras
             # the customer wrote again: suggestions and the injection scan follow the new text (triage
             # ran where the message arrived)
-            hits = kb_search.suggest_for_text(self.store.db, ticket.inbound_text(), subject=ticket.subject,
+            hits = kb_search.suggest_for_text(self.kb_sync.db(), ticket.inbound_text(), subject=ticket.subject,
                                               language=ticket.language, limit=8)
             return ticket, tuple(hits), tuple(injection.scan(ticket.inbound_text())), extras
 
@@ -1000,7 +1005,7 @@ class MainWindow(QMainWindow):
             self.knowledge.show_results(query, hits)
             self.searchShown.emit(query)
 
-        self.tasks.run(lambda: kb_search.search(self.store.db, query, locale=locale, section=section, limit=30),
+        self.tasks.run(lambda: kb_search.search(self.kb_sync.db(), query, locale=locale, section=section, limit=30),
                        done, self._show_error, key="kb-search", owner=self)
 
     def refresh_knowledge_filters(self) -> None:
@@ -1029,7 +1034,7 @@ class MainWindow(QMainWindow):
         self.import_knowledge([folder] if folder else [])
 
     def load_article(self, article_id: int) -> None:
-        self.tasks.run(lambda: get_article(self.store.db, article_id), self.knowledge.show_article,
+        self.tasks.run(lambda: get_article(self.kb_sync.db(), article_id), self.knowledge.show_article,
                        self._show_error, key="kb-article", owner=self)
 
     # -- dialogs ----------------------------------------------------------------------
@@ -1171,6 +1176,7 @@ class MainWindow(QMainWindow):
         for timer in self.findChildren(QTimer):  # no timer may start work on a store about to close
             timer.stop()
         self.tasks.shutdown()  # waits for running jobs; their results are dropped
+        self.kb_sync.close()
         self._close_provider()
         if self.mail is not None:
             self.mail.stop()
