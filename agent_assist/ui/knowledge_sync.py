@@ -83,6 +83,8 @@ class KnowledgeSync(QObject):
         self._seen = -1
         self._last_try = 0.0
         self._words = ""
+        self._closed = False
+        self._made: KnowledgeReplica | None = None
         self._jobs = TaskManager(self, max_threads=1)  # one sync at a time, and never on the window's workers
         self._token = CancelToken()
         self.progressed.connect(self._show_progress)
@@ -92,7 +94,7 @@ class KnowledgeSync(QObject):
         if not self.team:
             return
         if self.replica is None:
-            self._jobs.run(lambda: open_replica(store), self._opened, self._failed, owner=self)
+            self._jobs.run(self._open, self._opened, self._failed, owner=self)
         else:
             self._opened(self.replica)
         self._timer.start()
@@ -101,9 +103,14 @@ class KnowledgeSync(QObject):
     def db(self):
         """The replica once it has synced (instant, offline, a desk's typo and compound search), else
         the store (a desk's own file, or the server until the first sync has ended)."""
-        return knowledge_db(self.store, self.replica)
+        return knowledge_db(self.store, None if self._closed else self.replica)
 
     # -- syncing ------------------------------------------------------------------------------
+    def _open(self) -> KnowledgeReplica:
+        """On the worker: opening checks (and may have to make again) the file."""
+        self._made = open_replica(self.store)  # closed by close() even when the window is gone by now
+        return self._made
+
     def _opened(self, replica: KnowledgeReplica) -> None:
         self.replica = replica
         if replica.notice:
@@ -139,10 +146,12 @@ class KnowledgeSync(QObject):
 
     def _report(self, done: int, total: int) -> None:
         """On the worker thread: queued to the UI thread while this object lives."""
-        if not self._token.cancelled and shiboken6.isValid(self):
+        if not self._closed and not self._token.cancelled and shiboken6.isValid(self):
             self.progressed.emit(done, total)
 
     def _show_progress(self, done: int, total: int) -> None:
+        if self._closed:  # queued before the window closed
+            return
         self._progress = (done, total)
         self._refresh_words()
 
@@ -182,7 +191,7 @@ class KnowledgeSync(QObject):
 
     # -- words ----------------------------------------------------------------------------------
     def status_text(self) -> str:
-        if not self.team or self.replica is None:
+        if not self.team or self.replica is None or self._closed:
             return ""
         synced_at = self.replica.synced_at()
         if self.syncing and self._progress is not None and (synced_at is None or self._progress[1] > 200):
@@ -202,8 +211,9 @@ class KnowledgeSync(QObject):
 
     def close(self) -> None:
         """Stop: a running sync ends after its batch (what it applied stays), then the file is closed."""
+        self._closed = True
         self._timer.stop()
         self._token.cancel()
         self._jobs.shutdown()
-        if self.replica is not None:
-            self.replica.close()
+        for replica in {id(r): r for r in (self.replica, self._made) if r is not None}.values():
+            replica.close()
