@@ -253,3 +253,15 @@ def test_search_and_articles_work_with_the_server_stopped(private_team: TeamData
     assert [h.title for h in kb_search.suggest_for_text(db, "I was charged twice, I want a refund", language="en")][0] \
         == "Refund a duplicate charge"
     private_team.server.resume()
+
+
+def test_articles_emptied_by_the_owner_are_removed_from_the_replica(team_database: TeamDatabase, replica) -> None:
+    alex = team_database.desk("alex")
+    add_articles(alex, ARTICLES, actor="alex")
+    sync(alex, replica)
+    with psycopg.connect(team_database.admin_url, autocommit=True, options="-c search_path=agent_assist") as conn:
+        with conn.transaction():
+            conn.execute("SET LOCAL ROLE agent_assist_owner")
+            conn.execute("TRUNCATE articles")
+    result = sync(alex, replica)
+    assert (result.removed, replica.count()) == (4, 0)
