@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import re
 import sqlite3
@@ -222,6 +223,12 @@ def sync(team_store: Any, replica: KnowledgeReplica, *, batch: int = BATCH, prog
 
 def _sync(team_store: Any, replica: KnowledgeReplica, *, batch: int, progress: Progress | None,
           cancel: Callable[[], bool] | None) -> SyncResult:
+    with contextlib.ExitStack() as stack:
+        return _sync_in(stack, team_store, replica, batch=batch, progress=progress, cancel=cancel)
+
+
+def _sync_in(stack: contextlib.ExitStack, team_store: Any, replica: KnowledgeReplica, *, batch: int,
+             progress: Progress | None, cancel: Callable[[], bool] | None) -> SyncResult:
     since = replica.last_seq()
     added = changed = removed = 0
     with team_store.transaction() as server:
@@ -235,39 +242,73 @@ def _sync(team_store: Any, replica: KnowledgeReplica, *, batch: int, progress: P
             replica.rebuild(RuntimeError("the team database was replaced"))
             since = 0
         full = since == 0
+        first = replica.synced_at() is None  # a first copy (or one an interruption left half done)
         to_do = conn.execute("SELECT (SELECT count(*) FROM articles WHERE change_seq > ?) + "
                              "(SELECT count(*) FROM article_removals WHERE change_seq > ?)", (since, since)
                              ).fetchone()[0]
         if progress is not None:
             progress(0, to_do)
         done = 0
-        cache = replica.page_cache(64 * 1024) if full else contextlib.nullcontext()
-        with cache:
-            while True:
-                if cancel is not None and cancel():
-                    raise SyncCancelled()
-                rows = conn.execute(_SERVER_ROWS, (since, batch)).fetchall()
-                upper = rows[-1][-1] if len(rows) == batch else newest  # a full page: tombstones up to it
-                gone = [] if full else conn.execute(  # an empty replica has nothing to remove
-                    "SELECT article_id, change_seq FROM article_removals WHERE change_seq > ? AND change_seq <= ? "
-                    "ORDER BY change_seq", (since, upper)).fetchall()
-                if not rows and not gone:
-                    break
-                reached = max([since, *(row[-1] for row in rows), *(g[1] for g in gone)])
-                a, c, r = _apply(replica, rows, gone, reached)
-                added, changed, removed = added + a, changed + c, removed + r
-                since = reached
-                done += len(rows) + len(gone)
-                if progress is not None:
-                    progress(done, to_do)
-                if len(rows) < batch:
-                    break
+        # a first copy is indexed once at its end (FTS5 kept row by row over 50k articles is ~10x slower);
+        # it is not searched before then. The desk's own import sizes its page cache the same way.
+        cache = replica.page_cache(min(256 * 1024, max(2000, to_do * 8))) if first else contextlib.nullcontext()
+        stack.enter_context(cache)
+        if first:
+            _pause_index(replica)
+        while True:
+            if cancel is not None and cancel():
+                raise SyncCancelled()
+            rows = conn.execute(_SERVER_ROWS, (since, batch)).fetchall()
+            upper = rows[-1][-1] if len(rows) == batch else newest  # a full page: tombstones up to it
+            gone = [] if full else conn.execute(  # an empty replica has nothing to remove
+                "SELECT article_id, change_seq FROM article_removals WHERE change_seq > ? AND change_seq <= ? "
+                "ORDER BY change_seq", (since, upper)).fetchall()
+            if not rows and not gone:
+                break
+            reached = max([since, *(row[-1] for row in rows), *(g[1] for g in gone)])
+            a, c, r = _apply(replica, rows, gone, reached)
+            added, changed, removed = added + a, changed + c, removed + r
+            since = reached
+            done += len(rows) + len(gone)
+            if progress is not None:
+                progress(done, to_do)
+            if len(rows) < batch:
+                break
     at = now_iso()
     with replica.transaction() as db:
+        if first:
+            _resume_index(db)
         _set_state(db, last_seq=since, synced_at=at)
-    if full or done > 5 * batch:
+    if first or done > 5 * batch:
         articles.tidy_index(replica)  # merge the index's segments after a large copy
     return SyncResult(added, changed, removed, since, at, full, done)
+
+
+_INDEX_TRIGGERS = ("articles_ai", "articles_ad", "articles_au")
+
+
+def _pause_index(replica: KnowledgeReplica) -> None:
+    """Take the FTS triggers off for a first copy, keeping their SQL in the replica to put back
+    (an interrupted first copy finds them off already)."""
+    with replica.transaction() as db:
+        found = db.conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                                f"({', '.join('?' for _ in _INDEX_TRIGGERS)})", _INDEX_TRIGGERS).fetchall()
+        if not found:
+            return
+        _set_state(db, index_triggers=json.dumps(dict(found)))
+        for name, _sql in found:
+            db.conn.execute(f'DROP TRIGGER "{name}"')
+
+
+def _resume_index(db: Any) -> None:
+    """Put the FTS triggers back and index every article at once (inside the caller's transaction)."""
+    row = db.conn.execute("SELECT value FROM replica_state WHERE key = 'index_triggers'").fetchone()
+    if row is None:
+        return
+    for _name, sql in json.loads(row[0]).items():
+        db.conn.execute(sql)
+    db.conn.execute("DELETE FROM replica_state WHERE key = 'index_triggers'")
+    db.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
 
 
 def _apply(replica: KnowledgeReplica, rows: list, gone: list, reached: int) -> tuple[int, int, int]:

@@ -142,6 +142,9 @@ def test_an_interrupted_first_sync_goes_on_where_it_stopped(team_database: TeamD
     assert replica.count() == 600 and replica.synced_at() is None  # half a copy is never searched
     rest = sync(alex, replica, batch=300)
     assert rest.added == 400 and replica.count() == 1000 and replica.synced_at() is not None
+    replica.db.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+    assert len(kb_search.search(replica.db, "parcel road", limit=2000)) == 1000  # every article indexed
+    assert titles(replica.db, "shipping question 999") == ["Shipping question 999"]
 
 
 def test_search_reads_the_replica_once_it_has_synced(team_database: TeamDatabase, replica) -> None:
