@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_assist.store.knowledge_replica import KnowledgeReplica, SyncResult, replica_path, sync
+from agent_assist.store.knowledge_replica import KnowledgeReplica, SyncCancelled, SyncResult, replica_path, sync
 
-__all__ = ["KnowledgeReplica", "SyncResult", "knowledge_db", "open_replica", "replica_path", "sync"]
+__all__ = ["KnowledgeReplica", "SyncCancelled", "SyncResult", "knowledge_db", "open_replica", "replica_path",
+           "sync"]
 
 
 def knowledge_db(store: Any, replica: KnowledgeReplica | None) -> Any:

@@ -35,7 +35,14 @@ from typing import Any
 import sqlite_utils
 
 from agent_assist.store import articles
-from agent_assist.store.errors import DamagedDatabaseError, StoreError
+from agent_assist.store.errors import (
+    DamagedDatabaseError,
+    ForeignDatabaseError,
+    MigrationError,
+    NewerSchemaError,
+    NotADatabaseError,
+    StoreError,
+)
 from agent_assist.store.migrations import APPLICATION_ID
 from agent_assist.timefmt import now_iso
 
@@ -169,14 +176,6 @@ class KnowledgeReplica:
 
 def _file_trouble(exc: BaseException) -> bool:
     """Errors that mean the file itself is unusable (rather than, say, a full disk or a busy lock)."""
-    from agent_assist.store.errors import (
-        DamagedDatabaseError,
-        ForeignDatabaseError,
-        MigrationError,
-        NewerSchemaError,
-        NotADatabaseError,
-    )
-
     return isinstance(exc, (DamagedDatabaseError, ForeignDatabaseError, MigrationError, NewerSchemaError,
                             NotADatabaseError))
 

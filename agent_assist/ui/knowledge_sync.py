@@ -20,11 +20,17 @@ from datetime import datetime
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from agent_assist.knowledge.replica import KnowledgeReplica, SyncResult, knowledge_db, open_replica, sync
+from agent_assist.knowledge.replica import (
+    KnowledgeReplica,
+    SyncCancelled,
+    SyncResult,
+    knowledge_db,
+    open_replica,
+    sync,
+)
 from agent_assist.store import StoreError
 from agent_assist.store.backend import is_postgres
 from agent_assist.store.postgres.adapter import ServerUnavailableError
-from agent_assist.store.knowledge_replica import SyncCancelled
 from agent_assist.timefmt import parse_iso
 from agent_assist.ui.tasks import CancelToken, TaskManager
 
@@ -94,7 +100,7 @@ class KnowledgeSync(QObject):
         if not self.team:
             return
         if self.replica is None:
-            self._jobs.run(self._open, self._opened, self._failed, owner=self)
+            self._jobs.run(self._open, self._opened, self._failed, owner=self, quiet=True)
         else:
             self._opened(self.replica)
         self._timer.start()
