@@ -11,6 +11,11 @@ articles (benchmarks/kb.py's generator) through the app's import path, then prin
     .venv/bin/python benchmarks/kb_replica.py [--articles 50000] [--changes 100] [--queries 200]
 
 Needs the PostgreSQL server package (packaging/postgres-test-server.sh).
+
+Measured here (2 shared cores, 50k articles of 1-5 KB): first sync 21 s (2,400 articles/s, a 291 MB
+replica; indexed once at its end, where FTS5 kept row by row took over 6 min); incremental sync of 100
+changes 85 ms (100 rows read), nothing new 2 ms; search p50/p95 4.5/22 ms on the replica against
+13.6/103 ms on the server.
 """
 
 from __future__ import annotations
