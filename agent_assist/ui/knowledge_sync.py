@@ -91,6 +91,7 @@ class KnowledgeSync(QObject):
         self._words = ""
         self._closed = False
         self._made: KnowledgeReplica | None = None
+        self._synced_at: str | None = None  # the replica's, kept here: the words refresh every second
         self._jobs = TaskManager(self, max_threads=1)  # one sync at a time, and never on the window's workers
         self._token = CancelToken()
         self.progressed.connect(self._show_progress)
@@ -102,6 +103,7 @@ class KnowledgeSync(QObject):
         if self.replica is None:
             self._jobs.run(self._open, self._opened, self._failed, owner=self, quiet=True)
         else:
+            self._synced_at = self.replica.synced_at()
             self._opened(self.replica)
         self._timer.start()
 
@@ -115,6 +117,7 @@ class KnowledgeSync(QObject):
     def _open(self) -> KnowledgeReplica:
         """On the worker: opening checks (and may have to make again) the file."""
         self._made = open_replica(self.store)  # closed by close() even when the window is gone by now
+        self._synced_at = self._made.synced_at()
         return self._made
 
     def _opened(self, replica: KnowledgeReplica) -> None:
@@ -165,6 +168,7 @@ class KnowledgeSync(QObject):
         self.syncing = False
         self.offline = False
         self.last_result = result
+        self._synced_at = result.at
         self._progress = None
         if self.replica is not None and self.replica.notice and result.full:
             self.message(f"Knowledge copied to this desk again: {result.added:,} articles.")
@@ -199,7 +203,7 @@ class KnowledgeSync(QObject):
     def status_text(self) -> str:
         if not self.team or self.replica is None or self._closed:
             return ""
-        synced_at = self.replica.synced_at()
+        synced_at = self._synced_at
         if self.syncing and self._progress is not None and (synced_at is None or self._progress[1] > 200):
             done, total = self._progress
             return f"Syncing knowledge… {done:,} of {total:,}"

@@ -125,3 +125,17 @@ def test_offline_the_panel_says_so_and_search_still_works(private_team: TeamData
 
     private_team.server.resume()  # back: the listener's catch-up brings a sync, and the words follow
     qtbot.waitUntil(lambda: shown(window) == "Knowledge synced just now", timeout=30000)
+
+
+def test_a_damaged_replica_is_copied_again_and_said_in_words(team_database: TeamDatabase, make_window, qtbot) -> None:
+    alex = team_database.desk("alex")
+    add_articles(alex, ARTICLES, actor="alex")
+    path = replica_path(alex.path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a knowledge copy " * 200)
+    window = make_window(alex, "alex")
+    qtbot.waitUntil(lambda: shown(window) == "Knowledge synced just now", timeout=20000)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage()
+                    == "Knowledge copied to this desk again: 4 articles.", timeout=5000)
+    assert search(qtbot, window, "refnd") == ["Refund a duplicate charge"]
+    assert len(list(path.parent.glob("*.damaged-*.db"))) == 1
