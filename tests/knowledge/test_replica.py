@@ -20,6 +20,7 @@ from agent_assist.store import Store, articles
 from agent_assist.store.knowledge_replica import KnowledgeReplica, replica_path, sync
 from agent_assist.store.postgres import team
 from agent_assist.store.postgres.adapter import ServerUnavailableError
+from agent_assist.store.postgres.store import PostgresStore
 from tests.backends import PASSWORD, TeamDatabase
 from tests.postgres_server import PostgresServer, postgres_bindir
 
@@ -268,3 +269,33 @@ def test_articles_emptied_by_the_owner_are_removed_from_the_replica(team_databas
             conn.execute("TRUNCATE articles")
     result = sync(alex, replica)
     assert (result.removed, replica.count()) == (4, 0)
+
+
+def test_articles_from_before_migration_7_get_numbers_and_reach_the_replica(postgres_server, monkeypatch,
+                                                                           replica) -> None:
+    from agent_assist.store.postgres import connect, migrations
+
+    every = migrations.load()
+    monkeypatch.setattr(migrations, "load", lambda: [m for m in every if m.version <= 6])  # a server not yet upgraded
+    name = postgres_server.create_database("upgrade")
+    try:
+        team.init(postgres_server.url(name), "sue", PASSWORD)
+        with connect(postgres_server.url(name), autocommit=True) as conn:
+            assert migrations.current_version(conn) == 6
+            with conn.transaction():
+                conn.execute("SET LOCAL ROLE agent_assist_owner")
+                conn.execute("INSERT INTO articles (title, body) "
+                             "SELECT 'Old article ' || i, 'Written before the upgrade.' FROM generate_series(1, 5) i")
+            trail = conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+            assert migrations.migrate(conn, every) == list(range(7, len(every) + 1))
+            seqs = [r[0] for r in conn.execute("SELECT change_seq FROM articles ORDER BY id")]
+            assert len(set(seqs)) == 5 and None not in seqs
+            assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == trail  # numbering them changed nothing
+        monkeypatch.undo()
+        team.add_person(postgres_server.url(name), "alex", "agent", PASSWORD)
+        with PostgresStore(postgres_server.url(name, user="alex", password=PASSWORD), listen=False) as alex:
+            result = sync(alex, replica)
+        assert (result.added, replica.count()) == (5, 5)
+        assert titles(replica.db, "old article") == [f"Old article {i}" for i in range(1, 6)]
+    finally:
+        postgres_server.drop_database(name)

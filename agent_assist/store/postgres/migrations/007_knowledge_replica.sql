@@ -14,9 +14,11 @@
 
 CREATE SEQUENCE article_change_seq AS bigint;
 
-ALTER TABLE articles ADD COLUMN change_seq bigint;
-UPDATE articles SET change_seq = nextval('article_change_seq');
-ALTER TABLE articles ALTER COLUMN change_seq SET NOT NULL;
+-- the articles there are get their numbers as the column is added (a volatile default fills each row);
+-- no UPDATE runs, so no trigger on articles fires for them. The default goes again at once: clients
+-- may not draw from the sequence, the trigger below numbers every row from now on
+ALTER TABLE articles ADD COLUMN change_seq bigint NOT NULL DEFAULT nextval('article_change_seq');
+ALTER TABLE articles ALTER COLUMN change_seq DROP DEFAULT;
 CREATE INDEX idx_articles_change_seq ON articles (change_seq);
 
 CREATE TABLE article_removals (
