@@ -34,7 +34,9 @@ from typing import Any
 
 import sqlite_utils
 
+from agent_assist import config
 from agent_assist.store import articles
+from agent_assist.store.database import Store
 from agent_assist.store.errors import (
     DamagedDatabaseError,
     ForeignDatabaseError,
@@ -78,8 +80,6 @@ def replica_path(database: str, folder: Path | None = None) -> Path:
     (``alex@host:5432/support``, never with a password); the person's name is left out: the articles
     are the team's, the same for everyone."""
     if folder is None:
-        from agent_assist import config
-
         folder = config.data_dir()
     where = database.rsplit("@", 1)[-1]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", where).strip("_")[:80] or "team"
@@ -98,9 +98,7 @@ class KnowledgeReplica:
         self.notice = ""  # a sentence when the file had to be set aside and made again
         self._store = self._open()
 
-    def _open(self):
-        from agent_assist.store.database import Store
-
+    def _open(self) -> Store:
         store = None
         try:
             store = Store(self.path, migrations=REPLICA_MIGRATIONS)
@@ -115,24 +113,22 @@ class KnowledgeReplica:
                 raise  # a full disk or a busy file: the file is fine, say what is wrong
             return self._set_aside_and_make(exc)
 
-    def _set_aside_and_make(self, exc: BaseException):
-        from agent_assist.store.database import Store
-
+    def _set_aside_and_make(self, exc: BaseException, why: str = "could not be read") -> Store:
         log.warning("knowledge replica %s unusable, set aside: %s", self.path, exc)
         aside = self.path.with_name(f"{self.path.stem}.damaged-{time.strftime('%Y%m%d-%H%M%S')}{self.path.suffix}")
         for suffix in ("", "-wal", "-shm", "-journal"):
             part = Path(f"{self.path}{suffix}")
             if part.exists():
                 part.replace(Path(f"{aside}{suffix}"))
-        self.notice = ("The knowledge copy on this desk could not be read, so it was set aside "
+        self.notice = (f"The knowledge copy on this desk {why}, so it was set aside "
                        f"({aside.name}) and is being made again from the team server.")
         return Store(self.path, migrations=REPLICA_MIGRATIONS)
 
-    def rebuild(self, reason: BaseException) -> None:
+    def rebuild(self, reason: BaseException, why: str = "could not be read") -> None:
         """Set the file aside and start an empty one (the next sync copies everything)."""
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(StoreError, sqlite3.Error):
             self._store.close()
-        self._store = self._set_aside_and_make(reason)
+        self._store = self._set_aside_and_make(reason, why)
 
     # -- the store interface the knowledge code reads through -----------------------
     @property
@@ -238,7 +234,8 @@ def _sync_in(stack: contextlib.ExitStack, team_store: Any, replica: KnowledgeRep
         if newest < since:  # the server's numbers went back: another database under the same name
             log.warning("knowledge replica %s is ahead of its server (%s > %s): copied again", replica.path,
                         since, newest)
-            replica.rebuild(RuntimeError("the team database was replaced"))
+            replica.rebuild(RuntimeError("the team database was replaced"),
+                            "belongs to an earlier team database of the same name")
             since = 0
         full = since == 0
         first = replica.synced_at() is None  # a first copy (or one an interruption left half done)

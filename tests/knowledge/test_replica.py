@@ -299,3 +299,17 @@ def test_articles_from_before_migration_7_get_numbers_and_reach_the_replica(post
         assert titles(replica.db, "old article") == [f"Old article {i}" for i in range(1, 6)]
     finally:
         postgres_server.drop_database(name)
+
+
+def test_a_replica_ahead_of_its_server_is_copied_again(team_database: TeamDatabase, tmp_path) -> None:
+    alex = team_database.desk("alex")
+    add_articles(alex, ARTICLES, actor="alex")
+    with KnowledgeReplica(tmp_path / "replica.db") as made:
+        sync(alex, made)
+        with made.transaction() as db:  # as if copied from an earlier database of the same name
+            db.conn.execute("UPDATE replica_state SET value = '999999' WHERE key = 'last_seq'")
+            db.conn.execute("INSERT INTO articles (id, title, body) VALUES (424242, 'Gone long ago', 'x')")
+        result = sync(alex, made)
+        assert result.full and result.added == 4 and made.count() == 4
+        assert "belongs to an earlier team database of the same name" in made.notice
+        assert made.last_seq() < 999999 and titles(made.db, "gone long ago") == []
