@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import sqlite_utils
 
@@ -54,12 +55,16 @@ class TicketWorkspace:
 ExtrasFn = Callable[[sqlite_utils.Database, Ticket], dict]
 
 
-def open_ticket(store: Store, ticket_id: int, *, agent: str, extras: ExtrasFn | None = None) -> TicketWorkspace:
+def open_ticket(store: Store, ticket_id: int, *, agent: str, extras: ExtrasFn | None = None,
+                knowledge: Callable[[], Any] | None = None) -> TicketWorkspace:
     """``extras`` gives the channel's facts about the messages (the UI passes the channels' one:
-    this layer sits below the channels and does not import them)."""
+    this layer sits below the channels and does not import them). ``knowledge`` gives the database
+    the suggestions come from (a team desk's replica of the articles, see knowledge.replica); the
+    store's by default."""
     db = store.db
     ticket = get_ticket(db, ticket_id)
-    hits = tuple(suggest_for_text(db, ticket.inbound_text(), subject=ticket.subject,
+    kb = knowledge() if knowledge is not None else db
+    hits = tuple(suggest_for_text(kb, ticket.inbound_text(), subject=ticket.subject,
                                   language=ticket.language, limit=8))
     draft = drafts.active_for_ticket(db, ticket_id)
     actions = frozenset(rules.ticket_actions(db, ticket_id))
@@ -67,7 +72,7 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str, extras: ExtrasFn | 
         if "human_only" in actions:  # no machine text first: a person writes this one
             draft = drafts.unsaved(ticket_id, "", actor=agent, source="human")
         else:
-            suggestion = offline_drafter.compose(ticket, list(hits), db, agent_name=agent)
+            suggestion = offline_drafter.compose(ticket, list(hits), kb, agent_name=agent)
             draft = drafts.unsaved(ticket_id, suggestion.body, actor=agent, source=suggestion.source,
                                    citations=suggestion.citations, prompt_version=suggestion.prompt_version)
     elif draft is not None and draft.state in RESIGNED_STATES and "human_only" not in actions:

@@ -8,8 +8,9 @@ gives (typos read as the nearest known word, the end of a compound) is not done 
 
 The server's ``simple`` configuration keeps diacritics ("återbetalning" is indexed as typed), while
 the parsed words are folded ("aterbetalning"): each word is looked up both as typed and folded, so a
-word typed with its accents finds the articles written with and without them. A desk's own offline
-replica of the articles is the next step (team work); until then a desk searches the server.
+word typed with its accents finds the articles written with and without them. A team desk searches
+its own replica of the articles (:mod:`agent_assist.knowledge.replica`) once it has synced; this is
+what it searches until then.
 """
 
 from __future__ import annotations

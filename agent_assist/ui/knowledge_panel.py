@@ -133,6 +133,12 @@ class KnowledgePanel(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(6)
             combo.currentIndexChanged.connect(lambda _i: self._debounce.start())
+        self.sync_status = QLabel()  # a team desk's copy of the knowledge base: how fresh (ui/knowledge_sync.py)
+        self.sync_status.setObjectName("kbSyncStatus")
+        self.sync_status.setAccessibleName("Knowledge sync")
+        self.sync_status.setWordWrap(True)
+        self.sync_status.setStyleSheet("color: gray")
+        self.sync_status.hide()
         self.heading = QLabel("<b>Suggested for this ticket</b>")
         self.heading.setObjectName("kbHeading")
         self.heading.setWordWrap(True)
@@ -181,6 +187,7 @@ class KnowledgePanel(QWidget):
         filters.addWidget(self.locale, 1)
         filters.addWidget(self.section, 1)
         top_layout.addLayout(filters)
+        top_layout.addWidget(self.sync_status)
         top_layout.addWidget(self.heading)
         top_layout.addWidget(self.results, 1)
         bottom = QWidget()
@@ -219,6 +226,11 @@ class KnowledgePanel(QWidget):
                 combo.addItem(fmt(v), v)
             combo.setCurrentIndex(max(0, combo.findData(current)))
             combo.blockSignals(False)
+
+    def set_sync_status(self, text: str) -> None:
+        """How fresh this desk's copy of the knowledge base is; hidden when there is none (empty text)."""
+        self.sync_status.setText(text)
+        self.sync_status.setVisible(bool(text))
 
     def query(self) -> str:
         return self.search_box.text().strip()

@@ -43,6 +43,7 @@ from agent_assist.ui.draft_panel import DraftPanel
 from agent_assist.channels.thread_info import extras_for
 from agent_assist.ui.dashboard import QualityDashboard
 from agent_assist.ui.knowledge_panel import KnowledgePanel
+from agent_assist.ui.knowledge_sync import KnowledgeSync
 from agent_assist.ui.notifications import Notifier
 from agent_assist.ui.queue_model import QueueModel
 from agent_assist.ui.queue_panel import QueuePanel
@@ -176,6 +177,9 @@ class MainWindow(QMainWindow):
 
         self.team_work = TeamWork(store, self.tasks, self.presence, user=user, parent=self,
                                   message=lambda text: self.statusBar().showMessage(text, 8000))
+        # a team desk searches its own replica of the articles (instant, offline); a desk's file is its own
+        self.kb_sync = KnowledgeSync(store, self.knowledge, parent=self,
+                                     message=lambda text: self.statusBar().showMessage(text, 10000))
         self.thread = ThreadController(self)
         self.drafting = DraftingController(self)
         self.review = ReviewController(self)
@@ -348,7 +352,8 @@ class MainWindow(QMainWindow):
             self.knowledge.set_suggestions([])
             return
         self.statusBar().showMessage(f"Opening #{ticket_id}…")
-        self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user, extras=extras_for),
+        self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user, extras=extras_for,
+                                                       knowledge=self.kb_sync.db),
                        self._show_workspace, self._show_error, key="ticket", owner=self)
 
     def _show_workspace(self, ws: TicketWorkspace) -> None:
@@ -564,6 +569,7 @@ class MainWindow(QMainWindow):
         if hasattr(self, "_wake") and getattr(self.store, "on_change", None) == self._wake.ping.emit:
             self.store.on_change = None  # the listener thread must not wake a closed window
         self.tasks.shutdown()  # waits for running jobs; their results are dropped
+        self.kb_sync.close()
         self.undo.flush()  # closing ends the undo time: held replies go out now (with the mailbox still known)
         self.drafting.close_provider()  # no job can use the model client now
         self.mailroom.stop()

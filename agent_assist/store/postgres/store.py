@@ -52,6 +52,7 @@ class PostgresStore:
         # called from the listener thread after each announcement (the window wakes at once instead of at
         # its next timer tick); must be thread-safe and quick, e.g. emitting a queued Qt signal
         self.on_change: Callable[[], None] | None = None
+        self._articles_version = 0
         self._version_lock = threading.Lock()
         self._changed: set[int] = set()
         self.state = "online"  # or "reconnecting"
@@ -163,6 +164,15 @@ class PostgresStore:
         """A number that moves on when a desk opens or leaves a ticket, or starts or stops writing."""
         return self._presence_version
 
+    def articles_version(self) -> int:
+        """A number that moves on when the server announces changed articles (and after a reconnect):
+        a desk's knowledge replica syncs when it does."""
+        return self._articles_version
+
+    def _bump_articles(self) -> None:
+        with self._version_lock:
+            self._articles_version += 1
+
     def _bump_presence(self) -> None:
         with self._version_lock:
             self._presence_version += 1
@@ -199,6 +209,7 @@ class PostgresStore:
                 if tries:  # back after a gap: whatever happened meanwhile is caught up by a full refresh
                     self._bump()
                     self._bump_presence()
+                    self._bump_articles()
                 tries = 0
                 self._set_state("online", "")
                 while not self._stop.is_set():
@@ -207,6 +218,8 @@ class PostgresStore:
                         if note.channel == PRESENCE_CHANNEL:
                             self._bump_presence()
                         else:
+                            if note.payload == "articles":
+                                self._bump_articles()
                             self._bump(ticket)
             except psycopg.Error as exc:
                 if self._stop.is_set():

@@ -71,14 +71,15 @@ class KnowledgeController(QObject):
             self.panel.show_results(query, hits)
             self.searchShown.emit(query)
 
-        self.tasks.run(lambda: kb_search.search(self.store.db, query, locale=locale, section=section, limit=30),
+        db = self.mw.kb_sync.db  # a team desk's replica (instant, offline), or the desk's own file
+        self.tasks.run(lambda: kb_search.search(db(), query, locale=locale, section=section, limit=30),
                        done, self.mw._show_error, key="kb-search", owner=self)
 
     def refresh_filters(self) -> None:
         self.panel.set_filter_choices(kb_search.locales(self.store.db), kb_search.sections(self.store.db))
 
     def load_article(self, article_id: int) -> None:
-        self.tasks.run(lambda: get_article(self.store.db, article_id), self.panel.show_article,
+        self.tasks.run(lambda: get_article(self.mw.kb_sync.db(), article_id), self.panel.show_article,
                        self.mw._show_error, key="kb-article", owner=self)
 
     def import_paths(self, paths: list[str]) -> KnowledgeImport | None:

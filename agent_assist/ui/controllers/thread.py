@@ -69,7 +69,7 @@ class ThreadController(QObject):
                 return ticket, None, None, extras
             # the customer wrote again: suggestions and the injection scan follow the new text (triage
             # ran where the message arrived)
-            hits = kb_search.suggest_for_text(self.store.db, ticket.inbound_text(), subject=ticket.subject,
+            hits = kb_search.suggest_for_text(self.mw.kb_sync.db(), ticket.inbound_text(), subject=ticket.subject,
                                               language=ticket.language, limit=8)
             return ticket, tuple(hits), tuple(injection.scan(ticket.inbound_text())), extras
 
