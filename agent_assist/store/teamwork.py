@@ -1,7 +1,7 @@
 """Many desks on one queue: "Next ticket", who else has a ticket open, one holder for a job.
 
-* :func:`claim_next` hands this person the best free ticket (the most urgent, then the SLA due
-  first), assigns it and returns its id. On a team server it runs in the database
+* :func:`claim_next` hands this person the best free ticket (the most urgent; within that, one whose
+  flags carry a routing rule; then the SLA due first), assigns it and returns its id. On a team server it runs in the database
   (``claim_next()``, ``FOR UPDATE SKIP LOCKED``), so fifty desks pressing it at once never get the
   same ticket, and the claim is a lease the desk renews with :func:`heartbeat`; a desk that goes
   away loses its untouched claims when the lease runs out (or at once, when it closes: :func:`leave`).
@@ -45,9 +45,10 @@ def claim_next(store: Store, *, person: str, desk: str, lease_s: int = CLAIM_LEA
         with store.transaction() as db:
             return db.conn.execute("SELECT claim_next(?, ?)", (desk, int(lease_s))).fetchone()[0]
     with store.transaction() as db:  # BEGIN IMMEDIATE: one writer at a time, so the pick is the claim
-        row = db.conn.execute(
-            "SELECT id, status FROM tickets WHERE assignee IS NULL AND status IN ('new', 'open') "
-            "ORDER BY priority, sla_due_at IS NULL, sla_due_at, id LIMIT 1").fetchone()
+        row = db.conn.execute(  # the most urgent; within it a ticket whose flag has a rule; then the SLA
+            "SELECT id, status FROM tickets t WHERE assignee IS NULL AND status IN ('new', 'open') "
+            "ORDER BY priority, NOT EXISTS (SELECT 1 FROM json_each(t.flags) f JOIN rules r ON r.flag = f.value "
+            "AND r.action <> 'none'), sla_due_at IS NULL, sla_due_at, id LIMIT 1").fetchone()
         if row is None:
             return None
         ticket_id, status = row

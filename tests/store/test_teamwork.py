@@ -180,3 +180,16 @@ def test_the_team_overview_counts_open_tickets_and_waiting_replies(store, backen
         assert members["sue"].online is False
     else:
         assert members["priya"].online is None
+
+
+def test_within_a_priority_a_ticket_whose_flag_has_a_rule_comes_first(store, desk):
+    seed(store, _dataset(8))  # two of each priority, the SLA earliest for the lowest ticket number
+    rules.set_rule(desk("sue", "supervisor"), "fraud", "four_eyes", actor="sue")
+    high = [t for t in range(1, 9) if tickets.PRIORITIES[tickets.get_ticket(store.db, t).priority] == "high"]
+    urgent = [t for t in range(1, 9) if tickets.PRIORITIES[tickets.get_ticket(store.db, t).priority] == "urgent"]
+    flagged = high[-1]  # the later SLA of the two high ones
+    tickets.set_triage(desk("sue", "supervisor"), flagged, [("fraud", "an unknown purchase")], sentiment=None)
+    tickets.set_triage(store, high[0], [("repeat_contact", "wrote three times")], sentiment=None)  # no rule
+    order = [teamwork.claim_next(store, person="alex", desk="d") for _ in range(4)]
+    assert order[:2] == sorted(urgent)  # the more urgent priority still goes first
+    assert order[2:] == [flagged, high[0]]  # then, among the high ones, the one the rules care about
