@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from agent_assist.store import Store, drafts, feedback
-from agent_assist.store.backend import is_postgres
 from agent_assist.store.errors import InvalidTransitionError
 
 pytestmark = pytest.mark.both_backends
@@ -27,9 +26,8 @@ def test_feedback_is_stored_and_counted(small_store: Store, desk):
         feedback.mark_not_useful(small_store, d, "too long", actor="alex")
 
 
+@pytest.mark.team_only  # a desk file has one person; the team server's grants are what is tested here
 def test_on_a_team_server_the_person_is_the_session_and_feedback_stays(small_store: Store, desk):
-    if not is_postgres(small_store):
-        pytest.skip("a desk file has one person; the team server's grants are what is tested here")
     d = drafts.suggest(small_store, 1, "Hi Tom", actor="alex", source="offline")
     sam = desk("sam", "agent")
     feedback.mark_not_useful(sam, d, "wrong_tone", actor="somebody-else")  # the server names sam
