@@ -244,6 +244,11 @@ def queue_count(db: sqlite_utils.Database, flt: QueueFilter) -> int:
     return db.conn.execute(f"SELECT COUNT(*) FROM tickets t{where}", params).fetchone()[0]
 
 
+def has_any(db: sqlite_utils.Database) -> bool:
+    """Whether the database holds any ticket at all (a first run has none)."""
+    return db.conn.execute("SELECT 1 FROM tickets LIMIT 1").fetchone() is not None
+
+
 def queue_total(db: sqlite_utils.Database, flt: QueueFilter, *, exact_up_to: int) -> tuple[int, bool]:
     """The number of tickets the filter matches, and whether it is exact.
 

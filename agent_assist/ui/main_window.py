@@ -49,6 +49,7 @@ from agent_assist.ui.queue_model import QueueModel
 from agent_assist.ui.queue_panel import QueuePanel
 from agent_assist.ui.settings_dialog import SettingsDialog
 from agent_assist.ui.shortcuts_dialog import ShortcutsDialog
+from agent_assist.ui.start_page import StartPage
 from agent_assist.ui.tasks import TaskManager
 from agent_assist.ui.team_view import TeamView
 from agent_assist.ui.team_work import TeamWork
@@ -142,6 +143,10 @@ class MainWindow(QMainWindow):
         box = QVBoxLayout(conversation_box)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.presence)
+        self.start_page = StartPage(mailbox=lambda: self.show_preferences("Mailbox"),
+                                    knowledge=lambda: self.knowledge_base.import_files(),
+                                    team=lambda: self.show_preferences("Team server"))
+        box.addWidget(self.start_page, 1)  # the first run: shown instead of an empty conversation
         box.addWidget(self.conversation, 1)
         middle = QSplitter(Qt.Orientation.Vertical)
         middle.setObjectName("middleSplitter")
@@ -193,6 +198,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self.model.start()
+        self._follow_first_run()
         self._restore_layout()
         self.drafting.refresh_ai_state()
         self.drafting.warm_up()
@@ -401,8 +407,11 @@ class MainWindow(QMainWindow):
         else:
             self.open_ticket(ticket_id)
 
-    def show_preferences(self) -> None:
+    def show_preferences(self, tab: str | None = None) -> None:
         dialog = SettingsDialog(self.app_settings, self.tasks, self, store=self.store, user=self.user)
+        for i in range(dialog.tabs.count()):
+            if tab is not None and dialog.tabs.tabText(i).replace("&&", "&") == tab:
+                dialog.tabs.setCurrentIndex(i)
         dialog.accepted.connect(self.mailroom.start)
         dialog.finished.connect(lambda _r: (self.drafting.close_provider(), self.drafting.refresh_ai_state(),
                                             self.notifier.set_enabled(self.app_settings.get("notifications.enabled"))))
@@ -446,6 +455,18 @@ class MainWindow(QMainWindow):
             return  # the store could not say (the status bar does); the next poll tries again
         self.queue.refresh_keeping_scroll()
         self.thread.reload()
+        self._follow_first_run()
+
+    def _follow_first_run(self) -> None:
+        """The start page shows while the database has no ticket at all, and goes once one arrives."""
+        if self.start_page.isHidden():
+            return
+        try:
+            empty = not tickets.has_any(self.store.db)
+        except StoreError:
+            return
+        self.start_page.setVisible(empty)
+        self.conversation.setVisible(not empty)
 
     def _follow_server_state(self) -> bool:
         """Show "reconnecting…" while a team server is away; True while it is. (A desk's file is never away.)"""
