@@ -41,8 +41,8 @@ class StartPage(QFrame):
             grid.addWidget(button, row, 0)
             grid.addWidget(note, row, 1)
         grid.setColumnStretch(1, 1)
-        demo = QLabel("Just looking? Start <code>agent-assist --demo</code> for a copy with 360 sample tickets in "
-                      "eight languages.")
+        demo = QLabel("Just looking? Start <code>agent-assist --demo</code> for a copy with 360 sample tickets in six "
+                      "languages.")
         demo.setWordWrap(True)
         demo.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
