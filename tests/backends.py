@@ -95,6 +95,27 @@ def team_database(team_template: TeamTemplate):
     made.close()
 
 
+@pytest.fixture
+def private_team():
+    """A team database on a PostgreSQL cluster of its own (supervisor sue, agent alex), for tests that
+    stop and restart the server (``private_team.server.stop()`` / ``.resume()``): never the shared one."""
+    from tests.postgres_server import postgres_bindir
+
+    if postgres_bindir() is None:
+        pytest.skip("PostgreSQL is not installed: run packaging/postgres-test-server.sh")
+    server = PostgresServer().start()
+    name = server.create_database("private")
+    team.init(server.url(name), "sue", PASSWORD)
+    team.add_person(server.url(name), "alex", "agent", PASSWORD)
+    made = TeamDatabase(server, name)
+    try:
+        yield made
+    finally:
+        while made.stores:
+            made.stores.pop().close()
+        server.cleanup()
+
+
 def make_store(backend: str, request: pytest.FixtureRequest):
     if backend == "postgres":
         return request.getfixturevalue("team_database").desk(DEFAULT_PERSON)

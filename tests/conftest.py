@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from agent_assist.store import Store  # noqa: E402
 from agent_assist.timefmt import to_iso  # noqa: E402
 from tests.backends import BACKENDS, desk_factory, make_store, seed  # noqa: E402
-from tests.backends import team_database, team_template  # noqa: E402,F401  (fixtures)
+from tests.backends import private_team, team_database, team_template  # noqa: E402,F401  (fixtures)
 from tests.postgres_server import postgres_server  # noqa: E402,F401  (a real PostgreSQL, session-wide)
 
 

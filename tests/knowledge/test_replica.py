@@ -22,7 +22,6 @@ from agent_assist.store.postgres import team
 from agent_assist.store.postgres.adapter import ServerUnavailableError
 from agent_assist.store.postgres.store import PostgresStore
 from tests.backends import PASSWORD, TeamDatabase
-from tests.postgres_server import PostgresServer, postgres_bindir
 
 ARTICLES = [
     {"key": "refund", "title": "Refund a duplicate charge", "body": "Refunds reach the card within 3 days.",
@@ -225,22 +224,6 @@ def test_an_agent_cannot_write_the_change_tables_by_hand(team_database: TeamData
     assert (result.added, result.changed) == (1, 1)
     assert titles(replica.db, "refund twice") == ["Refund twice"]
 
-
-@pytest.fixture
-def private_team():
-    if postgres_bindir() is None:
-        pytest.skip("PostgreSQL is not installed: run packaging/postgres-test-server.sh")
-    server = PostgresServer().start()
-    name = server.create_database("replica")
-    team.init(server.url(name), "sue", PASSWORD)
-    team.add_person(server.url(name), "alex", "agent", PASSWORD)
-    made = TeamDatabase(server, name)
-    try:
-        yield made
-    finally:
-        while made.stores:
-            made.stores.pop().close()
-        server.cleanup()
 
 
 def test_search_and_articles_work_with_the_server_stopped(private_team: TeamDatabase, replica) -> None:

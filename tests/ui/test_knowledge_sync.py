@@ -6,17 +6,13 @@ read as shown. The offline test stops a real PostgreSQL, so it runs on a private
 
 from __future__ import annotations
 
-import pytest
-
 from agent_assist.knowledge.articles import add_articles
 from agent_assist.store import Store, articles
 from agent_assist.store.knowledge_replica import replica_path
-from agent_assist.store.postgres import team
 from agent_assist.timefmt import parse_iso
 from agent_assist.ui.knowledge_sync import synced_words
-from tests.backends import PASSWORD, TeamDatabase
+from tests.backends import TeamDatabase
 from tests.knowledge.test_replica import ARTICLES, bulk
-from tests.postgres_server import PostgresServer, postgres_bindir
 
 
 def search(qtbot, window, text: str) -> list[str]:
@@ -86,22 +82,6 @@ def test_a_desk_file_has_nothing_to_sync(db_path, make_window, qtbot) -> None:
     window.close()
     store.close()
 
-
-@pytest.fixture
-def private_team():
-    if postgres_bindir() is None:
-        pytest.skip("PostgreSQL is not installed: run packaging/postgres-test-server.sh")
-    server = PostgresServer().start()
-    name = server.create_database("kbsync")
-    team.init(server.url(name), "sue", PASSWORD)
-    team.add_person(server.url(name), "alex", "agent", PASSWORD)
-    made = TeamDatabase(server, name)
-    try:
-        yield made
-    finally:
-        while made.stores:
-            made.stores.pop().close()
-        server.cleanup()
 
 
 def test_offline_the_panel_says_so_and_search_still_works(private_team: TeamDatabase, make_window, qtbot) -> None:
