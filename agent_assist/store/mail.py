@@ -484,8 +484,12 @@ class AttachmentRow:
     inline: bool
     risky: bool
     content_id: str | None
-    note: str | None
+    note: str | None  # why it was not kept (too large, refused), or None
     position: int
+
+    @property
+    def kept(self) -> bool:
+        return self.note is None
 
 
 _ATT_COLUMNS = ("id", "message_row", "filename", "content_type", "size", "inline", "risky", "content_id", "note",

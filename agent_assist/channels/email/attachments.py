@@ -17,7 +17,7 @@ reads. The rows are read through :mod:`agent_assist.store.mail`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from agent_assist.channels.email.mime import safe_filename
@@ -27,27 +27,12 @@ from agent_assist.store import mail
 RENDERABLE_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 
 
-@dataclass(frozen=True)
-class AttachmentInfo:
-    id: int
-    message_row: int | None
-    filename: str
-    content_type: str
-    size: int
-    inline: bool
-    risky: bool
-    content_id: str | None
-    note: str | None
-
-    @property
-    def kept(self) -> bool:
-        return self.note is None
+AttachmentInfo = mail.AttachmentRow  # an attachment as the conversation shows it
 
 
 def _info(row: mail.AttachmentRow) -> AttachmentInfo:
     # names stored by an older version may still carry bidi overrides: never show one
-    return AttachmentInfo(row.id, row.message_row, strip_bidi(row.filename), row.content_type, row.size, row.inline,
-                          row.risky, row.content_id, row.note)
+    return replace(row, filename=strip_bidi(row.filename))
 
 
 def list_attachments(db, message_row: int, *, include_inline: bool = True) -> list[AttachmentInfo]:
