@@ -27,9 +27,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent_assist.knowledge import semantic as knowledge_semantic
 from agent_assist.knowledge import team_search
 from agent_assist.knowledge.terms import STOP_WORDS, content_words, fold, words
 from agent_assist.store import article_search, articles
+from agent_assist.store import vectors as article_search_vectors
 from agent_assist.store.article_search import BODY_WEIGHT, TITLE_WEIGHT  # noqa: F401 - part of this API
 from agent_assist.store.backend import is_postgres
 
@@ -258,25 +260,98 @@ def _run(db: Any, match: str, *, locale: str | None, section: str | None,
         db, match, locale=locale, section=section, prefer_locale=prefer_locale, limit=limit)]
 
 
+_DEFAULT: Any = object()  # "the semantic layer the app uses" (knowledge.semantic.active())
+POOL = 30  # candidates each ranking contributes to a fusion
+RRF_K = 60  # reciprocal rank fusion's constant: rank 1 scores 1/61, rank 10 1/70 (Cormack et al., 2009)
+STRICT_WEIGHT = 1.0  # articles with every word
+RELAXED_WEIGHT = 0.6  # articles with some of the words (typos respelled)
+SEMANTIC_WEIGHT = 1.0  # articles by meaning, in any language
+LOCALE_BONUS = 0.5  # a preferred-locale article counts as if ranked a little higher (never hides a better one)
+SNIPPET_CHARS = 240
+
+
+def _semantic(semantic: Any) -> Any:
+    return knowledge_semantic.active() if semantic is _DEFAULT else semantic
+
+
+def _fuse(rankings: list[tuple[float, list[int]]], *, bonus: dict[int, float] | None = None) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: each ranking gives an item ``weight / (RRF_K + rank)``; best first."""
+    fused: dict[int, float] = {}
+    for weight, ids in rankings:
+        for rank, item in enumerate(ids, 1):
+            fused[item] = fused.get(item, 0.0) + weight / (RRF_K + rank)
+    for item, extra in (bonus or {}).items():
+        if item in fused:
+            fused[item] += extra
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _hybrid(db: Any, lexical: list[tuple[float, list[SearchHit]]], semantic: Any, text: str, *,
+            locale: str | None, section: str | None, prefer_locale: str | None, limit: int) -> list[SearchHit]:
+    """Fuse the lexical rankings with the semantic one (when there is a layer with vectors here)."""
+    by_id: dict[int, SearchHit] = {}
+    rankings: list[tuple[float, list[int]]] = []
+    for weight, hits in lexical:
+        for h in hits:
+            by_id.setdefault(h.article_id, h)
+        rankings.append((weight, [h.article_id for h in hits]))
+    near = semantic.similar(db, article_search_vectors.ARTICLE, text, limit=POOL) if semantic is not None else []
+    if near:
+        missing = [i for i, _ in near if i not in by_id]
+        for row in article_search.heads(db, missing, chars=SNIPPET_CHARS).values():
+            by_id[row[0]] = SearchHit(*row)
+        allowed = [i for i, _ in near if i in by_id and (not locale or by_id[i].locale == locale)
+                   and (not section or by_id[i].section == section)]
+        rankings.append((SEMANTIC_WEIGHT, allowed))
+    bonus = None
+    if prefer_locale:
+        bonus = {i: LOCALE_BONUS / (RRF_K + 1) for i, h in by_id.items() if h.locale == prefer_locale}
+    out = []
+    for item, score in _fuse(rankings, bonus=bonus)[:limit]:
+        h = by_id[item]
+        out.append(SearchHit(h.article_id, h.title, h.section, h.locale, h.snippet, -score))
+    return out
+
+
+def fuse_lexical(rankings: list[tuple[float, list[SearchHit]]], *, prefer_locale: str | None,
+                 limit: int) -> list[SearchHit]:
+    """The fusion without the semantic ranking (a team server's own articles)."""
+    return _hybrid(None, rankings, None, "", locale=None, section=None, prefer_locale=prefer_locale, limit=limit)
+
+
 def search(db: Any, query: str, *, locale: str | None = None, section: str | None = None,
-           prefer_locale: str | None = None, limit: int = 20) -> list[SearchHit]:
+           prefer_locale: str | None = None, limit: int = 20, semantic: Any = _DEFAULT) -> list[SearchHit]:
     """Search as a person types. Returns the best hits first (empty for an empty query).
 
-    Articles with all the words first; when none has them all, articles with some of them, where a
-    word the index does not know counts as its nearest known spellings ("refnd" -> "refund").
+    Three rankings are fused (reciprocal rank fusion): articles with all the words, articles with
+    some of them (a word the index does not know counts as its nearest known spellings: "refnd" ->
+    "refund"), and, when the semantic layer is on, articles by meaning in any language. So one
+    article that happens to have every word cannot hide better ones with most of them.
+    ``semantic``: the layer to ask (None: lexical only); the app's by default.
     """
     parsed = parse_query(query)
     if parsed.match is None:
         return []
-    if is_postgres(db):
+    if is_postgres(db):  # a team server's own articles; a team desk searches its replica, by meaning too
         return team_search.search(db, parsed, query, locale=locale, section=section, prefer_locale=prefer_locale,
                                   limit=limit)
-    hits = _run(db, parsed.match, locale=locale, section=section, prefer_locale=prefer_locale, limit=limit)
-    if not hits:
-        relaxed = relaxed_match(db, parsed)
-        if relaxed:
-            hits = _run(db, relaxed, locale=locale, section=section, prefer_locale=prefer_locale, limit=limit)
-    return hits
+    pool = max(limit, POOL)
+    hits = _run(db, parsed.match, locale=locale, section=section, prefer_locale=None, limit=pool)
+    rankings = [(STRICT_WEIGHT, hits)] if hits else []
+    relaxed = relaxed_match(db, parsed)
+    if relaxed:
+        rankings.append((RELAXED_WEIGHT if hits else STRICT_WEIGHT,
+                         _run(db, relaxed, locale=locale, section=section, prefer_locale=None, limit=pool)))
+    layer = _semantic(semantic)
+    if layer is not None and _still_typing(query, parsed):
+        layer = None
+    return _hybrid(db, rankings, layer, query, locale=locale, section=section, prefer_locale=prefer_locale,
+                   limit=limit)
+
+
+def _still_typing(query: str, parsed: ParsedQuery) -> bool:
+    """A lone, short half-typed word ("ref") means nothing yet to an embedder."""
+    return len(parsed.terms) == 1 and not parsed.phrases and len(parsed.terms[0]) < 4 and not query[-1:].isspace()
 
 
 def key_terms(db: Any, text: str, *, subject: str = "", max_terms: int = 8) -> list[str]:
@@ -306,15 +381,23 @@ def key_terms(db: Any, text: str, *, subject: str = "", max_terms: int = 8) -> l
 
 
 def suggest_for_text(db: Any, text: str, *, subject: str = "", language: str | None = None,
-                     limit: int = 8) -> list[SearchHit]:
-    """Articles for a ticket: ranked by its key terms, the ticket's language first."""
+                     limit: int = 8, semantic: Any = _DEFAULT) -> list[SearchHit]:
+    """Articles for a ticket: its key terms' bm25 ranking fused with the articles nearest in meaning
+    (any language: a Swedish ticket is shown the English article when no Swedish one covers it), the
+    ticket's language a little ahead."""
     if is_postgres(db):
         return team_search.suggest_for_text(db, text, subject=subject, language=language, limit=limit)
     terms = key_terms(db, text, subject=subject)
-    if not terms:
+    rankings = []
+    if terms:
+        match = " OR ".join(_quote(fold(t)) for t in terms)
+        rankings.append((STRICT_WEIGHT, _run(db, match, locale=None, section=None, prefer_locale=None,
+                                             limit=max(limit, POOL))))
+    layer = _semantic(semantic)
+    if not rankings and layer is None:
         return []
-    match = " OR ".join(_quote(fold(t)) for t in terms)
-    return _run(db, match, locale=None, section=None, prefer_locale=language, limit=limit)
+    return _hybrid(db, rankings, layer, f"{subject}\n{text}".strip(), locale=None, section=None,
+                   prefer_locale=language, limit=limit)
 
 
 def sections(db: Any) -> list[str]:

@@ -67,11 +67,15 @@ def search(db: Any, parsed: ParsedQuery, typed_text: str, *, locale=None, sectio
     if not parts:
         return []
     excluded = "".join(f" & !{_phrase(words, typed)}" for words in parsed.excluded)
-    options = {"locale": locale, "section": section, "prefer_locale": prefer_locale, "limit": limit}
+    from agent_assist.knowledge.search import POOL, RELAXED_WEIGHT, STRICT_WEIGHT, fuse_lexical
+
+    options = {"locale": locale, "section": section, "limit": max(limit, POOL)}
     hits = _hits(db, f"({' & '.join(parts)}){excluded}", **options)
-    if not hits and len(parts) > 1:
-        hits = _hits(db, f"({' | '.join(parts)}){excluded}", **options)
-    return hits
+    rankings = [(STRICT_WEIGHT, hits)] if hits else []
+    if len(parts) > 1:  # some of the words: after all of them, never hidden by them
+        rankings.append((RELAXED_WEIGHT if hits else STRICT_WEIGHT,
+                         _hits(db, f"({' | '.join(parts)}){excluded}", **options)))
+    return fuse_lexical(rankings, prefer_locale=prefer_locale, limit=limit)
 
 
 def suggest_for_text(db: Any, text: str, *, subject: str = "", language=None, limit: int = 8) -> list[SearchHit]:

@@ -142,3 +142,16 @@ def ts_hits(db: Any, tsquery: str, *, locale: str | None = None, section: str | 
         params_order.append(prefer_locale)
     sql = _TS_SQL.format(filters=filters, order=order, weights=_TS_WEIGHTS)
     return [tuple(row) for row in db.conn.execute(sql, [*params, *params_order, limit])]
+
+
+def heads(db: Any, ids: list[int], *, chars: int = 240) -> dict[int, Hit]:
+    """``id -> (id, title, section, locale, start of the body, 0.0)``: hits found by meaning rather
+    than by words have no matched words to show, so their snippet is the body's start."""
+    out: dict[int, Hit] = {}
+    for i in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[i:i + _IN_CHUNK]
+        for row in db.conn.execute(
+                f"SELECT id, title, section, locale, substr(body, 1, ?) FROM articles"
+                f" WHERE id IN ({', '.join('?' for _ in chunk)})", (chars, *chunk)):
+            out[row[0]] = (row[0], row[1], row[2], row[3], row[4], 0.0)
+    return out

@@ -35,7 +35,7 @@ from typing import Any
 import sqlite_utils
 
 from agent_assist import config
-from agent_assist.store import articles
+from agent_assist.store import articles, vectors
 from agent_assist.store.database import Store
 from agent_assist.store.errors import (
     DamagedDatabaseError,
@@ -72,7 +72,12 @@ def _create(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO replica_state (key, value) VALUES ('kind', 'knowledge replica'), ('last_seq', '0')")
 
 
-REPLICA_MIGRATIONS = [_create]
+def _vectors(db: sqlite_utils.Database) -> None:
+    """The desk's own embedding vectors of the replica's articles (made here, never synced)."""
+    vectors.create(db)
+
+
+REPLICA_MIGRATIONS = [_create, _vectors]
 
 
 def replica_path(database: str, folder: Path | None = None) -> Path:

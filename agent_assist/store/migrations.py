@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from agent_assist.store import vectors
+
 
 APPLICATION_ID = 0x41415354  # "AAST": marks the file as Agent Assist's (PRAGMA application_id)
 
@@ -434,6 +436,11 @@ def _v13_draft_feedback(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_draft_feedback_created ON draft_feedback (created_at)")
 
 
+def _v14_vectors(db: sqlite_utils.Database) -> None:
+    """Embedding vectors of articles and solved tickets (``agent_assist.store.vectors``)."""
+    vectors.create(db)
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 MIGRATIONS: list[Migration] = [
@@ -450,4 +457,5 @@ MIGRATIONS: list[Migration] = [
     _v11_message_notes,
     _v12_outbox_claims,  # who holds an outgoing e-mail: senders claim rows in the database
     _v13_draft_feedback,  # "not useful" feedback on suggestions, with a reason
+    _v14_vectors,  # embedding vectors for semantic search and similar solved tickets
 ]
