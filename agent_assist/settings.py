@@ -60,6 +60,12 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("send.undo_seconds", int, 10,
             "Seconds an approved reply waits before it goes out, with Undo (0: at once).",
             choices=(0, 5, 10, 20, 30, 60)),
+    Setting("knowledge.semantic", str, "offline",
+            "Search knowledge and solved tickets by meaning, in any language: with the embedder that ships "
+            "with the app (offline), with the AI server's embedding model (server), or by words only (off).",
+            choices=("offline", "server", "off")),
+    Setting("knowledge.embedding_model", str, "",
+            "The AI server's embedding model for meaning search (e.g. bge-m3, nomic-embed-text)."),
 )
 _BY_KEY = {s.key: s for s in SCHEMA}
 _DYNAMIC_DEFAULTS: dict[str, Callable[[], Any]] = {"ai.provider": _default_provider}

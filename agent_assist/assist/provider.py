@@ -553,6 +553,29 @@ class Provider:
             raise self._bad_response("the message content was not text")
         return content
 
+    def embed(self, texts: list[str], *, model: str, cancel: CancelFn | None = None) -> list[list[float]]:
+        """Vectors for ``texts`` from the server's ``/v1/embeddings`` with ``model``, in order.
+        Same errors as :meth:`complete`."""
+        if not model.strip():
+            raise self._error("config", "Choose an embedding model in Preferences → Knowledge.")
+        result = self._with_retries(lambda client: client.embeddings.create(
+            model=model, input=texts, encoding_format="float"), cancel, None)
+        data = _field(result, "data")
+        if not isinstance(data, list) or len(data) != len(texts):
+            raise self._bad_response("the embeddings reply did not have one vector per text")
+        out: list[list[float]] = [[] for _ in texts]
+        for pos, item in enumerate(data):
+            index = _field(item, "index")
+            vector = _field(item, "embedding")
+            if not isinstance(index, int) or not 0 <= index < len(texts):
+                index = pos
+            if not isinstance(vector, list) or not vector or not all(isinstance(x, (int, float)) for x in vector):
+                raise self._bad_response("an embedding was not a list of numbers")
+            out[index] = [float(x) for x in vector]
+        if len({len(v) for v in out}) != 1:
+            raise self._bad_response("the embeddings were not all of one length")
+        return out
+
     def list_models(self) -> list[str]:
         """Model ids the server offers; [] when it has no model list (404/405/501)."""
         try:

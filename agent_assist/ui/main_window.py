@@ -44,6 +44,7 @@ from agent_assist.channels.thread_info import extras_for
 from agent_assist.ui.dashboard import QualityDashboard
 from agent_assist.ui.knowledge_panel import KnowledgePanel
 from agent_assist.ui.knowledge_sync import KnowledgeSync
+from agent_assist.ui.semantic_index import SemanticIndex, make_layer
 from agent_assist.ui.notifications import Notifier
 from agent_assist.ui.queue_model import QueueModel
 from agent_assist.ui.queue_panel import QueuePanel
@@ -190,6 +191,13 @@ class MainWindow(QMainWindow):
         self.review = ReviewController(self)
         self.mailroom = MailController(self)
         self.knowledge_base = KnowledgeController(self)
+        self.meaning = SemanticIndex(store, self.kb_sync, make_layer(
+            self.app_settings.get("knowledge.semantic"), provider_factory=self.drafting.embedding_provider,
+            model=self.app_settings.get("knowledge.embedding_model")), parent=self,
+            message=lambda text: self.statusBar().showMessage(text, 10000))
+        self.meaning.statusChanged.connect(
+            lambda words: self.knowledge.set_sync_status(words or self.kb_sync.status_text()))
+        self.kb_sync.synced.connect(lambda _r: self.meaning.reindex())
         self.undo = UndoSend(store, self.tasks, self.statusBar(), user=user, mailbox=lambda: self.mailroom.mailbox,
                              parent=self)
         self.undo.sent.connect(self.drafting.held_sent)
@@ -590,6 +598,7 @@ class MainWindow(QMainWindow):
         if hasattr(self, "_wake") and getattr(self.store, "on_change", None) == self._wake.ping.emit:
             self.store.on_change = None  # the listener thread must not wake a closed window
         self.tasks.shutdown()  # waits for running jobs; their results are dropped
+        self.meaning.close()
         self.kb_sync.close()
         self.undo.flush()  # closing ends the undo time: held replies go out now (with the mailbox still known)
         self.drafting.close_provider()  # no job can use the model client now

@@ -14,10 +14,13 @@ from agent_assist.ui.main_window import MainWindow
 def _send_at_once(request, _isolated_home):
     """A reply goes out when it is approved, as before undo send, unless the test is about undo send
     (marked ``undo_send``: the app's own default of 10 s then applies, or what the test sets)."""
-    if request.node.get_closest_marker("undo_send"):
-        return
     settings = Settings()
-    settings.set("send.undo_seconds", 0)
+    if not request.node.get_closest_marker("undo_send"):
+        settings.set("send.undo_seconds", 0)
+    if not request.node.get_closest_marker("semantic"):
+        # and searches by words only: loading the embedder in every window costs seconds; the tests
+        # of meaning search (marked ``semantic``) turn it on
+        settings.set("knowledge.semantic", "off")
     settings.save()
 
 

@@ -400,6 +400,18 @@ class DraftingController(QObject):
         self._provider_cache = ((config, key), provider)
         return provider
 
+    def embedding_provider(self) -> Provider | None:
+        """A client for the AI server's embeddings (Preferences → Knowledge → server), whether or not
+        drafting with the model is on; None when the server or its key is missing."""
+        config = ProviderConfig.from_dict(self.app_settings.get("ai.provider"))
+        key = secrets.get_api_key(config)
+        if config.needs_key and not key:
+            return None
+        try:
+            return Provider(config, key)
+        except ProviderError:
+            return None
+
     def close_provider(self) -> None:
         if self._provider_cache is not None:
             self._provider_cache[1].close()
