@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         self.drafting.refresh_ai_state()
         self.drafting.warm_up()
         self.knowledge_base.load()
+        self.meaning.start()
 
         self._live = QTimer(self)
         self._live.setInterval(LIVE_POLL_MS)

@@ -64,6 +64,7 @@ class KnowledgeController(QObject):
             self._articles_seen = seen
             self.mw.draft.known_articles = all_article_ids(self.store.db)
             self.refresh_filters()
+            self.mw.meaning.reindex()
         return True
 
     def search(self, query: str, locale: str | None = None, section: str | None = None) -> None:
@@ -90,6 +91,7 @@ class KnowledgeController(QObject):
         job = KnowledgeImport(self.store, self.tasks, paths, actor=mw.user, parent=mw)
         job.finished.connect(lambda report: mw.statusBar().showMessage(report.summary(), 10000))
         job.finished.connect(lambda _r: mw.poll_changes())
+        job.finished.connect(lambda _r: mw.meaning.reindex())  # the new and changed articles, by meaning too
         job.cancelled.connect(lambda: mw.statusBar().showMessage(
             "Import cancelled; the knowledge base is as it was.", 8000))
         self.kb_import = job
