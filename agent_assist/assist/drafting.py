@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from agent_assist.assist import context, guards, prompts
 from agent_assist.assist.provider import SETTINGS_HINT, Provider, ProviderError, StreamEnd
 from agent_assist.assist.redact import RedactionSession, Redactor, Restored
+from agent_assist.assist.similar_tickets import similar_solved
 from agent_assist.knowledge.articles import Article, get_article
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
 from agent_assist.store import Store, drafts, rules
+from agent_assist.store.backend import is_postgres
 from agent_assist.store.drafts import Draft
 from agent_assist.store.tickets import Ticket, get_ticket
 
@@ -175,6 +177,7 @@ def _draft_messages(store: Store, ticket: Ticket, provider: Provider, session_fa
     small = provider.config.profile == "small"
     levels = context.levels_for(provider.config.profile)
     hits, articles = grounding(store, ticket)
+    examples = [] if is_postgres(store) else similar_solved(store.db, ticket, limit=prompts.MAX_EXAMPLES)
     if not policy or (small and policy.strip() == prompts.DEFAULT_POLICY.strip()):
         policy = prompts.SHORT_POLICY if small else prompts.DEFAULT_POLICY
     window = provider.context_window()
@@ -184,7 +187,7 @@ def _draft_messages(store: Store, ticket: Ticket, provider: Provider, session_fa
         messages = prompts.build_draft_messages(
             ticket, hits, articles, policy=policy, agent_name=agent_name, language=ticket.language,
             redactor_session=session, thread_budget=level.thread, knowledge_budget=level.knowledge,
-            article_budget=level.article, max_articles=level.articles, short=small)
+            article_budget=level.article, max_articles=level.articles, short=small, examples=examples)
         need = context.estimate_messages(messages)
         reply_tokens = _reply_tokens(provider, window, need)
         if not window or need + reply_tokens + context.MARGIN_TOKENS <= window:

@@ -22,11 +22,13 @@ import sqlite_utils
 from agent_assist.assist import injection, offline_drafter
 from agent_assist.assist.injection import Flag
 from agent_assist.assist.phrases import resign
+from agent_assist.assist.similar_tickets import SolvedExample, similar_solved
 from agent_assist.knowledge.search import SearchHit, suggest_for_text
 from agent_assist.store import Store, drafts, review, rules
 from agent_assist.store.review import ReviewComment
 from agent_assist.store.drafts import Draft
 from agent_assist.store.errors import InvalidTransitionError
+from agent_assist.store.backend import is_postgres
 from agent_assist.store.tickets import Ticket, get_ticket
 
 NO_DRAFT_STATUSES = ("closed",)
@@ -42,6 +44,7 @@ class TicketWorkspace:
     actions: frozenset[str] = frozenset()  # what the routing rules ask: "human_only", "four_eyes"
     review_comment: ReviewComment | None = None  # a supervisor returned this draft with a comment
     extras: dict = field(default_factory=dict)  # message id -> channel extras (attachments, delivery)
+    solved: tuple[SolvedExample, ...] = ()  # solved tickets like this one, with the reply sent
 
     @property
     def human_only(self) -> bool:
@@ -84,8 +87,10 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str, extras: ExtrasFn | 
     comment = review.latest_comment(db, ticket_id)
     if comment is not None and (draft is None or comment.draft_id != draft.id or draft.state == "awaiting_supervisor"):
         comment = None  # only a comment on the draft in hand, returned to its writer, is news
+    # a desk's own solved tickets (a team desk's are on the server, which keeps no vectors)
+    solved = () if is_postgres(db) else tuple(similar_solved(db, ticket))
     return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())), actions, comment,
-                           extras(db, ticket) if extras is not None else {})
+                           extras(db, ticket) if extras is not None else {}, solved)
 
 
 def keep_draft(store: Store, draft: Draft, *, agent: str) -> Draft:

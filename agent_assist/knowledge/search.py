@@ -335,10 +335,13 @@ def search(db: Any, query: str, *, locale: str | None = None, section: str | Non
     if is_postgres(db):  # a team server's own articles; a team desk searches its replica, by meaning too
         return team_search.search(db, parsed, query, locale=locale, section=section, prefer_locale=prefer_locale,
                                   limit=limit)
-    pool = max(limit, POOL)
+    # a page of each lexical ranking: each hit costs a snippet, and ranks past the page add little to a fusion
+    pool = limit
     hits = _run(db, parsed.match, locale=locale, section=section, prefer_locale=None, limit=pool)
     rankings = [(STRICT_WEIGHT, hits)] if hits else []
-    relaxed = relaxed_match(db, parsed)
+    # some of the words, after all of them: when every-word articles do not fill the page, the others
+    # must not be hidden by them (a full page of every-word hits needs no second query)
+    relaxed = relaxed_match(db, parsed) if len(hits) < limit else None
     if relaxed:
         rankings.append((RELAXED_WEIGHT if hits else STRICT_WEIGHT,
                          _run(db, relaxed, locale=locale, section=section, prefer_locale=None, limit=pool)))

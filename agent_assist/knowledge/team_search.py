@@ -67,12 +67,12 @@ def search(db: Any, parsed: ParsedQuery, typed_text: str, *, locale=None, sectio
     if not parts:
         return []
     excluded = "".join(f" & !{_phrase(words, typed)}" for words in parsed.excluded)
-    from agent_assist.knowledge.search import POOL, RELAXED_WEIGHT, STRICT_WEIGHT, fuse_lexical
+    from agent_assist.knowledge.search import RELAXED_WEIGHT, STRICT_WEIGHT, fuse_lexical
 
-    options = {"locale": locale, "section": section, "limit": max(limit, POOL)}
+    options = {"locale": locale, "section": section, "limit": limit}
     hits = _hits(db, f"({' & '.join(parts)}){excluded}", **options)
     rankings = [(STRICT_WEIGHT, hits)] if hits else []
-    if len(parts) > 1:  # some of the words: after all of them, never hidden by them
+    if len(parts) > 1 and len(hits) < limit:  # some of the words: after all of them, never hidden by them
         rankings.append((RELAXED_WEIGHT if hits else STRICT_WEIGHT,
                          _hits(db, f"({' | '.join(parts)}){excluded}", **options)))
     return fuse_lexical(rankings, prefer_locale=prefer_locale, limit=limit)

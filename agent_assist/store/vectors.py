@@ -151,20 +151,21 @@ def solved_questions(db: Any, model: str, *, stale_only: bool = True) -> list[tu
     return [(r[0], r[1] or "", r[2] or "", r[3]) for r in db.conn.execute(sql, (model,))]
 
 
-def solved_answers(db: Any, ticket_ids: list[int]) -> dict[int, tuple[str, str, str, str, str]]:
-    """``ticket_id -> (subject, language, first customer message, last reply sent, when it was sent)``."""
-    out: dict[int, tuple[str, str, str, str, str]] = {}
+def solved_answers(db: Any, ticket_ids: list[int]) -> dict[int, tuple[str, str, str, str, str, str]]:
+    """``ticket_id -> (subject, language, customer's name, first customer message, last reply sent,
+    when it was sent)``."""
+    out: dict[int, tuple[str, str, str, str, str, str]] = {}
     for i in range(0, len(ticket_ids), _CHUNK):
         chunk = ticket_ids[i:i + _CHUNK]
         marks = ", ".join("?" for _ in chunk)
         for r in db.conn.execute(
-                "SELECT t.id, t.subject, t.language,"
+                "SELECT t.id, t.subject, t.language, coalesce(c.name, ''),"
                 " (SELECT m.body_text FROM messages m WHERE m.ticket_id = t.id AND m.direction = 'inbound'"
                 "  ORDER BY m.created_at, m.id LIMIT 1),"
-                " (SELECT o.body_text FROM messages o WHERE o.ticket_id = t.id AND o.direction = 'outbound'"
-                "  ORDER BY o.created_at DESC, o.id DESC LIMIT 1),"
-                " (SELECT o.created_at FROM messages o WHERE o.ticket_id = t.id AND o.direction = 'outbound'"
-                "  ORDER BY o.created_at DESC, o.id DESC LIMIT 1)"
-                f" FROM tickets t WHERE t.id IN ({marks})", chunk):
-            out[r[0]] = (r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5] or "")
+                " o.body_text, o.created_at"
+                " FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id"
+                " JOIN messages o ON o.id = (SELECT o2.id FROM messages o2 WHERE o2.ticket_id = t.id"
+                "  AND o2.direction = 'outbound' ORDER BY o2.created_at DESC, o2.id DESC LIMIT 1)"
+                f" WHERE t.id IN ({marks})", chunk):
+            out[r[0]] = (r[1] or "", r[2] or "", r[3] or "", r[4] or "", r[5] or "", r[6] or "")
     return out

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_assist.assist.similar_tickets import SolvedExample, article_draft
 from agent_assist.knowledge.articles import Article
 from agent_assist.knowledge.search import SearchHit, query_note
 from agent_assist.sanitize import sanitize_html, text_to_html
@@ -61,6 +62,43 @@ class HitListModel(QAbstractListModel):
                     f"<span>{hit.snippet_html()}</span>")
         if role == HIT_ROLE:
             return hit
+        return None
+
+
+class SolvedListModel(QAbstractListModel):
+    """Solved tickets like this one, with the reply that was sent (assist.similar_tickets)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._examples: list[SolvedExample] = []
+
+    def set_examples(self, examples: list[SolvedExample]) -> None:
+        self.beginResetModel()
+        self._examples = list(examples)
+        self.endResetModel()
+
+    def examples(self) -> list[SolvedExample]:
+        return list(self._examples)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._examples)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._examples):
+            return None
+        ex = self._examples[index.row()]
+        reply = " ".join(ex.reply.split())
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return f"Ticket {ex.ticket_id}: {ex.subject} — answered: {reply[:200]}"
+        if role == HTML_ROLE:
+            meta = " · ".join(x for x in ((ex.language or "").upper(), f"#{ex.ticket_id}", (ex.sent_at or "")[:10],
+                                          f"{round(ex.score * 100)} % alike") if x)
+            return (f"<b>{html.escape(ex.subject)}</b> <span style='color:gray'>{html.escape(meta)}</span><br>"
+                    f"<span>{html.escape(reply[:300])}</span>")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return ex.reply[:1500]
+        if role == HIT_ROLE:
+            return ex
         return None
 
 
@@ -151,6 +189,20 @@ class KnowledgePanel(QWidget):
         self.results.setWordWrap(True)
         self.results.setUniformItemSizes(True)
         self.results.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.solved_heading = QLabel("<b>How we answered this before</b>")
+        self.solved_heading.setObjectName("kbSolvedHeading")
+        self.solved_model = SolvedListModel(self)
+        self.solved = QListView()
+        self.solved.setObjectName("kbSolved")
+        self.solved.setAccessibleName("Similar solved tickets")
+        self.solved.setModel(self.solved_model)
+        self.solved.setItemDelegate(HtmlDelegate(self.solved))
+        self.solved.setWordWrap(True)
+        self.solved.setUniformItemSizes(True)
+        self.solved.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.solved.setMaximumHeight(0)  # sized to its rows in set_solved
+        self.solved_heading.hide()
+        self.solved.hide()
         self.viewer = SafeTextBrowser()
         self.viewer.setObjectName("kbViewer")
         self.viewer.setAccessibleName("Article")
@@ -172,10 +224,13 @@ class KnowledgePanel(QWidget):
         self.search_box.returnPressed.connect(self._focus_results)
         self.results.selectionModel().currentChanged.connect(self._on_current)
         self.results.activated.connect(lambda _i: self.request_insert())
+        self.solved.clicked.connect(self._show_solved)
+        self.solved.activated.connect(self._show_solved)
         self.search_box.installEventFilter(self)
 
         self._suggestions: list[SearchHit] = []
         self.article: Article | None = None
+        self.example: SolvedExample | None = None  # a solved ticket shown in the viewer
         self._cursor_placed = False
         self.viewer.cursorPositionChanged.connect(self._on_viewer_cursor)
 
@@ -190,6 +245,8 @@ class KnowledgePanel(QWidget):
         top_layout.addWidget(self.sync_status)
         top_layout.addWidget(self.heading)
         top_layout.addWidget(self.results, 1)
+        top_layout.addWidget(self.solved_heading)
+        top_layout.addWidget(self.solved)
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
@@ -260,6 +317,31 @@ class KnowledgePanel(QWidget):
                                  "<b>No suggestions</b> — search the knowledge base above")
             self._show(hits)
 
+    def set_solved(self, examples: list[SolvedExample]) -> None:
+        """Solved tickets like the open one (hidden when there are none)."""
+        self.solved_model.set_examples(examples)
+        shown = bool(examples)
+        self.solved_heading.setVisible(shown)
+        self.solved.setVisible(shown)
+        rows = min(len(examples), 3)
+        height = QFontMetrics(self.solved.font()).lineSpacing() * HtmlDelegate.LINES + 8
+        self.solved.setMaximumHeight(rows * height + 2 * self.solved.frameWidth())
+        self.solved.setMinimumHeight(self.solved.maximumHeight() if shown else 0)
+
+    def _show_solved(self, index: QModelIndex) -> None:
+        example = index.data(HIT_ROLE)
+        if example is None:
+            return
+        self.article = None
+        self.example = example
+        self._cursor_placed = False
+        meta = " · ".join(x for x in ((example.language or "").upper(), f"ticket #{example.ticket_id}",
+                                      f"reply sent {(example.sent_at or '')[:10]}") if x)
+        self.viewer.setHtml(f"<h3>{html.escape(example.subject)}</h3><p style='color:gray'>{html.escape(meta)}</p>"
+                            f"<h4>The customer wrote</h4>{text_to_html(example.question[:3000])}"
+                            f"<h4>We answered</h4>{text_to_html(example.reply)}")
+        self.insert_button.setEnabled(True)
+
     def show_results(self, query: str, hits: list[SearchHit]) -> None:
         if query != self.query():
             return  # the person typed on; a newer search is coming
@@ -296,6 +378,7 @@ class KnowledgePanel(QWidget):
     # -- article -------------------------------------------------------------------------
     def show_article(self, article: Article, highlight: str = "") -> None:
         self.article = article
+        self.example = None
         self._cursor_placed = False
         meta = " · ".join(html.escape(x) for x in (article.section, (article.locale or "").upper(), f"KB-{article.id}") if x)
         body = sanitize_html(article.body_html) if article.body_html else text_to_html(article.body)
@@ -307,7 +390,7 @@ class KnowledgePanel(QWidget):
 
     def selected_paragraph(self) -> str:
         """The paragraph under the viewer's selection or cursor; the answer paragraph otherwise."""
-        if self.article is None:
+        if self.article is None and self.example is None:
             return ""
         cursor = self.viewer.textCursor()
         if cursor.hasSelection():
@@ -316,9 +399,13 @@ class KnowledgePanel(QWidget):
                 return text
         if self._cursor_placed and cursor.block().text().strip() and cursor.blockNumber() > 1:
             return cursor.block().text().strip()  # the paragraph the agent clicked into
+        if self.article is None:
+            return article_draft(self.example)["body"]  # the reply sent, less its greeting and sign-off
         return self.article.answer()
 
     def request_insert(self) -> None:
         text = self.selected_paragraph()
         if text and self.article is not None:
             self.insertRequested.emit(f"{text} {self.article.citation}")
+        elif text and self.example is not None:  # a past reply's words: no article to cite
+            self.insertRequested.emit(text)

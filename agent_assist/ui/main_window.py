@@ -365,6 +365,7 @@ class MainWindow(QMainWindow):
             self.conversation.clear()
             self.draft.set_draft(None)
             self.knowledge.set_suggestions([])
+            self.knowledge.set_solved([])
             return
         self.statusBar().showMessage(f"Opening #{ticket_id}…")
         self.tasks.run(lambda: workspace.open_ticket(self.store, ticket_id, agent=self.user, extras=extras_for,
@@ -378,6 +379,7 @@ class MainWindow(QMainWindow):
         self._loading_ticket = None
         self.conversation.set_ticket(ws.ticket, ws.extras)
         self.knowledge.set_suggestions(list(ws.suggestions))
+        self.knowledge.set_solved(list(ws.solved))
         self.draft.set_draft(ws.draft)
         self.draft.set_enabled_for_ticket(ws.draft is not None)
         self.draft.set_flags([f.reason for f in ws.flags])

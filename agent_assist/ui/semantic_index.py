@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from agent_assist.knowledge import semantic
 from agent_assist.knowledge.embeddings import EmbeddingError, LocalEmbedder
@@ -25,6 +25,8 @@ from agent_assist.store.backend import is_postgres
 from agent_assist.ui.tasks import CancelToken, TaskManager
 
 log = logging.getLogger(__name__)
+
+AGAIN_EVERY_MS = 2 * 60 * 1000  # tickets solved meanwhile join "how we answered this before"
 
 
 def make_layer(mode: str, *, provider_factory: Callable[[], object] | None = None, model: str = "") -> Semantic | None:
@@ -72,6 +74,9 @@ class SemanticIndex(QObject):
         self._closed = False
         self.last_result: IndexResult | None = None
         self.progressed.connect(self._show_progress)
+        self._timer = QTimer(self)
+        self._timer.setInterval(AGAIN_EVERY_MS)
+        self._timer.timeout.connect(self.reindex)
 
     def start(self) -> None:
         """Load the embedder and index; the layer serves searches from when it is loaded."""
@@ -79,6 +84,7 @@ class SemanticIndex(QObject):
             return
         semantic.use(self.layer)
         self._jobs.run(self.layer.warm, lambda _r: self.reindex(), self._failed, owner=self, quiet=True)
+        self._timer.start()
 
     def _target(self):
         """What to index: a team desk's replica (once synced), else the desk's own file; None on a
@@ -142,6 +148,7 @@ class SemanticIndex(QObject):
     def close(self) -> None:
         """The window closes: stop between two batches; searches go back to words only."""
         self._closed = True
+        self._timer.stop()
         self._token.cancel()
         self._jobs.shutdown()
         if semantic.active() is self.layer:

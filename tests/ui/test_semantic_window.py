@@ -56,3 +56,33 @@ def test_meaning_search_off_in_preferences_leaves_search_by_words(kb_store, make
     with qtbot.waitSignal(w.searchShown, timeout=5000):
         qtbot.keyClicks(w.knowledge.search_box, "late fee")
     assert w.knowledge.model.hits()
+
+
+def test_a_ticket_shows_how_we_answered_a_similar_one_before(small_store, make_window, qtbot):
+    from agent_assist.store import drafts, tickets
+
+    done = tickets.create_ticket(small_store, actor="mail", customer_name="Maria Lopez",
+                                 customer_email="maria@example.com", subject="Parcel never arrived",
+                                 body_text="My parcel never came although tracking says delivered.")
+    draft_id = drafts.suggest(small_store, done, "Hi Maria, I opened a claim with the courier. Sam",
+                              actor="sam", source="human")
+    drafts.approve_and_send(small_store, draft_id, "Hi Maria, I opened a claim with the courier. Sam",
+                            actor="sam", status_after="solved")
+    open_id = tickets.create_ticket(small_store, actor="mail", customer_name="Jonas Weber",
+                                    customer_email="jw@example.de", subject="Paket nicht angekommen",
+                                    body_text="Mein Paket ist nie angekommen, die Sendungsverfolgung sagt zugestellt.",
+                                    language="de")
+    w = make_window(small_store)
+    with qtbot.waitSignal(w.meaning.indexed, timeout=120_000):
+        pass
+    w.open_ticket(open_id)
+    qtbot.waitUntil(lambda: w.workspace is not None and w.workspace.ticket.id == open_id, timeout=10_000)
+    panel = w.knowledge
+    assert panel.solved.isVisible() and panel.solved_heading.text() == "<b>How we answered this before</b>"
+    (example,) = [e for e in panel.solved_model.examples() if e.ticket_id == done]
+    assert "claim with the courier" in example.reply and "Maria" not in example.reply
+    panel._show_solved(panel.solved_model.index(0, 0))
+    assert "We answered" in panel.viewer.toPlainText()
+    with qtbot.waitSignal(panel.insertRequested) as inserted:
+        panel.request_insert()
+    assert "claim with the courier" in inserted.args[0] and "[KB-" not in inserted.args[0]
