@@ -1,5 +1,9 @@
 """Triage applied to stored tickets: flags and sentiment recorded, so rules and the queue can use them.
 
+The rules come first; where the app's semantic layer is loaded, flags of the nearest labelled
+examples are added for what the rules did not flag (:mod:`.semantic_triage`: a ticket in a language
+no rule is written for is still flagged, its reason "Similar to a labelled example…").
+
 It runs when a message arrives (the channels call :func:`retriage` after they write it),
 never when someone opens a ticket: reading must not write. Routing rules need no
 re-triage when they change: they map flags to actions when a reply is approved or sent.
@@ -8,7 +12,9 @@ re-triage when they change: they map flags to actions when a reply is approved o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
+from agent_assist.assist import semantic_triage
 from agent_assist.assist.triage import Triage, triage_ticket
 from agent_assist.store import Store
 from agent_assist.store.tickets import all_ticket_ids, customer_history_ids, get_ticket, set_triage
@@ -23,10 +29,18 @@ def retriage(store: Store, ticket_id: int, *, actor: str = "triage") -> Triage:
     history = [get_ticket(db, tid) for tid in customer_history_ids(db, ticket, HISTORY)]
     result = triage_ticket(ticket, history)
     flags = [(f.kind, f.reason) for f in result.flags]
-    if result.sentiment == "angry":
+    sentiment = result.sentiment
+    if sentiment == "angry":
         cues = ", ".join(f"“{c}”" for c in result.sentiment_cues[:3])
         flags.append(("angry", f"Angry tone{': ' + cues if cues else ''}"))
-    set_triage(store, ticket_id, flags, sentiment=result.sentiment, source="rules", actor=actor)
+    similar = semantic_triage.ticket_flags(ticket, skip=frozenset(kind for kind, _ in flags))
+    flags += [(f.kind, f.reason) for f in similar]
+    if any(f.kind == semantic_triage.ANGRY for f in similar):
+        sentiment = "angry"
+    if similar:
+        result = replace(result, flags=result.flags + tuple(f for f in similar if f.kind != semantic_triage.ANGRY),
+                         sentiment=sentiment)
+    set_triage(store, ticket_id, flags, sentiment=sentiment, source="rules", actor=actor)
     return result
 
 
