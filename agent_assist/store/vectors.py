@@ -2,8 +2,8 @@
 
 One row per item and model: ``(kind, item_id, model, digest, vec)``. ``kind`` is ``article`` or
 ``ticket``; ``model`` names the embedder that made the vector (vectors of two models never mix);
-``digest`` is what the text looked like when it was embedded (an article's ``content_hash``, a
-hash of a ticket's question), so an indexing run embeds only what is new or changed. ``vec`` is
+``digest`` is what the text looked like when it was embedded (an article's content hash, change time
+and lengths; a hash of a ticket's question), so an indexing run embeds only what is new or changed. ``vec`` is
 little-endian float32, L2-normalised: a dot product is the cosine.
 
 The knowledge layer turns the rows into a matrix and ranks (:mod:`agent_assist.knowledge.semantic`);
@@ -104,12 +104,18 @@ def forget_model(db: Any, model: str) -> int:
 
 
 # -- what needs embedding ------------------------------------------------------------------------------------
+# what an article looked like: its content hash (set by imports), when it changed, and its lengths (an edit
+# made by hand, in SQL, changes those even where it leaves the hash alone)
+_ARTICLE_DIGEST = ("coalesce(a.content_hash, '') || '|' || coalesce(a.updated_at, '') || '|' || length(a.title)"
+                   " || '|' || length(a.body)")
+
+
 def stale_articles(db: Any, model: str) -> list[tuple[int, str]]:
-    """``(article_id, content_hash)`` of articles without a vector of ``model`` for their current text."""
+    """``(article_id, digest)`` of articles without a vector of ``model`` for their current text."""
     return [tuple(r) for r in db.conn.execute(
-        "SELECT a.id, coalesce(a.content_hash, '') FROM articles a"
+        f"SELECT a.id, {_ARTICLE_DIGEST} FROM articles a"
         " LEFT JOIN vectors v ON v.kind = 'article' AND v.model = ? AND v.item_id = a.id"
-        " WHERE v.digest IS NOT coalesce(a.content_hash, '') ORDER BY a.id", (model,))]
+        f" WHERE v.digest IS NOT ({_ARTICLE_DIGEST}) ORDER BY a.id", (model,))]
 
 
 def article_texts(db: Any, ids: list[int]) -> dict[int, tuple[str, str]]:
