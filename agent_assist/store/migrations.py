@@ -441,6 +441,26 @@ def _v14_vectors(db: sqlite_utils.Database) -> None:
     vectors.create(db)
 
 
+def _v15_article_drafts(db: sqlite_utils.Database) -> None:
+    """Article drafts proposed from solved tickets, for a supervisor to publish (``store.article_drafts``)."""
+    db.execute(
+        "CREATE TABLE article_drafts ("
+        " id INTEGER PRIMARY KEY,"
+        " ticket_id INTEGER REFERENCES tickets (id),"
+        " key TEXT NOT NULL,"
+        " title TEXT NOT NULL CHECK (length(trim(title)) > 0),"
+        " body TEXT NOT NULL CHECK (length(trim(body)) > 0),"
+        " locale TEXT NOT NULL,"
+        " section TEXT,"
+        " proposed_by TEXT NOT NULL,"
+        " proposed_at TEXT NOT NULL,"
+        " state TEXT NOT NULL DEFAULT 'proposed' CHECK (state IN ('proposed', 'published', 'discarded')),"
+        " decided_by TEXT,"
+        " decided_at TEXT,"
+        " article_id INTEGER REFERENCES articles (id))")
+    db.execute("CREATE INDEX idx_article_drafts_state ON article_drafts (state, proposed_at)")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 MIGRATIONS: list[Migration] = [
@@ -458,4 +478,5 @@ MIGRATIONS: list[Migration] = [
     _v12_outbox_claims,  # who holds an outgoing e-mail: senders claim rows in the database
     _v13_draft_feedback,  # "not useful" feedback on suggestions, with a reason
     _v14_vectors,  # embedding vectors for semantic search and similar solved tickets
+    _v15_article_drafts,  # articles proposed from solved tickets, published by a supervisor
 ]

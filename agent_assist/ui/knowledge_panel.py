@@ -154,6 +154,8 @@ class KnowledgePanel(QWidget):
     """The owner loads the article and calls :meth:`show_article`."""
     insertRequested = Signal(str)
     """Text to insert into the reply: the chosen paragraph and its citation."""
+    proposeRequested = Signal(object)
+    """A solved ticket's answer to propose as an article (a ``SolvedExample``)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -212,6 +214,12 @@ class KnowledgePanel(QWidget):
         self.insert_button.setToolTip("Insert the selected paragraph (or the article's answer) with its citation")
         self.insert_button.setEnabled(False)
         self.insert_button.clicked.connect(self.request_insert)
+        self.propose_button = QPushButton("Propose as article…")
+        self.propose_button.setObjectName("kbPropose")
+        self.propose_button.setAccessibleName("Propose as article")
+        self.propose_button.setToolTip("Turn this answer into an article draft for a supervisor to publish")
+        self.propose_button.hide()
+        self.propose_button.clicked.connect(lambda: self.example is not None and self.proposeRequested.emit(self.example))
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -253,6 +261,7 @@ class KnowledgePanel(QWidget):
         bottom_layout.addWidget(self.viewer, 1)
         row = QHBoxLayout()
         row.addStretch(1)
+        row.addWidget(self.propose_button)
         row.addWidget(self.insert_button)
         bottom_layout.addLayout(row)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -341,6 +350,7 @@ class KnowledgePanel(QWidget):
                             f"<h4>The customer wrote</h4>{text_to_html(example.question[:3000])}"
                             f"<h4>We answered</h4>{text_to_html(example.reply)}")
         self.insert_button.setEnabled(True)
+        self.propose_button.show()
 
     def show_results(self, query: str, hits: list[SearchHit]) -> None:
         if query != self.query():
@@ -379,6 +389,7 @@ class KnowledgePanel(QWidget):
     def show_article(self, article: Article, highlight: str = "") -> None:
         self.article = article
         self.example = None
+        self.propose_button.hide()
         self._cursor_placed = False
         meta = " · ".join(html.escape(x) for x in (article.section, (article.locale or "").upper(), f"KB-{article.id}") if x)
         body = sanitize_html(article.body_html) if article.body_html else text_to_html(article.body)

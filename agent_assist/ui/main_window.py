@@ -300,6 +300,9 @@ class MainWindow(QMainWindow):
         self._action("Import &files…", None, self.knowledge_base.import_files, kb,
                      "Import Markdown, HTML, text, CSV or JSON help-centre exports")
         self._action("Import a f&older…", None, self.knowledge_base.import_folder, kb)
+        kb.addSeparator()
+        self._action("Article &drafts…", None, self.knowledge_base.show_article_drafts, kb,
+                     "Articles proposed from solved tickets; a supervisor publishes them")
 
         mail_menu = bar.addMenu("&Mail")
         self.act_mail_pause = self._action("&Pause mailbox", None, self.mailroom.toggle, mail_menu,
@@ -338,6 +341,7 @@ class MainWindow(QMainWindow):
         self.knowledge.searchRequested.connect(kb.search)
         self.knowledge.articleRequested.connect(kb.load_article)
         self.knowledge.insertRequested.connect(self.draft.insert_text)
+        self.knowledge.proposeRequested.connect(self.knowledge_base.propose_article)
         self.conversation.browser.linkActivated.connect(self.thread.link_clicked)
         drafting.aiFinished.connect(self.aiFinished)  # the controllers' news, as the window's signals
         drafting.replySent.connect(self.replySent)

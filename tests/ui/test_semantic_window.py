@@ -86,3 +86,46 @@ def test_a_ticket_shows_how_we_answered_a_similar_one_before(small_store, make_w
     with qtbot.waitSignal(panel.insertRequested) as inserted:
         panel.request_insert()
     assert "claim with the courier" in inserted.args[0] and "[KB-" not in inserted.args[0]
+
+
+def test_an_agent_proposes_a_solved_answer_as_an_article_and_a_supervisor_publishes_it(small_store, make_window,
+                                                                                        qtbot, monkeypatch):
+    from agent_assist.assist.similar_tickets import SolvedExample
+    from agent_assist.knowledge.search import search
+    from agent_assist.store import article_drafts, people
+    from agent_assist.ui.article_drafts_dialog import ArticleDraftsDialog, ProposeArticleDialog
+
+    w = make_window(small_store)
+    qtbot.waitUntil(lambda: w.workspace is not None, timeout=5000)  # the first ticket is open
+    example = SolvedExample(1, "Parcel never arrived", "en", "My parcel never came.",
+                            "Hi [customer],\n\nWe opened a claim with the courier and paused your payments.\n\n"
+                            "Best regards,\nSam", "2026-11-01T10:00:00Z", 0.8)
+    w.knowledge.set_solved([example])
+    w.knowledge._show_solved(w.knowledge.solved_model.index(0, 0))
+    assert w.knowledge.propose_button.isVisible()
+    seen = {}
+
+    def fill_and_accept(dialog):
+        seen["title"] = dialog.title_edit.text()
+        seen["body"] = dialog.body_edit.toPlainText()
+        return ProposeArticleDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ProposeArticleDialog, "exec", fill_and_accept)  # the person presses Propose
+    w.knowledge.propose_button.click()
+    qtbot.waitUntil(lambda: "a supervisor publishes it" in w.statusBar().currentMessage(), timeout=5000)
+    assert seen == {"title": "Parcel never arrived",
+                    "body": "We opened a claim with the courier and paused your payments."}
+    assert [d.title for d in article_drafts.waiting(small_store.db)] == ["Parcel never arrived"]
+
+    agent_view = ArticleDraftsDialog(small_store, user="alex", supervisor=False, parent=w)
+    assert not agent_view.publish.isEnabled() and "A supervisor publishes" in agent_view.message.text()
+    boss = next((p.name for p in people.profiles(small_store.db) if p.is_supervisor), None)
+    if boss is None:  # the first supervisor of a desk file makes themself one
+        people.save_profile(small_store, "sue", "supervisor", actor="sue")
+        boss = "sue"
+    sup_view = ArticleDraftsDialog(small_store, user=boss, supervisor=True, parent=w)
+    assert sup_view.publish.isEnabled()
+    sup_view.publish.click()
+    assert sup_view.message.text().startswith("Published as KB-")
+    assert [h.title for h in search(small_store.db, "courier claim paused", limit=1, semantic=None)] == [
+        "Parcel never arrived"]

@@ -25,7 +25,10 @@ from agent_assist.knowledge import search as kb_search
 from agent_assist.knowledge.articles import all_ids as all_article_ids
 from agent_assist.knowledge.articles import fingerprint as article_fingerprint
 from agent_assist.knowledge.articles import get_article
-from agent_assist.store import StoreError
+from agent_assist.assist.similar_tickets import article_draft
+from agent_assist.store import StoreError, article_drafts, people
+from agent_assist.store.review import is_supervisor
+from agent_assist.ui.article_drafts_dialog import ArticleDraftsDialog, ProposeArticleDialog
 from agent_assist.ui.kb_import import KnowledgeImport
 
 if TYPE_CHECKING:
@@ -106,6 +109,22 @@ class KnowledgeController(QObject):
     def import_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.mw, "Import a folder of articles")
         self.import_paths([folder] if folder else [])
+
+    def propose_article(self, example) -> None:
+        """A solved ticket's answer, edited by the agent, proposed as an article for a supervisor."""
+        dialog = ProposeArticleDialog(article_draft(example), self.mw)
+        if dialog.exec() != ProposeArticleDialog.DialogCode.Accepted:
+            return
+        values, user = dialog.values(), self.mw.user
+        self.tasks.run(lambda: article_drafts.propose(self.store, values, ticket_id=example.ticket_id, actor=user),
+                       lambda _id: self.mw.statusBar().showMessage(
+                           "Article draft proposed: a supervisor publishes it (Knowledge → Article drafts…).", 10000),
+                       self.mw._show_error, owner=self)
+
+    def show_article_drafts(self) -> None:
+        supervisor = is_supervisor(people.role_of(self.store.db, self.mw.user))
+        ArticleDraftsDialog(self.store, user=self.mw.user, supervisor=supervisor, parent=self.mw).exec()
+        self.mw.poll_changes()  # a published article is in the knowledge base now
 
     def stop(self) -> None:
         """The window closes: drop late search and article results."""

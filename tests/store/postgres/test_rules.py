@@ -349,7 +349,8 @@ TEAM_FUNCTIONS = {"now_iso", "actor", "is_owner_context", "role_of", "is_supervi
                   # team work (migration 005): claims, presence and job leases, by the session's person only
                   "release_expired_claims", "claim_next", "release_claim", "desk_heartbeat", "desk_leave",
                   "take_lease", "drop_lease",
-                  "withdraw_approval"}  # undo send (migration 007)
+                  "withdraw_approval",  # undo send (migration 007)
+                  "decide_article_draft"}  # a supervisor publishes an article proposed from a ticket (013)
 
 
 @pytest.mark.parametrize("who", ["alex", "vera"])
