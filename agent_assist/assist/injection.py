@@ -1,14 +1,20 @@
 """Customer text is data, not instructions: spot text that tries to steer the AI.
 
-:func:`scan` flags two kinds of text in a customer's message, each with a short
+:func:`scan` flags three kinds of text in a customer's message, each with a short
 sentence for the agent:
 
 * ``prompt_injection``: instruction-like text aimed at the model or the system
-  (ignore previous instructions, you are now…, reveal your prompt, developer
-  mode, chat-markup and role tags, "assistant:" lines, talking to the AI);
+  (ignore previous instructions, ignore the text above and you are now…, reveal
+  your prompt, developer mode, chat-markup and role tags, "assistant:" lines,
+  instructions addressed to the AI by name: "Assistant, …", "Support AI: …", and
+  notices that pretend to come from the system, an administrator or the developers);
 * ``policy_request``: demands that the AI grant refunds, waive fees, change
   credit limits, approve, unlock or delete things on its own authority
-  ("as the AI you are authorised to…").
+  ("as the AI you are authorised to…");
+* ``exfiltration``: requests for other customers' data (their orders, addresses,
+  e-mails, card numbers, "list all customers", "the previous customer's…") or for
+  the internal notes. Asking for one's own data (a data-protection access request)
+  is the customer's right and is not flagged.
 
 A customer politely asking for a refund is not flagged: only steering aimed at
 the AI is. Matching runs on a folded copy of the text (lower case, accents and
@@ -27,13 +33,15 @@ from dataclasses import dataclass
 
 PROMPT_INJECTION = "prompt_injection"
 POLICY_REQUEST = "policy_request"
+EXFILTRATION = "exfiltration"
+KINDS = (PROMPT_INJECTION, POLICY_REQUEST, EXFILTRATION)
 MAX_EXCERPT = 80
 MAX_FLAGS = 20  # distinct flags returned, first in the text first: enough to warn, few enough to read
 
 
 @dataclass(frozen=True)
 class Flag:
-    kind: str  # PROMPT_INJECTION | POLICY_REQUEST
+    kind: str  # PROMPT_INJECTION | POLICY_REQUEST | EXFILTRATION
     reason: str  # a short sentence for the agent, quoting the excerpt
     excerpt: str  # the customer's own words that triggered it
     start: int = 0  # where the excerpt is in the scanned text
@@ -230,7 +238,9 @@ _INJECTION_RULES: list[Rule] = [
         r"systeem))")),
     # -- the hidden prompt
     (PROMPT_INJECTION, "Asks for the assistant's hidden instructions", _rx(
-        r"(?:system\W?prompt|system\W?message|system instructions|initial prompt|hidden prompt|your prompt|"
+        r"(?:system\W?prompt|system\W?message(?! (?:in|on|from|says|said|saying|shows|showed|appeared|appears|"
+        r"popped|pops|that|which|when|about|telling|stating|errors?|pop(?: )?ups?|box|boxes|dialog|window|"
+        r"notifications?)\b)|system instructions|initial prompt|hidden prompt|your prompt|"
         r"the prompt above|systemprompt(?:en)?|systemnachricht|systemanweisungen|prompt del sistema|"
         r"mensaje del sistema|prompt systeme|prompt du systeme|message systeme|systeemprompt|systeembericht)")),
     (PROMPT_INJECTION, "Asks for the assistant's hidden instructions", _rx(
@@ -286,9 +296,11 @@ _INJECTION_RULES: list[Rule] = [
         r"<\s*/?\s*(?:system|instructions?|assistant|developer|customer_thread|knowledge|admin)\s*>")),
     (PROMPT_INJECTION, "Contains a heading or line that imitates the system or the assistant", re.compile(
         r"(?m)^[ \t>*_]*#{2,}\s*(?:system|instructions?|new instructions|admin|developer|assistant)\b|"
-        r"^[ \t>*_]*(?:assistant|ai|chatgpt|gpt|bot|model)\s*:|"
-        r"^[ \t>*_]*system\s*:\s*(?:you|ignore|disregard|forget|new|from now|the assistant|assistant|override|"
-        r"act|always|never|respond|reply|answer)")),
+        r"^[ \t>*_]*(?:assistant|ai|chatgpt|gpt)\s*:|"
+        r"^[ \t>*_]*(?:system|bot|model|admin|administrator|developer|operator|root|sysadmin)\s*:\s*(?:you|ignore|"
+        r"disregard|forget|new|from now|from here on|the assistant|assistant|override|act|always|never|respond|reply|"
+        r"answer|mark|flag|classify|label|approve|refund|the (?:customer|user|sender) (?:is|has)|"
+        r"this (?:ticket|customer|user) is|treat)")),
     # -- talking to the AI, hiding things from the agent, dictating the reply
     (PROMPT_INJECTION, _SPEAKS_TO_AI, _rx(
         rf"(?:(?:dear|attention|note to|message to|instructions? for|a message for) (?:the )?{_AI_EN}|"
@@ -320,6 +332,158 @@ _INJECTION_RULES: list[Rule] = [
     (PROMPT_INJECTION, "Tries to dictate the reply", _rx(
         r"(?:respond|reply|answer|output) (?:only )?with (?:exactly |only )?(?:the word|the text|yes|ok|approved|"
         r"confirmed|refund approved)|(?:begin|start) your (?:reply|answer|response) with")),
+]
+
+# -- instructions addressed to the AI by name, "ignore the text above, you are now …", fake system messages -----
+_AI_NAME = _any("ai", "a i", "ki", "ia", "assistant", "assistent", "asistente", "bot", "chatbot", "chat bot", "model",
+                "language model", "modell", "modelo", "modele", "taalmodel", "sprakmodell", "sprachmodell", "llm",
+                "gpt", "chatgpt", "copilot")
+_AI_QUALIFIER = _any("support", "customer service", "customer support", "virtual", "automated", "helpdesk",
+                     "help desk", "service", "chat", "friendly", "helpful", "ai", "ki", "ia", "dear")
+# what an instruction to the AI starts with (after "Assistant," or "Support AI:")
+_STEER = _any(
+    r"you (?:must|should|will|need to|have to|are to|are now|re now|are no longer)", "ignore", "disregard", "forget",
+    "override", "mark", "flag", "classify", "label", "tag", "categori[sz]e", "set", "escalate", "prioriti[sz]e",
+    "approve", "refund", "waive", "grant", "unlock", "delete", "remove", "erase",
+    "tell (?:the|my|your|them|him|her|our|every)", "write", "(?:reply|respond|answer) (?:with|that|only|in)", "say",
+    "output", "print", "list", "reveal", "repeat", "summari[sz]e", "translate", "treat", "consider", "route",
+    "assign", "close", "forward", "export", "dump",
+    "(?:show|give|send)(?: me| us)? (?:all|every|the (?:system|internal|other|previous|full|customer))",
+    "act", "pretend", "do not", "don t", "never", "always", "stop",
+    r"the (?:customer|user|sender)(?: below| above)? (?:is|has|must|should|was)",
+    r"this (?:ticket|customer|case|message|user) (?:is|has|must|should)",
+    "ignorera", "glom", "markera", "flagga", "godkann", "du ar", "ignoriere", "vergiss", "markiere", "genehmige",
+    "du bist", "ignora", "olvida", "marca", "aprueba", "eres", "ignorez", "oublie", "oubliez", "marque", "approuve",
+    "tu es", "vous etes", "negeer", "vergeet", "markeer", "keur", "je bent")
+_IGNORE = _any("ignore", "disregard", "forget", "skip", "discard", "ignorera", "strunta i", "glom", "bortse fran",
+               "ignoriere", "ignorieren sie", "vergiss", "vergessen sie", "missachte", "ignora", "ignore", "olvida",
+               "olvide", "ignorez", "oublie", "oubliez", "negeer", "vergeet")
+_ABOVE = _any("above", "before this", "so far", "preceding", "ovan", "ovanfor", "hittills", "oben", "davor", "zuvor",
+              "obigen?", "lo anterior", "de arriba", "ci dessus", "ce qui precede", "au dessus", "hierboven",
+              "hiervoor", "bovenstaande")
+# what follows "ignore the text above" when it is an attack, not a customer correcting themselves
+_NEW_ORDERS = _any(
+    r"you (?:are|re|will be|ll be) (?:now|no longer|from now on|hereby)", "from now on", "act as", "pretend",
+    r"instead (?:you|write|say|answer|reply)", r"your (?:new |real |only |actual )?(?:task|job|role|instructions?|purpose)",
+    r"and (?:write|output|print|translate|summari[sz]e|classify|label|mark|flag|(?:reply|respond|answer) with|say|"
+    r"reveal|act|pretend|approve|grant|waive|return)",
+    r"du ar (?:nu|fran och med nu)", r"du bist (?:jetzt|nun|ab sofort|ab jetzt)", "ahora eres", "eres ahora",
+    r"(?:tu es|vous etes) (?:maintenant|desormais)", r"je bent (?:nu|vanaf nu|voortaan)", r"och (?:skriv|svara|markera|godkann)",
+    r"und (?:schreibe?|antworte|markiere|genehmige)", r"y (?:escribe|responde|marca|aprueba)",
+    r"et (?:ecris|ecrivez|reponds|repondez|marque|approuve)", r"en (?:schrijf|antwoord|markeer|keur)")
+_FAKE_SENDER = _any("system", "sys", "admin", "administrator", "developer", "developers", "dev", "dev team", "moderator",
+                    "operator", "root", "sysadmin", "openai", "anthropic", "your developers", "your creators",
+                    "the engineering team", "it department")
+# a fake notice is one that goes on to steer the AI or grant something
+_STEERING_CUE = (r"(?=[^\n]{0,160}?(?<![a-z])(?:assistant|ai|model|bot|llm|you (?:must|are|will|should)|ignore|disregard|"
+                 r"override|approve|approved|authori[sz]ed|refund|waive|new (?:rules|policy|instructions)|must|safety|"
+                 r"filters?|restrictions|disabled|unlocked|jailbreak|mode)(?![a-z]))")
+
+_INJECTION_RULES += [
+    (PROMPT_INJECTION, _SPEAKS_TO_AI, re.compile(  # "Assistant, ignore…", "Support AI: list…", at a sentence start
+        rf"(?:^|(?<=[.!?;(\n]))[^a-z0-9\n]*(?:(?:hey|hi|hello|dear|ok|okay|attention|note to|to) (?:the |my |our )?)?"
+        rf"(?:{_AI_QUALIFIER}[^a-z0-9\n]+)?{_AI_NAME}(?: assistant| model| agent| bot)?[\t\x20]*[,:;!\-\u2013\u2014]+"
+        rf"[\t\x20]*(?:please |kindly |now |just |bitte |snalla |por favor |s il (?:te|vous) plait |alsjeblieft )?"
+        rf"{_STEER}(?![a-z])".replace(" ", r"[^a-z0-9\n]+"), re.MULTILINE)),
+    (PROMPT_INJECTION, _SPEAKS_TO_AI, _rx(  # "Dear support AI", "note to the customer service bot"
+        rf"(?:dear|attention|note to|message to|instructions? for|a message for|to) (?:the |my |our )?"
+        rf"{_AI_QUALIFIER} (?:ai|a i|bot|chatbot|assistant|model|language model|llm)(?: assistant| model| agent)?"
+        rf"(?: (?:reading|processing|handling|answering) this)?\s*[,:]")),
+    (PROMPT_INJECTION, _SPEAKS_TO_AI, _rx(  # "Bitte an die KI: ignoriere …", "to the bot: mark …"
+        rf"(?:to|an|till|para|pour|aan|voor) (?:the |die |den |der |la |le |l |el |de )?{_AI_NAME}\s*: "
+        rf"(?:(?:please|bitte|snalla|por favor|alsjeblieft) )?{_STEER}")),
+    (PROMPT_INJECTION, _SPEAKS_TO_AI, _rx(
+        rf"(?:whichever|any|every|each) (?:{_AI_QUALIFIER} )?{_AI_NAME} (?:that )?(?:reads|reading|processes|processing|"
+        rf"sees|handles|handling|answers|answering) this")),
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(  # "ignore the text above, you are now…"
+        rf"{_IGNORE}(?: [a-z]+){{0,4}}? {_ABOVE}(?: [a-z]+){{0,8}}? {_NEW_ORDERS}")),
+    (PROMPT_INJECTION, "Imitates a message from the system, an administrator or the developers", _rx(
+        rf"(?:^|(?<=[.!?\n]))[^a-z0-9\n]*{_FAKE_SENDER}(?: team)? (?:message|notice|note|instructions?|directive|"
+        rf"command|announcement|prompt|memo|order)\s*[:\]\)\}}>\-=*#~]{_STEERING_CUE}")),
+    (PROMPT_INJECTION, "Imitates a message from the system, an administrator or the developers", _rx(
+        rf"(?:message|note|notice|instructions?|memo|orders?|update) from (?:the |your |our )?{_FAKE_SENDER}"
+        rf"{_STEERING_CUE}")),
+    (PROMPT_INJECTION, "Imitates a message from the system, an administrator or the developers", re.compile(
+        r"[\[{]\s*(?:system|sys|admin|administrator|developer|dev|root|operator)(?:[ _-]+(?:message|note|prompt|"
+        r"instructions?|override|mode|notice))?\s*[\]}]|"
+        r"^[ \t]*[-=*#_~]{2,}[ \t]*(?:begin |start |end )?(?:system|admin|administrator|developer|sys)"
+        r"(?: (?:message|prompt|instructions?|note|override|mode))?[ \t]*[-=*#_~]{2,}[ \t]*$", re.MULTILINE)),
+]
+
+# -- exfiltration: other customers' data, internal notes ---------------------------------------------------------
+_ASK = _any(
+    "give", "send", "show", "tell", "list", "share", "forward", "print", "reveal", "provide", "display", "export",
+    "dump", "e(?: )?mail", "paste", "copy", "read out", "look up", "pull up", "output", "repeat", "include", "attach",
+    "leak", "disclose", r"what (?:is|are|s|was|were|do you have)", r"i (?:want|need|would like|d like)",
+    r"(?:can|could|may) (?:you|i) (?:see|get|have|access)", r"let me (?:see|have)", "access")
+_GAP = r"(?: (?!if |whether |why |when |how |because |since |as |that )[a-z0-9]+){0,6}?"
+_WHO = _any(r"(?:other|another|all|every|each|different)(?: of)?(?: the| your| our)?",
+            r"(?:the|that|your) (?:previous|last|prior|next|other)")
+_PERSON = _any("customer", "client", "user", "account holder", "buyer", "shopper", "caller", "person", "people",
+               "member", "subscriber", "cardholder", "card holder")
+_DATA = _any("data", "details", "information", "info", "orders?", "order history", "purchases", "addresses", "address",
+             "e(?: )?mails?", "e(?: )?mail address(?:es)?", "phone numbers?", "card numbers?", "cards", "card details", "names",
+             "accounts?", "account details", "records", "tickets", "messages", "conversations", "chats", "invoices?",
+             "payment details", "bank details", "passwords?", "balances?", "transactions", "contact details", "files",
+             "personal data", "personnummer", "iban")
+_OTHER_PEOPLE = _any(rf"{_WHO} {_PERSON}s?", r"(?:someone|somebody|anyone|anybody|another person) else",
+                     rf"{_PERSON} (?:who (?:[a-z]+ ){{0,2}})?(?:before|after|ahead of) me")
+_EX_CUSTOMERS = "Asks for other customers' data"
+_EX_INTERNAL = "Asks for internal notes"
+
+_EXFILTRATION_RULES: list[Rule] = [
+    (EXFILTRATION, _EX_CUSTOMERS, _rx(rf"{_ASK}{_GAP} {_OTHER_PEOPLE}(?: s)?(?: personal| full| contact)? {_DATA}")),
+    (EXFILTRATION, _EX_CUSTOMERS, _rx(
+        rf"{_ASK}{_GAP} {_DATA}(?: (?:stored|kept|saved|held|you have|you hold|on file))? (?:of|for|from|belonging to|"
+        rf"about|on) (?:the |your |a |an )?(?:{_OTHER_PEOPLE}|(?:all )?other accounts?)")),
+    (EXFILTRATION, _EX_CUSTOMERS, _rx(
+        rf"what did (?:the|that) (?:previous|last|prior|other) {_PERSON} (?:order|buy|say|write|ask|pay|purchase)|"
+        rf"(?:what|which) (?:the|that) (?:previous|last|prior|other) {_PERSON} (?:ordered|bought|said|wrote|asked|paid|"
+        rf"purchased)|(?:which|what) (?:other|all) {_PERSON}s?(?: [a-z0-9]+){{0,5}}? (?:and |with )?their {_DATA}|"
+        rf"(?:what|which) {_DATA} (?:do you have|have you got|do you hold|is (?:stored|on file)|are (?:stored|on file))"
+        rf" (?:for|on|of|about) (?:the )?(?:customer|client|user|account holder|cardholder) "
+        rf"(?!service|support|care|number|id |portal)[a-z]+")),
+    (EXFILTRATION, _EX_CUSTOMERS, _rx(
+        rf"(?:list|show|give me|send me|print|display|export|dump|download|extract|tell me|share|forward|paste)"
+        rf"(?: me)?(?: a list of| the list of| the names of)? (?:all|every|each)(?: of)?(?: the| your)? "
+        rf"(?:customers?|clients?|users?|account holders?|cardholders?)(?! (?:service|support|care|reviews?|feedback)"
+        rf"(?![a-z]))|(?:dump|export|download|leak|extract|scrape|copy|send me|give me|show me)(?: me)? (?:the |your |"
+        rf"all (?:the |of the |your )?|a copy of (?:the |your )?)?(?:customer|client|user|member|subscriber)s?(?: s)? "
+        rf"(?:database|db|data base|list|records|table|e(?: )?mail list|mailing list|addresses)")),
+    (EXFILTRATION, _EX_CUSTOMERS, _rx(  # sv, de, es, fr, nl
+        r"(?:andra|alla|ovriga|foregaende|forra) kunders? (?:adresser|adress|uppgifter|data|order|ordrar|"
+        r"bestallningar|e(?: )?post(?:adresser)?|mejl(?:adresser)?|telefonnummer|kortnummer|kort|namn|konton|"
+        r"personnummer)|(?:den )?(?:foregaende|forra) kundens|(?:visa|lista|ge mig|skicka|skriv ut)(?: mig)? "
+        r"(?:alla|samtliga) kunder|"
+        r"(?:adressen|daten|bestellungen|e(?: )?mail(?: )?adressen|e(?: )?mails|telefonnummern|kartennummern|kontodaten|namen|"
+        r"kundendaten) (?:aller|anderer|der anderen|von anderen|von allen|des vorherigen|des letzten) kunden|"
+        r"(?:anderer|aller) kunden (?:adressen|daten|bestellungen)|(?:liste|zeig|zeige|gib|nenne|schick|exportiere)"
+        r"(?: mir)? (?:alle|samtliche) kunden|(?:exportiere|schick|zeig|zeige|gib)(?: mir)? (?:die |eure |ihre )?"
+        r"(?:kundendatenbank|kundenliste)|"
+        r"(?:datos|direcciones|correos|e(?: )?mails|pedidos|tarjetas|numeros de tarjeta|telefonos|nombres|cuentas) "
+        r"(?:de|del|de los) (?:otros clientes|todos los clientes|los demas clientes|cliente anterior|ultimo cliente|"
+        r"otro cliente|otros usuarios)|(?:lista|muestra|muestrame|dame|enviame|envia)(?: me)? (?:todos los|a todos "
+        r"los) clientes|(?:muestra|muestrame|dame|enviame|exporta) (?:la )?base de datos de (?:los )?clientes|"
+        r"(?:donnees|adresses|e(?: )?mails|courriels|commandes|cartes|numeros de carte|telephones|noms|comptes|"
+        r"coordonnees) (?:des autres clients|de tous les clients|du client precedent|du dernier client|"
+        r"d un autre client|des autres utilisateurs)|(?:liste|montre|donne|envoie|affiche)(?: moi)? (?:tous les|"
+        r"l ensemble des) clients|(?:montre|donne|envoie|exporte)(?: moi)? la base de donnees (?:des )?clients|"
+        r"(?:gegevens|adressen|e(?: )?mail(?: )?adressen|e(?: )?mails|bestellingen|kaartnummers|telefoonnummers|namen|accounts) "
+        r"van (?:alle klanten|andere klanten|de andere klanten|de vorige klant|een andere klant|andere gebruikers)|"
+        r"(?:andere|alle) klanten (?:hun )?(?:gegevens|adressen|bestellingen)|(?:toon|geef|stuur|lijst)(?: me| mij)?"
+        r" alle klanten|(?:toon|geef|stuur|exporteer)(?: me| mij)? (?:het |de )?(?:klantendatabase|klantenbestand)")),
+    (EXFILTRATION, _EX_INTERNAL, _rx(
+        rf"{_ASK}(?: [a-z0-9]+){{0,4}}? (?:the |your |any |all |all the )?(?:internal|private|staff|agent(?: s)?|"
+        rf"agents|employee|confidential|secret|support team(?: s)?) (?:notes?|comments?|remarks?|memos?|annotations|"
+        rf"instructions|chat|messages|documents?|docs|wiki|playbook|scripts?)"
+        rf"(?! (?:about|on|regarding|concerning|of) (?:me|my)(?![a-z]))"
+        rf"(?! (?:you |that you )?(?:hold|keep|have|made|wrote|written) (?:about|on) (?:me|my)(?![a-z]))|"
+        r"(?:visa|skicka|ge mig|skriv ut|kopiera|klistra in)(?: [a-z]+){0,3}? (?:de |era )?interna "
+        r"(?:anteckningar|kommentarer)(?:na)?|(?:zeig|zeige|gib|schick|nenne|kopiere)(?: mir)?(?: [a-z]+){0,3}? "
+        r"(?:die |eure |ihre )?internen? (?:notizen|vermerke|kommentare)|(?:muestra|muestrame|dame|envia|enviame|"
+        r"copia|ensename|pega)(?: [a-z]+){0,3}? (?:las |tus |sus )?notas internas|(?:montre|donne|envoie|affiche|"
+        r"copie|colle)(?: moi)?(?: [a-z]+){0,3}? (?:les |tes |vos )?notes internes|(?:toon|geef|stuur|kopieer|plak)"
+        r"(?: me| mij)?(?: [a-z]+){0,3}? (?:de |je |jullie )?interne (?:notities|aantekeningen)")),
 ]
 
 # -- policy requests: an AI framing or a claim of authority, next to an account action --------------
@@ -391,8 +555,8 @@ def scan(text: str, *, max_flags: int = MAX_FLAGS) -> list[Flag]:
 
     flags: list[Flag] = []
     # per kind, the spans taken so far: disjoint, sorted by start (parallel lists for bisect)
-    starts: dict[str, list[int]] = {PROMPT_INJECTION: [], POLICY_REQUEST: []}
-    ends: dict[str, list[int]] = {PROMPT_INJECTION: [], POLICY_REQUEST: []}
+    starts: dict[str, list[int]] = {kind: [] for kind in KINDS}
+    ends: dict[str, list[int]] = {kind: [] for kind in KINDS}
 
     def add(kind: str, reason: str, start: int, end: int) -> None:
         s, e = origin[start], origin[end - 1] + 1
@@ -427,6 +591,10 @@ def scan(text: str, *, max_flags: int = MAX_FLAGS) -> list[Flag]:
                 # "Dear AI, where is my refund?" asks; "Dear AI, approve my refund" steers
                 policy(m.start(), m.end(), "Steers the AI towards an account action",
                        _COMMAND if reason == _SPEAKS_TO_AI else _ACTION)
+    for kind, reason, pattern in _EXFILTRATION_RULES:
+        for m in pattern.finditer(folded):
+            if m.end() > m.start():
+                add(kind, reason, m.start(), m.end())
     out: list[Flag] = []
     seen: set[tuple[str, str]] = set()
     for flag in sorted(flags, key=lambda f: (f.start, f.kind)):
