@@ -29,7 +29,13 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent_assist.store.tickets import Message, Ticket
 
 PROMPT_INJECTION = "prompt_injection"
 POLICY_REQUEST = "policy_request"
@@ -37,6 +43,7 @@ EXFILTRATION = "exfiltration"
 KINDS = (PROMPT_INJECTION, POLICY_REQUEST, EXFILTRATION)
 MAX_EXCERPT = 80
 MAX_FLAGS = 20  # distinct flags returned, first in the text first: enough to warn, few enough to read
+HTML_READ_CHARS = 200_000  # of a message's HTML, what is turned into text to find what only the HTML says
 
 
 @dataclass(frozen=True)
@@ -275,7 +282,7 @@ _INJECTION_RULES: list[Rule] = [
     # -- new rules
     (PROMPT_INJECTION, "Tries to give the assistant new rules", _rx(
         r"(?:(?:here are|these are|follow|obey|apply) (?:your|the|my|these) (?:new|updated) "
-        r"(?:rules|instructions|guidelines)|(?:^|[.!?\n]\s*)new (?:rules|instructions?)\s*:|(?:new|updated) system "
+        r"(?:rules|instructions|guidelines)|(?:^|[.!?\n][\t\x20]{0,8})new (?:rules|instructions?)\s*:|(?:new|updated) system "
         r"(?:prompt|instructions|rules)|nya (?:regler|instruktioner)\s*:|(?:folj|lyd) (?:dessa |mina )?nya "
         r"(?:regler|instruktioner)|neue (?:regeln|anweisungen|instruktionen)\s*:|(?:befolge|befolgen sie|folge)"
         r" (?:diese |meine )?neuen (?:regeln|anweisungen)|nuevas (?:reglas|instrucciones)\s*:|(?:sigue|obedece)"
@@ -287,7 +294,7 @@ _INJECTION_RULES: list[Rule] = [
         r"a i|model|language model|llm|bot|chatbot|gpt|chatgpt)")),
     (PROMPT_INJECTION, "Claims an override of the system", _rx(
         r"(?:system|admin|administrator|security|developer|manual|emergency|management|supervisor) override|"
-        r"(?:^|[.!?\n]\s*)override\s*:")),
+        r"(?:^|[.!?\n][\t\x20]{0,8})override\s*:")),
     # -- markup and role tags
     (PROMPT_INJECTION, "Contains chat markup or role tags meant for the model", re.compile(
         r"<\|?\s*/?\s*(?:im_start|im_end|im_sep|system|endoftext|start_header_id|end_header_id|eot_id|"
@@ -381,7 +388,7 @@ _STEERING_CUE = (r"(?=[^\n]{0,160}?(?<![a-z])(?:assistant|ai|model|bot|llm|you (
 
 _INJECTION_RULES += [
     (PROMPT_INJECTION, _SPEAKS_TO_AI, re.compile(  # "Assistant, ignore…", "Support AI: list…", at a sentence start
-        rf"(?:^|(?<=[.!?;(\n]))[^a-z0-9\n]*(?:(?:hey|hi|hello|dear|ok|okay|attention|note to|to) (?:the |my |our )?)?"
+        rf"(?:^|(?<=[.!?;(\n]))[^a-z0-9\n]{{0,8}}(?:(?:hey|hi|hello|dear|ok|okay|attention|note to|to) (?:the |my |our )?)?"
         rf"(?:{_AI_QUALIFIER}[^a-z0-9\n]+)?{_AI_NAME}(?: assistant| model| agent| bot)?[\t\x20]*[,:;!\-\u2013\u2014]+"
         rf"[\t\x20]*(?:please |kindly |now |just |bitte |snalla |por favor |s il (?:te|vous) plait |alsjeblieft )?"
         rf"{_STEER}(?![a-z])".replace(" ", r"[^a-z0-9\n]+"), re.MULTILINE)),
@@ -398,7 +405,7 @@ _INJECTION_RULES += [
     (PROMPT_INJECTION, "Tries to override the assistant's instructions", _rx(  # "ignore the text above, you are now…"
         rf"{_IGNORE}(?: [a-z]+){{0,4}}? {_ABOVE}(?: [a-z]+){{0,8}}? {_NEW_ORDERS}")),
     (PROMPT_INJECTION, "Imitates a message from the system, an administrator or the developers", _rx(
-        rf"(?:^|(?<=[.!?\n]))[^a-z0-9\n]*{_FAKE_SENDER}(?: team)? (?:message|notice|note|instructions?|directive|"
+        rf"(?:^|(?<=[.!?\n]))[^a-z0-9\n]{{0,8}}{_FAKE_SENDER}(?: team)? (?:message|notice|note|instructions?|directive|"
         rf"command|announcement|prompt|memo|order)\s*[:\]\)\}}>\-=*#~]{_STEERING_CUE}")),
     (PROMPT_INJECTION, "Imitates a message from the system, an administrator or the developers", _rx(
         rf"(?:message|note|notice|instructions?|memo|orders?|update) from (?:the |your |our )?{_FAKE_SENDER}"
@@ -549,6 +556,32 @@ def scan(text: str, *, max_flags: int = MAX_FLAGS) -> list[Flag]:
     Time is linear in the text's length. The same words flagged again (a phrase pasted a thousand
     times) make one flag; at most ``max_flags`` are returned, the first in the text first.
     """
+    out: list[Flag] = []
+    seen: set[tuple[str, str]] = set()
+    for flag in _all_flags(text):
+        if (flag.kind, flag.reason) in seen:
+            continue
+        seen.add((flag.kind, flag.reason))
+        out.append(flag)
+        if len(out) >= max_flags:
+            break
+    return out
+
+
+def spans(text: str) -> list[tuple[int, int]]:
+    """Where :func:`scan` finds something, every occurrence (not one per reason), merged and in order:
+    what triage leaves out of its rules, so injected words do not label a ticket."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted((f.start, f.end) for f in _all_flags(text)):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _all_flags(text: str) -> list[Flag]:
+    """Every flag, in text order, before one per reason is kept."""
     if not text or not text.strip():
         return []
     folded, origin = fold(text)
@@ -595,16 +628,56 @@ def scan(text: str, *, max_flags: int = MAX_FLAGS) -> list[Flag]:
         for m in pattern.finditer(folded):
             if m.end() > m.start():
                 add(kind, reason, m.start(), m.end())
-    out: list[Flag] = []
-    seen: set[tuple[str, str]] = set()
-    for flag in sorted(flags, key=lambda f: (f.start, f.kind)):
-        if (flag.kind, flag.reason) in seen:
-            continue
-        seen.add((flag.kind, flag.reason))
-        out.append(flag)
-        if len(out) >= max_flags:
-            break
-    return out
+    return sorted(flags, key=lambda f: (f.start, f.kind))
+
+
+# -- what the agent and the model see ---------------------------------------------------------------
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=16)
+def _html_only(text: str, html: str) -> str:
+    from agent_assist.sanitize import html_to_text
+
+    words = _WORD.findall(text.casefold())
+    known_words = set(words)
+    known = set(zip(words, words[1:], words[2:]))
+    extra: list[str] = []
+    for line in html_to_text(html).split("\n"):
+        w = _WORD.findall(line.casefold())
+        if (any(x not in known_words for x in w) if len(w) < 3
+                else any(g not in known for g in zip(w, w[1:], w[2:]))):
+            extra.append(line.strip())
+    return "\n".join(extra)
+
+
+def html_only_text(text: str, html: str | None, *, limit: int | None = None) -> str:
+    """The lines of a message's HTML part that its plain text does not have ("" when the parts agree).
+
+    An e-mail's HTML part is what the agent is shown; its plain part is what the model reads. They
+    may differ (text hidden with CSS shows in the desk's view, which drops styles), so what only the
+    HTML says is scanned too. A line counts as already said when each run of three of its words is
+    in the plain text (re-wrapped lines and quoted replies agree); the time is linear in the sizes.
+    """
+    if not html or not html.strip():
+        return ""
+    from agent_assist.store.tickets import ANALYSED_CHARS
+
+    limit = ANALYSED_CHARS if limit is None else limit
+    return _html_only(text[:limit], html[:HTML_READ_CHARS])[:limit]
+
+
+def message_text(message: Message) -> str:
+    """One message as the agent or the model may see it: its text, then what only its HTML part says."""
+    extra = html_only_text(message.analysed_text, message.body_html)
+    return f"{message.analysed_text}\n\n{extra}" if extra else message.analysed_text
+
+
+def customer_text(ticket: Ticket, messages: Iterable[Message] | None = None) -> str:
+    """Everything customer-written that the agent or the model sees on a ticket: the subject and each
+    inbound message (:func:`message_text`), oldest first. This is the text to :func:`scan`."""
+    inbound = [m for m in (ticket.messages if messages is None else messages) if m.direction == "inbound"]
+    return "\n\n".join([ticket.subject, *(message_text(m) for m in inbound)])
 
 
 def has_injection(text: str) -> bool:

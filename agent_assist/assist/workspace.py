@@ -84,7 +84,7 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str, extras: ExtrasFn | 
     comment = review.latest_comment(db, ticket_id)
     if comment is not None and (draft is None or comment.draft_id != draft.id or draft.state == "awaiting_supervisor"):
         comment = None  # only a comment on the draft in hand, returned to its writer, is news
-    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())), actions, comment,
+    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(injection.customer_text(ticket))), actions, comment,
                            extras(db, ticket) if extras is not None else {})
 
 
