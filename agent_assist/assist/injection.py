@@ -424,7 +424,7 @@ _ASK = _any(
     "leak", "disclose", r"what (?:is|are|s|was|were|do you have)", r"i (?:want|need|would like|d like)",
     r"(?:can|could|may) (?:you|i) (?:see|get|have|access)", r"let me (?:see|have)", "access")
 _GAP = r"(?: (?!if |whether |why |when |how |because |since |as |that )[a-z0-9]+){0,6}?"
-_WHO = _any(r"(?:other|another|all|every|each|different)(?: of)?(?: the| your| our)?",
+_WHO = _any(r"(?:other|another|all|every|each|different)(?: of)?(?: the| your| our)?(?: other)?",
             r"(?:the|that|your) (?:previous|last|prior|next|other)")
 _PERSON = _any("customer", "client", "user", "account holder", "buyer", "shopper", "caller", "person", "people",
                "member", "subscriber", "cardholder", "card holder")
