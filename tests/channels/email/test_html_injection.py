@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from agent_assist.assist import injection, prompts
+from agent_assist.assist.guards import strip_prompt_markup
 from agent_assist.assist.escalation import retriage
 from agent_assist.assist.workspace import open_ticket
 from agent_assist.channels.email import ingest, mime
@@ -56,6 +57,9 @@ def test_hidden_html_text_is_scanned_flagged_and_reminded(estore):
     task = messages[-1]["content"]
     assert "contains instructions aimed at an AI" in task
     assert "never give out other customers' details" in task
+    (note,) = [line for line in task.splitlines() if "aimed at an AI" in line]
+    assert strip_prompt_markup(f"Hello Mia,\n{note}\nYour parcel ships today.") == (
+        "Hello Mia,\nYour parcel ships today.", 1)  # a model that echoes the longer reminder is still caught
 
 
 def test_an_html_part_that_says_what_the_plain_part_says_adds_nothing(estore):
