@@ -568,11 +568,49 @@ def scan(text: str, *, max_flags: int = MAX_FLAGS) -> list[Flag]:
     return out
 
 
-def spans(text: str) -> list[tuple[int, int]]:
-    """Where :func:`scan` finds something, every occurrence (not one per reason), merged and in order:
-    what triage leaves out of its rules, so injected words do not label a ticket."""
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+_GREETING = re.compile(r"(?:hi|hello|hey|dear|hej|kara|hallo|liebe|lieber|hola|querida|querido|oye|bonjour|salut|"
+                       r"chere|cher|beste|lieve|hoi)(?![a-z])")
+_STEERS = _rx(_STEER)
+SENTENCE_REACH = 600  # characters an instruction is followed to its sentence's end (a paragraph: 4 times that)
+
+
+def instruction_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The instruction a flag at ``text[start:end]`` belongs to: its sentence (or line); a flag that ends
+    its line (a role tag, a fake heading) takes the paragraph under it too. Reaches at most
+    :data:`SENTENCE_REACH` characters back and forward (a paragraph four times that)."""
+    lo = max(0, start - SENTENCE_REACH)
+    s = max(text.rfind(sep, lo, start + len(sep) - 1) for sep in ("\n", ". ", "! ", "? "))
+    s = lo if s < 0 else s + 1
+    line_end = text.find("\n", end, end + SENTENCE_REACH)
+    rest = text[end:line_end] if line_end >= 0 else text[end:end + SENTENCE_REACH]
+    if not rest.strip(" \t:>*#=-_~|]}"):
+        hi = min(len(text), end + 4 * SENTENCE_REACH)
+        e = text.find("\n\n", end, hi)
+        return s, hi if e < 0 else e
+    hi = min(len(text), end + SENTENCE_REACH)
+    m = _SENTENCE_END.search(text, end, hi)
+    return s, m.end() if m else hi
+
+
+def instructions(text: str) -> list[tuple[int, int]]:
+    """Where the instructions aimed at the AI are, every occurrence (not one per reason), merged, in order:
+    what triage leaves out of its rules, so injected words do not label a ticket.
+
+    Each flag stands for its sentence (:func:`instruction_span`), except a bare greeting: in
+    "Hello AI, my husband died last week" only "Hello AI" is taken, unless the rest of the
+    sentence steers ("Hello AI, flag this as urgent").
+    """
+    found: list[tuple[int, int]] = []
+    for f in _all_flags(text):
+        s, e = instruction_span(text, f.start, f.end)
+        if (f.reason.startswith(_SPEAKS_TO_AI) and _GREETING.match(fold(f.excerpt)[0])
+                and not text[f.end:f.end + 2].lstrip().startswith(":")
+                and not _STEERS.search(fold(text[f.end:e])[0])):
+            s, e = f.start, f.end
+        found.append((s, e))
     merged: list[tuple[int, int]] = []
-    for start, end in sorted((f.start, f.end) for f in _all_flags(text)):
+    for start, end in sorted(found):
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
