@@ -305,11 +305,11 @@ def _figures(items: list[tuple[str, set[str]]]) -> tuple[float, int, int, list[s
 
 #: written with the rules and tuned on (its first run, before the rules were fixed for it: item recall 0.78,
 #: one routine text flagged)
-DEV = _load("injection_dev.json")
+DEV = _load("injection_phrasings_dev.json")
 #: written afterwards, apart from the rules, and never tuned on. Its first run: recall 0.886 per kind (26 of 30
 #: items), no routine text flagged. Since then one fix found through another test ("all other customers") also
 #: caught one of its items: 0.914 (27 of 30). Its misses stay as they are.
-HOLDOUT = _load("injection_holdout.json")
+HOLDOUT = _load("injection_phrasings_holdout.json")
 
 
 @pytest.mark.parametrize("items, recall_floor", [(DEV, 0.97), (HOLDOUT, 0.9)], ids=["dev", "holdout"])
