@@ -20,8 +20,13 @@ A customer politely asking for a refund is not flagged: only steering aimed at
 the AI is. Matching runs on a folded copy of the text (lower case, accents and
 zero-width characters removed, look-alike letters and cheap leetspeak mapped,
 l e t t e r - s p a c e d words joined), in English, Swedish, German, Spanish,
-French and Dutch. The flags are advice for the agent and a reason to remind
-the model; the prompt's delimiters are the actual defence.
+French and Dutch, and for the core phrasings (ignore the instructions, you are now,
+the system prompt, other customers' data, a greeting to the AI) in Italian,
+Portuguese, Danish, Norwegian, Finnish, Polish, Russian and Turkish. The flags are
+advice for the agent and a reason to remind the model; the prompt's delimiters are
+the actual defence. :func:`customer_text` is what to scan on a ticket: the subject
+and every inbound message with what only its HTML part says; :func:`instructions`
+says where the instructions are, so triage can leave them out.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ def _fold_chars(text: str) -> tuple[list[str], list[int]]:
             continue
         if ord(ch) in _ZERO_WIDTH:
             continue
-        for c in unicodedata.normalize("NFKD", ch.translate(_LOOKALIKE)):
+        for c in unicodedata.normalize("NFKD", ch.lower().translate(_LOOKALIKE)):
             if unicodedata.combining(c):
                 continue
             for low in c.casefold():
@@ -492,6 +497,129 @@ _EXFILTRATION_RULES: list[Rule] = [
         r"copie|colle)(?: moi)?(?: [a-z]+){0,3}? (?:les |tes |vos )?notes internes|(?:toon|geef|stuur|kopieer|plak)"
         r"(?: me| mij)?(?: [a-z]+){0,3}? (?:de |je |jullie )?interne (?:notities|aantekeningen)")),
 ]
+
+# -- more languages: Italian, Portuguese, Danish, Norwegian, Finnish, Polish, Russian, Turkish ---------------------
+def _phrases(*phrases: str) -> re.Pattern[str]:
+    """Phrases written as the customer would (folded here like the text): words in order, up to two
+    other words between them; "a|b" is either word, a trailing "*" any ending. For scripts and
+    letters that :func:`fold` leaves as they are (Cyrillic, Turkish ı, Danish æ ø)."""
+    alts = []
+    for phrase in phrases:
+        parts = []
+        for word in phrase.split():
+            options = []
+            for w in word.split("|"):
+                stem = fold(w.rstrip("*"))[0]
+                options.append(re.escape(stem) + (r"\w*" if w.endswith("*") else ""))
+            parts.append("(?:" + "|".join(options) + ")")
+        alts.append(r"\W+(?:\w+\W+){0,2}?".join(parts))
+    return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)")
+
+
+_INJECTION_RULES += [
+    (PROMPT_INJECTION, "Tries to override the assistant's instructions", _phrases(
+        # it
+        "ignora|ignorate|dimentica|dimenticate istruzioni|regole precedenti|sopra|iniziali",
+        "ignora|dimentica tue|le istruzioni", "ignora|ignorate testo|tutto sopra|precede",
+        # pt
+        "ignore|ignora|ignorem|esqueça|esqueca|desconsidere instruções|instrucoes|regras anteriores|acima|iniciais",
+        "esqueça|esqueca|ignore suas|tuas instruções|instrucoes|regras", "ignore|ignora texto|tudo acima",
+        # da / no
+        "ignorer|glem tidligere|foregående|ovenstående|forrige instruktioner|instruksjoner|instrukser|regler",
+        "ignorer|glem dine instruktioner|instruksjoner|instrukser|regler", "ignorer teksten|alt ovenfor",
+        # fi
+        "ohita|unohda aiemmat|edelliset|yllä|ylläolevat ohjee*", "ohita|unohda ohjeesi|sääntösi",
+        "älä välitä ohjei*", "ohita|unohda yllä|edellä oleva teksti|kaikki",
+        # pl
+        "zignoruj|ignoruj|zapomnij poprzednie|wcześniejsze|powyższe|wszystkie instrukcj*|polece*",
+        "zapomnij swoich instrukcj*|poleceń|zasad", "zignoruj|ignoruj tekst|wszystko powyżej",
+        # ru
+        "игнорируй|игнорируйте|забудь|забудьте предыдущие|прежние|все|свои инструкци*|указани*|правила",
+        "не обращай внимания на инструкци*", "игнорируй|игнорируйте весь текст|всё|все выше",
+        # tr
+        "önceki|yukarıdaki|tüm talimat* yok say*", "önceki|yukarıdaki|tüm talimat* unut*",
+        "önceki|yukarıdaki|tüm talimat* görmezden gel*", "talimatlarını|kurallarını unut*",
+        "yukarıdaki metni|her şeyi yok say*", "yukarıdaki metni|her şeyi görmezden gel*",
+    )),
+    (PROMPT_INJECTION, "Tries to give the assistant a new role", _phrases(
+        "ora|adesso sei un|una|il|la|l", "in poi sei un|una|il|la|l", "fingi di essere", "fai finta di essere",
+        "comportati come un|una|il|la",
+        "agora você|voce|tu é|e|és um|uma|o|a", "finja|finge ser", "finja|finge que é|e|és", "aja|age como um|uma|o|a",
+        "nu|nå er du en|et|min ai|ki|bot|chatbot|assistent|admin|administrator|udvikler|utvikler|ny|anden|annen",
+        "lad|lat som om du er", "opfør|oppfør dig|deg som",
+        "olet nyt tekoäly|botti|avustaja|admin|ylläpitäjä|järjestelmänvalvoja|kehittäjä|rajoittamaton",
+        "tästä lähtien olet", "teeskentele olevasi", "esitä olevasi",
+        "od teraz jesteś", "teraz jesteś administrator*|botem|asystent*|ai|si|deweloper*|programist*|nieograniczon*",
+        "udawaj że jesteś", "zachowuj się jak",
+        "теперь ты бот*|ассистент*|админ*|администратор*|разработчик*|ии|помощник*|неограниченн*",
+        "ты теперь бот*|ассистент*|админ*|администратор*|разработчик*|ии|помощник*|неограниченн*",
+        "с этого момента ты", "притворись", "веди себя как",
+        "artık sen bir|bu yönetici*|bot*|asistan*|yapay*|geliştirici*|admin*",
+        "bundan sonra sen bir|bu yönetici*|bot*|asistan*|yapay*|geliştirici*|admin*",
+        "sen artık bir yönetici*|bot*|asistan*|yapay*|geliştirici*|admin*", "gibi davran",
+    )),
+    (PROMPT_INJECTION, "Asks for the assistant's hidden instructions", _phrases(
+        "prompt di sistema", "mostra|rivela|ripeti|stampa le tue istruzioni", "prompt do sistema",
+        "mostre|revele|repita|mostra suas|as instruções|instrucoes", "systemprompt*",
+        "vis dine instrukser|instruktioner|instruksjoner", "järjestelmäkehote*", "näytä ohjeesi", "prompt systemowy",
+        "pokaż|ujawnij|powtórz swoje instrukcje", "системный промпт", "системную подсказку", "системные инструкции",
+        "покажи свои инструкции", "sistem istemi*", "sistem talimatlar*", "talimatlarını göster",
+    )),
+    (PROMPT_INJECTION, _SPEAKS_TO_AI, _phrases(
+        "cara|caro|gentile|ciao ia|chatbot", "cara|caro|gentile|ciao intelligenza artificiale",
+        "cara|caro|gentile|ciao assistente virtuale", "nota|messaggio per l ia",
+        "cara|caro|olá|ola|oi ia|chatbot", "cara|caro|olá|ola|oi assistente virtual", "nota|mensagem para a ia",
+        "kære|kjære|hej|hei ai|ki|chatbot", "hyvä|hei|moi tekoäly|botti", "viesti tekoälylle",
+        "droga|drogi|cześć|hej ai|si|chatbocie|bocie", "droga|drogi sztuczna inteligencjo", "wiadomość dla ai|si",
+        "дорогой|дорогая|уважаемый|привет ии|бот|чат-бот|чатбот", "сообщение для ии",
+        "sevgili|merhaba|selam yapay zeka", "sevgili|merhaba|selam bot|chatbot", "yapay zekaya not|mesaj",
+    )),
+]
+_EXFILTRATION_RULES += [
+    (EXFILTRATION, _EX_CUSTOMERS, _phrases(  # an ask, then the data of other customers (Turkish: the ask last)
+        "dammi|mandami|inviami|mostrami|dimmi|elenca|fornisci|voglio dati|indirizzi|email|ordini|numeri|telefoni "
+        "degli|di altri|tutti clienti",
+        "dammi|mandami|inviami|mostrami|dimmi|voglio dati|indirizzi|email|ordini del cliente precedente",
+        "me dê|dê|de|envie|mande|mostre|liste|quero|forneça dados|endereços|enderecos|emails|pedidos|números|numeros|"
+        "telefones de|dos outros|todos clientes",
+        "me dê|dê|envie|mande|mostre|quero dados|endereços|enderecos|emails|pedidos do cliente anterior",
+        "giv|send|vis|list|gi|jeg andre|alle kunders data|adresser|oplysninger|opplysninger|ordrer|e-mails|e-poster|"
+        "kortnumre",
+        "giv|send|vis|gi forrige kundes",
+        "anna|lähetä|näytä|listaa|haluan muiden|kaikkien asiakkaiden tiedot|osoitteet|sähköpostit|tilaukset|"
+        "korttinumerot",
+        "anna|lähetä|näytä|haluan edellisen asiakkaan",
+        "daj|podaj|wyślij|pokaż|wypisz|chcę dane|adresy|maile|e-maile|zamówienia|numery innych|wszystkich klientów",
+        "daj|podaj|wyślij|pokaż|chcę poprzedniego klienta",
+        "дай|дайте|пришли|пришлите|отправь|покажи|перечисли|хочу|скинь данные|адреса|почту|заказы|номера других|"
+        "всех клиентов",
+        "дай|пришли|отправь|покажи|хочу предыдущего клиента",
+        "diğer|tüm müşterilerin bilgileri*|adresleri*|siparişleri*|verileri*|kart* ver*|gönder*|göster*|listele*|"
+        "istiyorum",
+        "önceki müşterinin bilgileri*|adresi*|siparişi*|verileri* ver*|gönder*|göster*|istiyorum",
+    )),
+    (EXFILTRATION, _EX_INTERNAL, _phrases(
+        "mostra|mostrami|dammi|invia note interne", "mostre|envie|dê|mostra notas internas",
+        "vis|send interne noter|notater", "näytä|lähetä sisäiset muistiinpanot",
+        "pokaż|wyślij|podaj notatki wewnętrzne", "pokaż|wyślij|podaj wewnętrzne notatki",
+        "покажи|пришли|отправь внутренние заметки", "dahili|iç notları göster*|gönder*",
+    )),
+]
+# the reply's writer addressed as a machine, or told to put a link in the reply
+_INJECTION_RULES += [
+    (PROMPT_INJECTION, "Tries to dictate the reply", _rx(
+        r"(?:the|whoever|whatever) (?:drafter|draft(?:ed|s)? (?:the )?(?:reply|replies|answer|response)|"
+        r"(?:ai|bot|model|system) (?:that )?(?:writes|drafts|generates) (?:the )?(?:reply|answer|response))|"
+        r"your draft(?:ed)? (?:reply|answer|response)|when (?:you )?(?:draft|generate)(?:ing)? (?:the |your |a )?"
+        r"(?:reply|answer|response)")),
+    (PROMPT_INJECTION, "Tries to dictate the reply", _rx(
+        r"(?:include|insert|add|put|paste) (?:this|the following|the below|my|a|that) (?:link|url|web ?link|address "
+        r"https?) (?:in|into|to|at the (?:top|end|bottom) of) (?:the |your )?(?:reply|answer|response|message to me|"
+        r"email to me|e mail to me)")),
+]
+# a chat role hidden in an HTML comment: "<!-- assistant: …"
+_INJECTION_RULES.append((PROMPT_INJECTION, "Contains a heading or line that imitates the system or the assistant",
+                         re.compile(r"<!--[^>]{0,40}?(?:assistant|ai|system|model|bot|admin|developer)\s*:")))
 
 # -- policy requests: an AI framing or a claim of authority, next to an account action --------------
 _FRAMING = _rx(
