@@ -272,7 +272,7 @@ def check_ticket(store: Store, ticket_id: int, provider: Provider, *, expect: Ma
     want_language = str(expect.get("language") or ticket.language or "en")
     row = TicketResult(ticket_id, ticket.subject, want_language)
     row.injection_test = bool(expect.get("canary")) or any(
-        injection.has_injection(m.body_text) for m in ticket.messages if m.direction == "inbound")
+        injection.has_injection(injection.message_text(m)) for m in ticket.messages if m.direction == "inbound")
     started = time.monotonic()
     raw: list[str] = []
     gen = drafting.stream_draft(store, ticket_id, provider, agent_name=agent_name, cancel=cancel)

@@ -728,7 +728,7 @@ INJECTION_FALLBACK: list = [
         r"mode (?:developpeur|administrateur|dieu)", r"(?:ontwikkelaars|beheerders)modus", r"(?:utvecklar|admin)lage",
     ]),
     ("Writes as the system or the assistant", [
-        r"^\s*(?:system|assistant)\s*:", r"<\|?(?:system|im_start|assistant)\|?>", r"\[/?(?:inst|system)\]",
+        r"^[\t\x20]*(?:system|assistant)\s*:", r"<\|?(?:system|im_start|assistant)\|?>", r"\[/?(?:inst|system)\]",
     ]),
 ]
 

@@ -89,8 +89,8 @@ def open_ticket(store: Store, ticket_id: int, *, agent: str, extras: ExtrasFn | 
         comment = None  # only a comment on the draft in hand, returned to its writer, is news
     # a desk's own solved tickets (a team desk's are on the server, which keeps no vectors)
     solved = () if is_postgres(db) else tuple(similar_solved(db, ticket))
-    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(ticket.inbound_text())), actions, comment,
-                           extras(db, ticket) if extras is not None else {}, solved)
+    return TicketWorkspace(ticket, hits, draft, tuple(injection.scan(injection.customer_text(ticket))), actions,
+                           comment, extras(db, ticket) if extras is not None else {}, solved)
 
 
 def keep_draft(store: Store, draft: Draft, *, agent: str) -> Draft:

@@ -71,7 +71,7 @@ class ThreadController(QObject):
             # ran where the message arrived)
             hits = kb_search.suggest_for_text(self.mw.kb_sync.db(), ticket.inbound_text(), subject=ticket.subject,
                                               language=ticket.language, limit=8)
-            return ticket, tuple(hits), tuple(injection.scan(ticket.inbound_text())), extras
+            return ticket, tuple(hits), tuple(injection.scan(injection.customer_text(ticket))), extras
 
         def done(result) -> None:
             ticket, hits, flags, extras = result
