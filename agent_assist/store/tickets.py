@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -54,8 +55,11 @@ class QueueFilter:
     flag: str | None = None  # only tickets with this triage flag ("any" for any flag)
 
 
-@dataclass(frozen=True)
-class QueueRow:
+class QueueRow(NamedTuple):
+    """One ticket as the queue lists it. A named tuple, not a dataclass: a page builds 200 of these for
+    every open, sort and filter of the queue, and a tuple is made in one step (no per-field
+    ``__setattr__`` of a frozen dataclass); it compares, hashes and reads by name all the same."""
+
     id: int
     priority: int
     sla_due_at: str | None
@@ -73,6 +77,9 @@ class QueueRow:
     def queue_status(self) -> str:
         """What the queue shows: ``awaiting_approval`` while a supervisor has the reply, else the status."""
         return AWAITING_APPROVAL if self.awaiting_approval else self.status
+
+
+_new_row = tuple.__new__
 
 
 SORT_KEYS: dict[str, str] = {
@@ -204,7 +211,8 @@ def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "prio
     sql = (f"SELECT {_QUEUE_COLUMNS} FROM {source} JOIN customers c ON c.id = t.customer_id"
            f"{where}{_order(sort, descending, pg)} LIMIT ? OFFSET ?")
     rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
-    return [QueueRow(*r[:9], _json_list(r[9]), _json_list(r[10]), bool(r[11])) for r in rows]
+    json_list, row = _json_list, QueueRow
+    return [_new_row(row, (*r[:9], json_list(r[9]), json_list(r[10]), bool(r[11]))) for r in rows]
 
 
 def _json_list(text: str | None) -> tuple:

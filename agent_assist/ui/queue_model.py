@@ -62,10 +62,45 @@ _PRIORITY_BRUSHES = {p: QBrush(c) for p, c in PRIORITY_COLORS.items()}
 _SLA_RED_BRUSH, _SLA_AMBER_BRUSH = QBrush(SLA_RED), QBrush(SLA_AMBER)
 
 
-def _sla_seconds(row: QueueRow, now: datetime) -> float | None:
-    if not row.sla_due_at or row.status not in ("new", "open"):
-        return None
-    return (parse_iso(row.sla_due_at) - now).total_seconds()
+_PRIORITY_TEXT = tuple(p.capitalize() for p in PRIORITIES)
+_SLA_COLUMN = _KEYS.index("sla")
+_SLA_STATUSES = ("new", "open")  # the statuses whose SLA clock runs
+_CELLS_KEPT = 2_000  # rows whose cell texts are kept beyond the loaded ones (scrolled past, filtered away)
+
+
+def _epoch(iso: str) -> float:
+    """Seconds since the epoch of a stored timestamp (naive means UTC), without building an aware datetime
+    through :func:`parse_iso` and subtracting two of them."""
+    try:
+        dt = datetime.fromisoformat(iso)  # takes the stored "...Z" form as it is
+    except ValueError:
+        dt = parse_iso(iso)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+
+
+_DAY_LABELS: dict[str, str] = {}
+
+
+def _day_label(iso: str) -> str:
+    """``25 Nov`` (the locale's month name): one strftime per calendar day seen, not one per cell."""
+    if len(iso) == 20 and iso[10] == "T" and iso[19] == "Z":  # to_iso's form: the date is the UTC date
+        label = _DAY_LABELS.get(iso[:10])
+        if label is None:
+            if len(_DAY_LABELS) > 4_096:
+                _DAY_LABELS.clear()
+            label = _DAY_LABELS[iso[:10]] = parse_iso(iso).strftime("%d %b")
+        return label
+    return parse_iso(iso).strftime("%d %b")
+
+
+def _relative_secs(secs: float, iso: str) -> str:
+    if secs < 60:
+        return "just now"
+    if secs < 3600:
+        return f"{int(secs // 60)}m ago"
+    if secs < 86400 * 2:
+        return f"{int(secs // 3600)}h ago"
+    return _day_label(iso)
 
 
 class QueueModel(QAbstractTableModel):
@@ -89,6 +124,10 @@ class QueueModel(QAbstractTableModel):
         self._total = 0
         self._total_exact = True
         self._now = datetime.now(UTC)
+        self._now_ts = self._now.timestamp()
+        self._cells: dict[int, tuple[QueueRow, tuple[str, ...], float | None]] = {}
+        """ticket id -> (the row they were made from, its cells' texts, seconds to its SLA): what a view
+        reads of a visible row at every paint, made once for each row as it is and the clock stood."""
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -144,6 +183,7 @@ class QueueModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = []
         self._index_of = {}
+        self._cells.clear()
         self._exhausted = False
         self.endResetModel()
         self.fetchMore(QModelIndex())
@@ -223,6 +263,8 @@ class QueueModel(QAbstractTableModel):
             self.layoutChanged.emit()
             self.dataChanged.emit(self.index(0, 0), self.index(len(fresh) - 1, len(COLUMNS) - 1))
         self._reindex()
+        if len(self._cells) > len(fresh) + _CELLS_KEPT:
+            self._cells.clear()
         self._exhausted = len(fresh) < limit
         self._update_total()
         self.refreshed.emit()
@@ -230,8 +272,10 @@ class QueueModel(QAbstractTableModel):
     def tick(self) -> None:
         """Time passed: repaint the SLA countdowns."""
         self._now = datetime.now(UTC)
+        self._now_ts = self._now.timestamp()
+        self._cells.clear()  # the SLA countdowns and "5m ago" moved on
         if self._rows:
-            col = 1
+            col = _SLA_COLUMN
             self.dataChanged.emit(self.index(0, col), self.index(len(self._rows) - 1, col))
 
     # -- lookups -----------------------------------------------------------------------
@@ -251,40 +295,41 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        # a view asks for a dozen roles of every visible cell at each paint: plain ints compared, and
-        # the roles this model never answers turned away first
+        # a view asks for a dozen roles of every visible cell at each paint: plain ints compared, the
+        # roles this model never answers turned away first, and a row's texts made once (_cells_of)
         role = int(role)
         if role not in _ROLES:
             return None
         r = index.row()  # -1 for an invalid index
-        if not 0 <= r < len(self._rows):
+        rows = self._rows
+        if not 0 <= r < len(rows):
             return None
-        row = self._rows[r]
-        key = _KEYS[index.column()]
+        row = rows[r]
         if role == _DISPLAY:
-            return self._display(row, key)
+            return self._cells_of(row)[1][index.column()]
         if role == TICKET_ID_ROLE:
             return row.id
         if role == FLAGS_ROLE:
             return list(row.flags)
+        key = _KEYS[index.column()]
         if role == _FOREGROUND:
             if key == "priority":
                 return _PRIORITY_BRUSHES[row.priority]
             if key == "sla":
-                secs = _sla_seconds(row, self._now)
+                secs = self._cells_of(row)[2]
                 if secs is not None and secs < 0:
                     return _SLA_RED_BRUSH
                 if secs is not None and secs < SLA_WARN_SECONDS:
                     return _SLA_AMBER_BRUSH
             return None
         if role == _FONT:
-            if row.status == "new" or (key == "sla" and (_sla_seconds(row, self._now) or 1) < 0):
+            if row.status == "new" or (key == "sla" and (self._cells_of(row)[2] or 1) < 0):
                 return self._bold
             return None
         if role == _TOOLTIP:
             if key == "sla" and row.sla_due_at:
                 due = row.sla_due_at.replace("T", " ").replace("Z", " UTC")
-                secs = _sla_seconds(row, self._now)
+                secs = self._cells_of(row)[2]
                 if secs is not None and secs < 0:
                     return f"Overdue by {humanize_delta(-secs)} (SLA was due {due})"
                 return f"SLA due {due}"
@@ -293,44 +338,48 @@ class QueueModel(QAbstractTableModel):
                 return f"#{row.id} {row.subject}" + (f"\nTags: {tags}" if tags else "")
             return None
         if role == _ACCESSIBLE:
-            if key == "sla":
-                secs = _sla_seconds(row, self._now)
-                if secs is not None and secs < 0:
-                    return f"SLA: overdue by {humanize_delta(-secs)}"
-            return f"{COLUMNS[index.column()][1]}: {self._display(row, key)}"
+            cells = self._cells_of(row)
+            if key == "sla" and cells[2] is not None and cells[2] < 0:
+                return f"SLA: overdue by {humanize_delta(-cells[2])}"
+            return f"{COLUMNS[index.column()][1]}: {cells[1][index.column()]}"
         return None
 
-    def _display(self, row: QueueRow, key: str) -> str:
-        if key == "priority":
-            return PRIORITIES[row.priority].capitalize()
-        if key == "sla":
-            secs = _sla_seconds(row, self._now)
-            if secs is None:
-                return "—"
-            return f"−{humanize_delta(-secs)}" if secs < 0 else humanize_delta(secs)
-        if key == "subject":
-            return row.subject
-        if key == "flags":
-            return ", ".join(FLAG_LABELS.get(f, (f, ""))[0] for f in row.flags)
-        if key == "customer":
-            return row.customer
-        if key == "language":
-            return row.language.upper()
-        if key == "status":
-            return status_label(row.queue_status)
-        if key == "assignee":
-            return row.assignee or "—"
-        if key == "updated":
-            return _relative(row.updated_at, self._now)
-        return ""
+    def _cells_of(self, row: QueueRow) -> tuple[QueueRow, tuple[str, ...], float | None]:
+        """The texts of a row's cells and its SLA seconds, made at the first read of the row and kept
+        while the row is unchanged (a refresh that brings it back equal keeps them) and the clock has
+        not ticked."""
+        hit = self._cells.get(row.id)
+        if hit is not None and (hit[0] is row or hit[0] == row):
+            return hit
+        now = self._now_ts
+        sla = None
+        if row.sla_due_at and row.status in _SLA_STATUSES:
+            sla = _epoch(row.sla_due_at) - now
+        if sla is None:
+            sla_text = "—"
+        else:
+            sla_text = f"−{humanize_delta(-sla)}" if sla < 0 else humanize_delta(sla)
+        flags = row.flags
+        texts = (
+            _PRIORITY_TEXT[row.priority],
+            sla_text,
+            row.subject,
+            ", ".join(FLAG_LABELS.get(f, (f, ""))[0] for f in flags) if flags else "",
+            row.customer,
+            row.language.upper(),
+            _status_text(AWAITING_APPROVAL if row.awaiting_approval else row.status),
+            row.assignee or "—",
+            _relative_secs(now - _epoch(row.updated_at), row.updated_at),
+        )
+        hit = self._cells[row.id] = (row, texts, sla)
+        return hit
 
 
-def _relative(iso: str, now: datetime) -> str:
-    secs = (now - parse_iso(iso)).total_seconds()
-    if secs < 60:
-        return "just now"
-    if secs < 3600:
-        return f"{int(secs // 60)}m ago"
-    if secs < 86400 * 2:
-        return f"{int(secs // 3600)}h ago"
-    return parse_iso(iso).strftime("%d %b")
+_STATUS_TEXTS: dict[str, str] = {}
+
+
+def _status_text(status: str) -> str:
+    text = _STATUS_TEXTS.get(status)
+    if text is None:
+        text = _STATUS_TEXTS[status] = status_label(status)
+    return text
