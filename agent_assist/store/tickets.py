@@ -211,12 +211,13 @@ def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "prio
     sql = (f"SELECT {_QUEUE_COLUMNS} FROM {source} JOIN customers c ON c.id = t.customer_id"
            f"{where}{_order(sort, descending, pg)} LIMIT ? OFFSET ?")
     rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
-    json_list, row = _json_list, QueueRow
-    return [_new_row(row, (*r[:9], json_list(r[9]), json_list(r[10]), bool(r[11]))) for r in rows]
+    # most tickets have no tags and no flags: their "[]" is not parsed
+    row, loads = QueueRow, json.loads
+    return [_new_row(row, (*r[:9], () if r[9] in _NO_LIST else tuple(loads(r[9])),
+                           () if r[10] in _NO_LIST else tuple(loads(r[10])), bool(r[11]))) for r in rows]
 
 
-def _json_list(text: str | None) -> tuple:
-    return () if not text or text == "[]" else tuple(json.loads(text))  # most tickets have no tags, no flags
+_NO_LIST = frozenset({None, "", "[]"})
 
 
 FEW_MATCHES = 5_000  # a text filter the server expects to match fewer tickets is read through its index
