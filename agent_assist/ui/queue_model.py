@@ -8,15 +8,16 @@ with row inserts/removes and a layout change, so the view keeps its selection.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette
 
 from agent_assist.store import Store
 from agent_assist.store.tickets import AWAITING_APPROVAL, PRIORITIES, QueueFilter, QueueRow, queue_page, queue_total
-from agent_assist.timefmt import humanize_delta, parse_iso
+from agent_assist.timefmt import humanize_delta, parse_iso, to_iso
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("priority", "Priority"),
@@ -54,10 +55,11 @@ SLA_AMBER = QColor("#b26a00")
 
 
 _KEYS = tuple(k for k, _ in COLUMNS)
-_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE = (int(r) for r in (
+_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, _BACKGROUND = (int(r) for r in (
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
-    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole))
-_ROLES = frozenset({_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, int(TICKET_ID_ROLE), int(FLAGS_ROLE)})
+    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.BackgroundRole))
+_ROLES = frozenset({_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, _BACKGROUND, int(TICKET_ID_ROLE),
+                    int(FLAGS_ROLE)})
 _PRIORITY_BRUSHES = {p: QBrush(c) for p, c in PRIORITY_COLORS.items()}
 _SLA_RED_BRUSH, _SLA_AMBER_BRUSH = QBrush(SLA_RED), QBrush(SLA_AMBER)
 
@@ -105,14 +107,34 @@ def _relative_secs(secs: float, iso: str) -> str:
     return _day_label(iso)
 
 
+HIGHLIGHT_ALPHA = 110  # of 255: the theme's own selection colour, faint enough to read any text over it
+
+
+def highlight_color(progress: float) -> QColor:
+    """The tint of a row that just arrived or changed, ``progress`` (0..1) into its fade: the palette's
+    highlight colour made translucent, so it reads over light and dark themes' rows alike."""
+    color = QColor(QGuiApplication.palette().color(QPalette.ColorRole.Highlight))
+    color.setAlpha(max(0, round(HIGHLIGHT_ALPHA * (1.0 - progress))))
+    return color
+
+
 class QueueModel(QAbstractTableModel):
     PAGE = 200
     EXACT_COUNT_UP_TO = 1_000  # on a team server a larger number of matching tickets is the server's estimate
+    HIGHLIGHT_MS = 4_000
+    """How long a row that arrived or changed (a live refresh) stays tinted, fading out."""
+    HIGHLIGHT_STEP_MS = 100
+    CLOCK_SLACK_S = 30
+    """A row that joins the loaded ones counts as arriving when it changed after the last look at the
+    database less this much (other desks' clocks); older ones only moved up into the loaded page."""
 
     countChanged = Signal(int)
     """The number of tickets matching the filter (not just the loaded ones)."""
     refreshed = Signal()
     """Emitted after :meth:`refresh` merged changes from the database."""
+    arrived = Signal(list)
+    """Ticket ids that a live refresh brought into the queue (new, or newly matching the filter), not
+    those of a load, a scroll, a sort or a filter change."""
 
     def __init__(self, store: Store, *, user: str, parent=None):
         super().__init__(parent)
@@ -132,6 +154,11 @@ class QueueModel(QAbstractTableModel):
         reads of a visible row at every paint, made once for each row as it is and the clock stood."""
         self._bold = QFont()
         self._bold.setBold(True)
+        self._lit: dict[int, float] = {}  # ticket id -> when (monotonic) its row's highlight began
+        self._since = ""  # rows that changed at or after this (ISO) arrive: see CLOCK_SLACK_S
+        self._fade = QTimer(self)
+        self._fade.setInterval(self.HIGHLIGHT_STEP_MS)
+        self._fade.timeout.connect(self._fade_step)
 
     # -- configuration -------------------------------------------------------------
     @property
@@ -186,7 +213,10 @@ class QueueModel(QAbstractTableModel):
         self._rows = []
         self._index_of = {}
         self._cells.clear()
+        self._lit.clear()  # another filter or order: what shows is not news
+        self._fade.stop()
         self._exhausted = False
+        self._since = self._look_time()
         self.endResetModel()
         self.fetchMore(QModelIndex())
         if recount or self._exhausted:
@@ -236,8 +266,10 @@ class QueueModel(QAbstractTableModel):
         """Merge the database's current state into the loaded rows, keeping selection."""
         # everything was loaded: stay that way, so newcomers anywhere in the order show up
         limit = max(len(self._rows) + (self.PAGE if self._exhausted else 0), self.PAGE)
+        since, self._since = self._since, self._look_time()
         fresh = self._page(0, limit)
         fresh_ids = {r.id for r in fresh}
+        before = {r.id: r for r in self._rows}
         # 1. rows that left the filter go, in contiguous runs from the bottom up
         i = len(self._rows) - 1
         while i >= 0:
@@ -275,8 +307,13 @@ class QueueModel(QAbstractTableModel):
         if len(self._cells) > len(fresh) + _CELLS_KEPT:
             self._cells.clear()
         self._exhausted = len(fresh) < limit
+        arrived = [r.id for r in added if r.updated_at >= since]
+        changed = [r.id for r in fresh if r.id in before and before[r.id] != r]
+        self._highlight(arrived + changed)
         self._update_total()
         self.refreshed.emit()
+        if arrived:
+            self.arrived.emit(arrived)
 
     def tick(self) -> None:
         """Time passed: repaint the SLA countdowns."""
@@ -286,6 +323,42 @@ class QueueModel(QAbstractTableModel):
         if self._rows:
             col = _SLA_COLUMN
             self.dataChanged.emit(self.index(0, col), self.index(len(self._rows) - 1, col))
+
+    # -- highlights of live changes -----------------------------------------------------
+    def _look_time(self) -> str:
+        return to_iso(datetime.now(UTC) - timedelta(seconds=self.CLOCK_SLACK_S))
+
+    def _highlight(self, ticket_ids: list[int]) -> None:
+        if not ticket_ids or self.HIGHLIGHT_MS <= 0:
+            return
+        now = time.monotonic()
+        for tid in ticket_ids:
+            self._lit[tid] = now
+        self._repaint_lit(ticket_ids)
+        self._fade.start()
+
+    def highlighted(self, ticket_id: int) -> float | None:
+        """How far (0..1) the ticket's row is into its highlight's fade; None when it is not highlighted."""
+        began = self._lit.get(ticket_id)
+        if began is None:
+            return None
+        progress = (time.monotonic() - began) * 1000 / self.HIGHLIGHT_MS
+        return progress if progress < 1 else None
+
+    def _fade_step(self) -> None:
+        now = time.monotonic()
+        ended = [tid for tid, began in self._lit.items() if (now - began) * 1000 >= self.HIGHLIGHT_MS]
+        for tid in ended:
+            del self._lit[tid]
+        self._repaint_lit([*self._lit, *ended])
+        if not self._lit:
+            self._fade.stop()
+
+    def _repaint_lit(self, ticket_ids) -> None:
+        rows = sorted(r for r in (self._index_of.get(t, -1) for t in ticket_ids) if r >= 0)
+        last_col = _N_COLUMNS - 1
+        for r in rows:  # a few rows at a time: each on its own
+            self.dataChanged.emit(self.index(r, 0), self.index(r, last_col), [Qt.ItemDataRole.BackgroundRole])
 
     # -- lookups -----------------------------------------------------------------------
     def ticket_id(self, row: int) -> int | None:
@@ -321,6 +394,11 @@ class QueueModel(QAbstractTableModel):
             return hit[1][index.column()]
         if role == TICKET_ID_ROLE:
             return row.id
+        if role == _BACKGROUND:
+            if not self._lit:
+                return None
+            progress = self.highlighted(row.id)
+            return None if progress is None else highlight_color(progress)
         if role == FLAGS_ROLE:
             return list(row.flags)
         key = _KEYS[index.column()]
