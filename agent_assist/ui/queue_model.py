@@ -68,6 +68,7 @@ _PRIORITY_TEXT = tuple(p.capitalize() for p in PRIORITIES)
 _SLA_COLUMN = _KEYS.index("sla")
 _N_COLUMNS = len(COLUMNS)
 _NO_PARENT = QModelIndex()
+_INDEXES_KEPT = 1_000  # rows whose cells' indexes the model keeps (a screenful is ~40; scrolled far: made anew)
 _SLA_STATUSES = ("new", "open")  # the statuses whose SLA clock runs
 _CELLS_KEPT = 2_000  # rows whose cell texts are kept beyond the loaded ones (scrolled past, filtered away)
 
@@ -149,6 +150,7 @@ class QueueModel(QAbstractTableModel):
         self._total_exact = True
         self._now = datetime.now(UTC)
         self._now_ts = self._now.timestamp()
+        self._indexes: list[list[QModelIndex]] = []  # row -> its cells' indexes (see index())
         self._cells: dict[int, tuple[QueueRow, tuple[str, ...], float | None]] = {}
         """ticket id -> (the row they were made from, its cells' texts, seconds to its SLA): what a view
         reads of a visible row at every paint, made once for each row as it is and the clock stood."""
@@ -223,11 +225,21 @@ class QueueModel(QAbstractTableModel):
             self._update_total()
 
     def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> QModelIndex:
-        # Qt's own index() asks hasIndex(), which calls rowCount() and columnCount() back into Python:
-        # two crossings per cell of every paint. The same answer from the rows at hand:
-        if 0 <= row < len(self._rows) and 0 <= column < _N_COLUMNS and not parent.isValid():
+        # Qt's own index() asks hasIndex(), which calls rowCount() and columnCount() back into Python, and
+        # PySide's createIndex() alone takes a couple of microseconds: for every cell of every paint. A
+        # table's index is only its row and column (no internal pointer), the same value whatever the row
+        # holds, so the first rows' indexes are made once for the model's life and handed out again.
+        if not (0 <= row < len(self._rows) and 0 <= column < _N_COLUMNS) or (
+                parent is not _NO_PARENT and parent.isValid()):
+            return QModelIndex()
+        made = self._indexes
+        if row < len(made):
+            return made[row][column]
+        if row >= _INDEXES_KEPT:
             return self.createIndex(row, column)
-        return QModelIndex()
+        create = self.createIndex
+        made.extend([create(r, c) for c in range(_N_COLUMNS)] for r in range(len(made), row + 1))
+        return made[row][column]
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
