@@ -137,3 +137,47 @@ def test_with_a_tray_the_count_is_on_its_tooltip(qtbot):
     assert notifier.tray.toolTip() == "Agent Assist" and counts == [2, 3, 0]
     assert window.windowTitle() == "alex (agent) — Agent Assist"  # with a tray shown, the title stays as it is
     assert notifier.count_arrivals([5]) == 1 and notifier.tray.toolTip() == "Agent Assist — 1 new ticket in your queue"
+
+
+def _luminance(c: QColor) -> float:
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+
+
+def _over(tint: QColor, base: QColor) -> QColor:
+    a = tint.alphaF()
+    return QColor.fromRgbF(*(t * a + b * (1 - a) for t, b in ((tint.redF(), base.redF()), (tint.greenF(), base.greenF()),
+                                                            (tint.blueF(), base.blueF()))))
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_highlight_keeps_the_text_readable_in_light_and_dark_themes(qtbot, theme):
+    from PySide6.QtGui import QPalette
+
+    from agent_assist.ui.queue_model import highlight_color
+
+    app = QApplication.instance()
+    before = app.palette()
+    palette = QPalette(before)
+    if theme == "dark":  # a dark desktop's colours (as Fusion's dark palettes have them)
+        for role, colour in ((QPalette.ColorRole.Base, "#232323"), (QPalette.ColorRole.AlternateBase, "#2e2e2e"),
+                             (QPalette.ColorRole.Text, "#f0f0f0"), (QPalette.ColorRole.Highlight, "#2a82da")):
+            palette.setColor(role, QColor(colour))
+    else:
+        for role, colour in ((QPalette.ColorRole.Base, "#ffffff"), (QPalette.ColorRole.AlternateBase, "#f5f5f5"),
+                             (QPalette.ColorRole.Text, "#000000"), (QPalette.ColorRole.Highlight, "#308cc6")):
+            palette.setColor(role, QColor(colour))
+    app.setPalette(palette)
+    try:
+        tint = highlight_color(0.0)
+        assert tint.alpha() > 0 and highlight_color(1.0).alpha() == 0
+        text = _luminance(palette.color(QPalette.ColorRole.Text))
+        for base_role in (QPalette.ColorRole.Base, QPalette.ColorRole.AlternateBase):
+            base = palette.color(base_role)
+            lit = _luminance(_over(tint, base))
+            contrast = (max(lit, text) + 0.05) / (min(lit, text) + 0.05)
+            assert contrast >= 4.5, (theme, base_role, contrast)  # WCAG AA for body text
+            assert abs(lit - _luminance(base)) > 0.01  # and the tint shows
+    finally:
+        app.setPalette(before)
