@@ -17,10 +17,11 @@ in a desk process of its own (so its peak RSS is the desk's):
     .venv/bin/python benchmarks/team.py --load [--agents 50] [--seconds 60] [--kill-every 5]   (team_load.py)
 
 Reading the ratios: "raw" is only the page statement's round trip. Once every order walks an index
-(team migration 008) that is 2-5 ms at 1M tickets, and the app's own fixed cost -- resetting the model,
-building 200 rows, the text of 360 visible cells through PySide, about 2.5 ms on this kind of machine --
-is most of the gap where a ratio misses; the text searches, which the server's time dominates, sit near
-1.0x. Notify-to-screen includes the window's live timer (main_window.LIVE_POLL_MS): a change waits half
+(team migration 008) that is 1-5 ms at 1M tickets, and the app's own fixed cost -- resetting the model,
+building 200 rows, the index and text of 360 visible cells through PySide -- is the gap: about 2.5 ms on
+this kind of machine before the queue model made a row's texts once, kept its cells' indexes and built
+rows as named tuples, about 0.5 ms since; the fastest sorts (a raw p50 near 1 ms) are where a ratio is
+tightest. The text searches, which the server's time dominates, sit near 1.0x. Notify-to-screen includes the window's live timer (main_window.LIVE_POLL_MS): a change waits half
 its period on average before the model refreshes.
 
 ``--explain`` prints EXPLAIN ANALYZE of every statement the model sent for each case. The NOTIFY

@@ -33,6 +33,10 @@ from agent_assist.store.tickets import Ticket, get_ticket
 
 NO_DRAFT_STATUSES = ("closed",)
 RESIGNED_STATES = ("suggested", "edited", "approved")  # a draft its opener may still change and send
+# Not "awaiting_supervisor": a four-eyes reply goes out signed by the writer who asked for approval. The
+# supervisor approves that text unchanged (both backends refuse a change to an awaiting text, a signature's
+# too, and the audit row keeps its hash), so the customer reads the name of the agent who answered them;
+# a supervisor who takes over a stored draft instead gets it signed with their own name and is its writer.
 
 
 @dataclass(frozen=True)

@@ -171,11 +171,15 @@ def _awaiting_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
     return draft
 
 
-def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending",
-                     confirmed_pan: bool = False) -> int:
-    """A supervisor approves exactly ``body`` (the text they reviewed) and sends it; returns the message id."""
+def approve(store: Store, draft_id: int, body: str, *, actor: str, confirmed_pan: bool = False) -> str:
+    """A supervisor approves exactly ``body`` (the text they reviewed), without sending it yet (undo send
+    holds the send, :mod:`agent_assist.store.held`); returns the draft's state, ``approved``.
+
+    A full card number in ``body`` raises ``UnmaskedCardNumberError`` unless ``confirmed_pan``, so the
+    supervisor is asked at the click, not when the held reply goes out."""
     from agent_assist.store import drafts
 
+    drafts.check_card_numbers(body, confirmed_pan)
     with store.transaction() as db:
         if not is_postgres(db):  # on a team server approve_draft checks the signed-in person itself
             _require_supervisor(db, actor)
@@ -184,6 +188,16 @@ def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, stat
             raise InvalidTransitionError("The draft changed while you were reviewing it; look at it again.")
         if drafts.approve(store, draft_id, body, actor=actor) != "approved":  # pragma: no cover - drafts' rules
             raise InvalidTransitionError("The draft could not be approved.")
+    return "approved"
+
+
+def approve_and_send(store: Store, draft_id: int, body: str, *, actor: str, status_after: str = "pending",
+                     confirmed_pan: bool = False) -> int:
+    """A supervisor approves exactly ``body`` (the text they reviewed) and sends it; returns the message id."""
+    from agent_assist.store import drafts
+
+    with store.transaction():
+        approve(store, draft_id, body, actor=actor, confirmed_pan=confirmed_pan)
         return drafts.send(store, draft_id, actor=actor, status_after=status_after, confirmed_pan=confirmed_pan)
 
 

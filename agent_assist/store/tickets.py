@@ -7,8 +7,9 @@ import json
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -54,8 +55,11 @@ class QueueFilter:
     flag: str | None = None  # only tickets with this triage flag ("any" for any flag)
 
 
-@dataclass(frozen=True)
-class QueueRow:
+class QueueRow(NamedTuple):
+    """One ticket as the queue lists it. A named tuple, not a dataclass: a page builds 200 of these for
+    every open, sort and filter of the queue, and a tuple is made in one step (no per-field
+    ``__setattr__`` of a frozen dataclass); it compares, hashes and reads by name all the same."""
+
     id: int
     priority: int
     sla_due_at: str | None
@@ -73,6 +77,9 @@ class QueueRow:
     def queue_status(self) -> str:
         """What the queue shows: ``awaiting_approval`` while a supervisor has the reply, else the status."""
         return AWAITING_APPROVAL if self.awaiting_approval else self.status
+
+
+_new_row = tuple.__new__
 
 
 SORT_KEYS: dict[str, str] = {
@@ -185,6 +192,10 @@ def _order(sort: str, descending: bool, pg: bool = False) -> str:
 def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "priority",
                descending: bool = False, offset: int = 0, limit: int = 200) -> list[QueueRow]:
     pg = is_postgres(db)
+    stored = tuple(st for st in flt.statuses if st != AWAITING_APPROVAL)
+    if (pg and sort == "status" and descending and stored and len(stored) < len(flt.statuses)
+            and not flt.text.strip()):
+        return _status_page_with_awaiting(db, flt, stored, descending, offset, limit)
     where, params = _where(flt, pg)
     # an inner join lets SQLite walk the customer-name index when sorting by customer;
     # every ticket has a customer (create_ticket and bulk import always set one)
@@ -203,12 +214,43 @@ def queue_page(db: sqlite_utils.Database, flt: QueueFilter, *, sort: str = "prio
         where = ""  # applied inside, with the same parameters
     sql = (f"SELECT {_QUEUE_COLUMNS} FROM {source} JOIN customers c ON c.id = t.customer_id"
            f"{where}{_order(sort, descending, pg)} LIMIT ? OFFSET ?")
-    rows = db.conn.execute(sql, [*params, limit, offset]).fetchall()
-    return [QueueRow(*r[:9], _json_list(r[9]), _json_list(r[10]), bool(r[11])) for r in rows]
+    return _queue_rows(db.conn.execute(sql, [*params, limit, offset]).fetchall())
 
 
-def _json_list(text: str | None) -> tuple:
-    return () if not text or text == "[]" else tuple(json.loads(text))  # most tickets have no tags, no flags
+def _status_page_with_awaiting(db, flt: QueueFilter, stored: tuple[str, ...], descending: bool, offset: int,
+                               limit: int) -> list[QueueRow]:
+    """A team server's page by status of a filter that holds stored statuses and "awaiting approval" (the
+    queue's default), descending: a ticket awaiting approval may have any stored status, so one statement
+    would walk the status index down from the last rank, past all the solved and closed tickets (~400 ms at
+    1M tickets). Two walks instead -- the stored statuses' ranks, and the few tickets awaiting approval
+    (disjoint: the first excludes them) -- each as far as the page reaches, merged in the same order.
+    (Ascending, the one walk starts at "new" and fills a page at once.)"""
+    ranks = sorted(STATUSES.index(st) for st in stored)
+    rank = SORT_KEYS["status"]
+    where_a, params_a = _where(replace(flt, statuses=stored), True)
+    where_a += f" AND {rank} BETWEEN {ranks[0]} AND {ranks[-1]}"
+    where_b, params_b = _where(replace(flt, statuses=()), True)  # the other clauses (scope, language, flag)
+    direction = "DESC" if descending else "ASC"
+    inner = f" ORDER BY {rank} {direction}, t.id {direction} LIMIT ?"
+    columns = f"SELECT {_QUEUE_COLUMNS}, {rank} AS queue_rank FROM "
+    # the tickets awaiting approval read from the drafts' state index (a fence: not by walking the tickets)
+    awaiting = ("(SELECT DISTINCT d.ticket_id FROM drafts d WHERE d.state = 'awaiting_supervisor' OFFSET 0) a "
+                "JOIN tickets t ON t.id = a.ticket_id ")
+    sql = (f"SELECT * FROM (({columns}tickets t JOIN customers c ON c.id = t.customer_id{where_a}{inner}) "
+           f"UNION ALL ({columns}{awaiting}JOIN customers c ON c.id = t.customer_id{where_b}{inner})) u "
+           f"ORDER BY u.queue_rank {direction}, u.id {direction} LIMIT ? OFFSET ?")
+    reach = offset + limit
+    return _queue_rows(db.conn.execute(sql, [*params_a, reach, *params_b, reach, limit, offset]).fetchall())
+
+
+def _queue_rows(rows) -> list[QueueRow]:
+    # most tickets have no tags and no flags: their "[]" is not parsed
+    row, loads = QueueRow, json.loads
+    return [_new_row(row, (*r[:9], () if r[9] in _NO_LIST else tuple(loads(r[9])),
+                           () if r[10] in _NO_LIST else tuple(loads(r[10])), bool(r[11]))) for r in rows]
+
+
+_NO_LIST = frozenset({None, "", "[]"})
 
 
 FEW_MATCHES = 5_000  # a text filter the server expects to match fewer tickets is read through its index

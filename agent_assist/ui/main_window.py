@@ -233,6 +233,8 @@ class MainWindow(QMainWindow):
         self.notifier.trayActivated.connect(self._bring_forward)
         self.notifier.ticketActivated.connect(self._select_ticket)
         self.model.rowsInserted.connect(self._notify_inserted)
+        self.notifier.watch(self, self.queue.view)  # "(3 new)": arrivals since the person last looked
+        self.model.arrived.connect(self.notifier.count_arrivals)
         if self.model.rowCount():
             self.queue.select_row(0)
         self.queue.view.setFocus()

@@ -11,16 +11,23 @@ It decides nothing about the database: the window hands it the queue rows it alr
 queue model, and the loaded rows on each SLA tick. Each ticket is notified at most once per kind
 (new / SLA), also when notifications are switched off meanwhile, so switching them on later does
 not replay a backlog.
+
+It also keeps the count of tickets that arrived in the person's queue since they last looked
+(:meth:`Notifier.count_arrivals`, fed from the queue model's ``arrived``): on the tray icon's tooltip,
+or without a tray in the window's title ("(3 new) …"). Looking is the window becoming active or the
+queue getting the focus (:meth:`Notifier.watch`); a ticket that arrives while the person has the
+queue in front of them is not counted (its row's highlight shows it).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
@@ -36,6 +43,7 @@ DEFAULT_SLA_MINUTES = 15
 MESSAGE_MS = 10_000
 MAX_LISTED = 3
 SUBJECT_CHARS = 70
+_COUNT_PREFIX = re.compile(r"^\(\d+ new\) ")
 
 
 def _get(row: Any, key: str, default: Any = None) -> Any:
@@ -75,6 +83,8 @@ class Notifier(QObject):
     """The person clicked a notification about one ticket: open it."""
     trayActivated = Signal()
     """The tray icon was clicked: bring the window forward."""
+    newCountChanged = Signal(int)
+    """The number of tickets that arrived in the queue since the person last looked."""
 
     def __init__(self, *, enabled: bool = True, sla_minutes: int = DEFAULT_SLA_MINUTES,
                  icon: QIcon | None = None, since: datetime | None = None, user: str | None = None,
@@ -91,6 +101,9 @@ class Notifier(QObject):
         self._seen_new: set[int] = set()
         self._seen_sla: set[int] = set()
         self._last_ticket: int | None = None
+        self._arrived: set[int] = set()  # since the person last looked at the queue
+        self._window: QWidget | None = None
+        self._queue_view: QWidget | None = None
         self.tray: QSystemTrayIcon | None = None
         if use_tray is None:
             use_tray = QSystemTrayIcon.isSystemTrayAvailable()
@@ -227,6 +240,60 @@ class Notifier(QObject):
         if len(rows) > MAX_LISTED:
             lines.append(f"… and {len(rows) - MAX_LISTED} more")
         return "\n".join(lines)
+
+    # -- new in my queue since I last looked ----------------------------------------------
+    @property
+    def new_count(self) -> int:
+        return len(self._arrived)
+
+    def watch(self, window: QWidget, queue_view: QWidget) -> None:
+        """Count for this window: its title carries the count when there is no tray, and the window
+        becoming active or ``queue_view`` getting the focus is the person looking (the count goes)."""
+        self._window, self._queue_view = window, queue_view
+        window.installEventFilter(self)
+        queue_view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if (kind == QEvent.Type.WindowActivate and watched is self._window) or (
+                kind == QEvent.Type.FocusIn and watched is self._queue_view):
+            self.reset_new()
+        return False
+
+    def looking(self) -> bool:
+        """Whether the person has the queue in front of them now (the window active, the queue focused)."""
+        window, view = self._window, self._queue_view
+        return (window is not None and view is not None and window.isActiveWindow() and not window.isMinimized()
+                and view.hasFocus())
+
+    def count_arrivals(self, ticket_ids: Iterable[int]) -> int:
+        """Tickets that arrived in the queue; returns the count since the person last looked."""
+        if self.looking():
+            return self.new_count
+        before = len(self._arrived)
+        self._arrived.update(ticket_ids)
+        if len(self._arrived) != before:
+            self._show_count()
+        return self.new_count
+
+    def reset_new(self) -> None:
+        """The person looked at the queue."""
+        if self._arrived:
+            self._arrived.clear()
+            self._show_count()
+
+    def _show_count(self) -> None:
+        n = len(self._arrived)
+        words = f"{n} new ticket{'s' if n != 1 else ''} in your queue" if n else ""
+        if self.tray is not None:
+            self.tray.setToolTip(f"{APP_NAME} — {words}" if n else APP_NAME)
+        window = self._window
+        if window is not None:
+            base = _COUNT_PREFIX.sub("", window.windowTitle())
+            # with a tray its tooltip says it; without one the task bar's title is where it shows
+            window.setWindowTitle(f"({n} new) {base}" if n and (self.tray is None or not self.tray.isVisible())
+                                  else base)
+        self.newCountChanged.emit(n)
 
     # -- giving it ------------------------------------------------------------------------
     def _give(self, title: str, message: str, ticket_id: int | None) -> None:

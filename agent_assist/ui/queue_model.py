@@ -8,15 +8,16 @@ with row inserts/removes and a layout change, so the view keeps its selection.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette
 
 from agent_assist.store import Store
 from agent_assist.store.tickets import AWAITING_APPROVAL, PRIORITIES, QueueFilter, QueueRow, queue_page, queue_total
-from agent_assist.timefmt import humanize_delta, parse_iso
+from agent_assist.timefmt import humanize_delta, parse_iso, to_iso
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("priority", "Priority"),
@@ -54,28 +55,87 @@ SLA_AMBER = QColor("#b26a00")
 
 
 _KEYS = tuple(k for k, _ in COLUMNS)
-_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE = (int(r) for r in (
+_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, _BACKGROUND = (int(r) for r in (
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
-    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole))
-_ROLES = frozenset({_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, int(TICKET_ID_ROLE), int(FLAGS_ROLE)})
+    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.BackgroundRole))
+_ROLES = frozenset({_DISPLAY, _FOREGROUND, _FONT, _TOOLTIP, _ACCESSIBLE, _BACKGROUND, int(TICKET_ID_ROLE),
+                    int(FLAGS_ROLE)})
 _PRIORITY_BRUSHES = {p: QBrush(c) for p, c in PRIORITY_COLORS.items()}
 _SLA_RED_BRUSH, _SLA_AMBER_BRUSH = QBrush(SLA_RED), QBrush(SLA_AMBER)
 
 
-def _sla_seconds(row: QueueRow, now: datetime) -> float | None:
-    if not row.sla_due_at or row.status not in ("new", "open"):
-        return None
-    return (parse_iso(row.sla_due_at) - now).total_seconds()
+_PRIORITY_TEXT = tuple(p.capitalize() for p in PRIORITIES)
+_SLA_COLUMN = _KEYS.index("sla")
+_N_COLUMNS = len(COLUMNS)
+_NO_PARENT = QModelIndex()
+_INDEXES_KEPT = 1_000  # rows whose cells' indexes the model keeps (a screenful is ~40; scrolled far: made anew)
+_SLA_STATUSES = ("new", "open")  # the statuses whose SLA clock runs
+_CELLS_KEPT = 2_000  # rows whose cell texts are kept beyond the loaded ones (scrolled past, filtered away)
+
+
+def _epoch(iso: str) -> float:
+    """Seconds since the epoch of a stored timestamp (naive means UTC), without building an aware datetime
+    through :func:`parse_iso` and subtracting two of them."""
+    try:
+        dt = datetime.fromisoformat(iso)  # takes the stored "...Z" form as it is
+    except ValueError:
+        dt = parse_iso(iso)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+
+
+_DAY_LABELS: dict[str, str] = {}
+
+
+def _day_label(iso: str) -> str:
+    """``25 Nov`` (the locale's month name): one strftime per calendar day seen, not one per cell."""
+    if len(iso) == 20 and iso[10] == "T" and iso[19] == "Z":  # to_iso's form: the date is the UTC date
+        label = _DAY_LABELS.get(iso[:10])
+        if label is None:
+            if len(_DAY_LABELS) > 4_096:
+                _DAY_LABELS.clear()
+            label = _DAY_LABELS[iso[:10]] = parse_iso(iso).strftime("%d %b")
+        return label
+    return parse_iso(iso).strftime("%d %b")
+
+
+def _relative_secs(secs: float, iso: str) -> str:
+    if secs < 60:
+        return "just now"
+    if secs < 3600:
+        return f"{int(secs // 60)}m ago"
+    if secs < 86400 * 2:
+        return f"{int(secs // 3600)}h ago"
+    return _day_label(iso)
+
+
+HIGHLIGHT_ALPHA = 110  # of 255: the theme's own selection colour, faint enough to read any text over it
+
+
+def highlight_color(progress: float) -> QColor:
+    """The tint of a row that just arrived or changed, ``progress`` (0..1) into its fade: the palette's
+    highlight colour made translucent, so it reads over light and dark themes' rows alike."""
+    color = QColor(QGuiApplication.palette().color(QPalette.ColorRole.Highlight))
+    color.setAlpha(max(0, round(HIGHLIGHT_ALPHA * (1.0 - progress))))
+    return color
 
 
 class QueueModel(QAbstractTableModel):
     PAGE = 200
     EXACT_COUNT_UP_TO = 1_000  # on a team server a larger number of matching tickets is the server's estimate
+    HIGHLIGHT_MS = 4_000
+    """How long a row that arrived or changed (a live refresh) stays tinted, fading out."""
+    HIGHLIGHT_STEP_MS = 100
+    CLOCK_SLACK_S = 30
+    """A row that joins the loaded ones counts as arriving when it changed after the last look at the
+    database less this much (other desks' clocks); older ones only moved up into the loaded page."""
 
     countChanged = Signal(int)
     """The number of tickets matching the filter (not just the loaded ones)."""
     refreshed = Signal()
     """Emitted after :meth:`refresh` merged changes from the database."""
+    arrived = Signal(list)
+    """Ticket ids that a live refresh brought into the queue (new, or newly matching the filter), not
+    those of a load, a scroll, a sort or a filter change."""
 
     def __init__(self, store: Store, *, user: str, parent=None):
         super().__init__(parent)
@@ -89,8 +149,18 @@ class QueueModel(QAbstractTableModel):
         self._total = 0
         self._total_exact = True
         self._now = datetime.now(UTC)
+        self._now_ts = self._now.timestamp()
+        self._indexes: list[list[QModelIndex]] = []  # row -> its cells' indexes (see index())
+        self._cells: dict[int, tuple[QueueRow, tuple[str, ...], float | None]] = {}
+        """ticket id -> (the row they were made from, its cells' texts, seconds to its SLA): what a view
+        reads of a visible row at every paint, made once for each row as it is and the clock stood."""
         self._bold = QFont()
         self._bold.setBold(True)
+        self._lit: dict[int, float] = {}  # ticket id -> when (monotonic) its row's highlight began
+        self._since = ""  # rows that changed at or after this (ISO) arrive: see CLOCK_SLACK_S
+        self._fade = QTimer(self)
+        self._fade.setInterval(self.HIGHLIGHT_STEP_MS)
+        self._fade.timeout.connect(self._fade_step)
 
     # -- configuration -------------------------------------------------------------
     @property
@@ -144,17 +214,38 @@ class QueueModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = []
         self._index_of = {}
+        self._cells.clear()
+        self._lit.clear()  # another filter or order: what shows is not news
+        self._fade.stop()
         self._exhausted = False
+        self._since = self._look_time()
         self.endResetModel()
         self.fetchMore(QModelIndex())
         if recount or self._exhausted:
             self._update_total()
 
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> QModelIndex:
+        # Qt's own index() asks hasIndex(), which calls rowCount() and columnCount() back into Python, and
+        # PySide's createIndex() alone takes a couple of microseconds: for every cell of every paint. A
+        # table's index is only its row and column (no internal pointer), the same value whatever the row
+        # holds, so the first rows' indexes are made once for the model's life and handed out again.
+        if not (0 <= row < len(self._rows) and 0 <= column < _N_COLUMNS) or (
+                parent is not _NO_PARENT and parent.isValid()):
+            return QModelIndex()
+        made = self._indexes
+        if row < len(made):
+            return made[row][column]
+        if row >= _INDEXES_KEPT:
+            return self.createIndex(row, column)
+        create = self.createIndex
+        made.extend([create(r, c) for c in range(_N_COLUMNS)] for r in range(len(made), row + 1))
+        return made[row][column]
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else _N_COLUMNS
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
         return not parent.isValid() and not self._exhausted
@@ -187,8 +278,10 @@ class QueueModel(QAbstractTableModel):
         """Merge the database's current state into the loaded rows, keeping selection."""
         # everything was loaded: stay that way, so newcomers anywhere in the order show up
         limit = max(len(self._rows) + (self.PAGE if self._exhausted else 0), self.PAGE)
+        since, self._since = self._since, self._look_time()
         fresh = self._page(0, limit)
         fresh_ids = {r.id for r in fresh}
+        before = {r.id: r for r in self._rows}
         # 1. rows that left the filter go, in contiguous runs from the bottom up
         i = len(self._rows) - 1
         while i >= 0:
@@ -223,16 +316,61 @@ class QueueModel(QAbstractTableModel):
             self.layoutChanged.emit()
             self.dataChanged.emit(self.index(0, 0), self.index(len(fresh) - 1, len(COLUMNS) - 1))
         self._reindex()
+        if len(self._cells) > len(fresh) + _CELLS_KEPT:
+            self._cells.clear()
         self._exhausted = len(fresh) < limit
+        arrived = [r.id for r in added if r.updated_at >= since]
+        changed = [r.id for r in fresh if r.id in before and before[r.id] != r]
+        self._highlight(arrived + changed)
         self._update_total()
         self.refreshed.emit()
+        if arrived:
+            self.arrived.emit(arrived)
 
     def tick(self) -> None:
         """Time passed: repaint the SLA countdowns."""
         self._now = datetime.now(UTC)
+        self._now_ts = self._now.timestamp()
+        self._cells.clear()  # the SLA countdowns and "5m ago" moved on
         if self._rows:
-            col = 1
+            col = _SLA_COLUMN
             self.dataChanged.emit(self.index(0, col), self.index(len(self._rows) - 1, col))
+
+    # -- highlights of live changes -----------------------------------------------------
+    def _look_time(self) -> str:
+        return to_iso(datetime.now(UTC) - timedelta(seconds=self.CLOCK_SLACK_S))
+
+    def _highlight(self, ticket_ids: list[int]) -> None:
+        if not ticket_ids or self.HIGHLIGHT_MS <= 0:
+            return
+        now = time.monotonic()
+        for tid in ticket_ids:
+            self._lit[tid] = now
+        self._repaint_lit(ticket_ids)
+        self._fade.start()
+
+    def highlighted(self, ticket_id: int) -> float | None:
+        """How far (0..1) the ticket's row is into its highlight's fade; None when it is not highlighted."""
+        began = self._lit.get(ticket_id)
+        if began is None:
+            return None
+        progress = (time.monotonic() - began) * 1000 / self.HIGHLIGHT_MS
+        return progress if progress < 1 else None
+
+    def _fade_step(self) -> None:
+        now = time.monotonic()
+        ended = [tid for tid, began in self._lit.items() if (now - began) * 1000 >= self.HIGHLIGHT_MS]
+        for tid in ended:
+            del self._lit[tid]
+        self._repaint_lit([*self._lit, *ended])
+        if not self._lit:
+            self._fade.stop()
+
+    def _repaint_lit(self, ticket_ids) -> None:
+        rows = sorted(r for r in (self._index_of.get(t, -1) for t in ticket_ids) if r >= 0)
+        last_col = _N_COLUMNS - 1
+        for r in rows:  # a few rows at a time: each on its own
+            self.dataChanged.emit(self.index(r, 0), self.index(r, last_col), [Qt.ItemDataRole.BackgroundRole])
 
     # -- lookups -----------------------------------------------------------------------
     def ticket_id(self, row: int) -> int | None:
@@ -251,40 +389,49 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        # a view asks for a dozen roles of every visible cell at each paint: plain ints compared, and
-        # the roles this model never answers turned away first
+        # a view asks for a dozen roles of every visible cell at each paint: plain ints compared, the
+        # roles this model never answers turned away first, and a row's texts made once (_cells_of)
         role = int(role)
         if role not in _ROLES:
             return None
         r = index.row()  # -1 for an invalid index
-        if not 0 <= r < len(self._rows):
+        rows = self._rows
+        if not 0 <= r < len(rows):
             return None
-        row = self._rows[r]
-        key = _KEYS[index.column()]
+        row = rows[r]
         if role == _DISPLAY:
-            return self._display(row, key)
+            hit = self._cells.get(row.id)
+            if hit is None or hit[0] is not row:
+                hit = self._cells_of(row)
+            return hit[1][index.column()]
         if role == TICKET_ID_ROLE:
             return row.id
+        if role == _BACKGROUND:
+            if not self._lit:
+                return None
+            progress = self.highlighted(row.id)
+            return None if progress is None else highlight_color(progress)
         if role == FLAGS_ROLE:
             return list(row.flags)
+        key = _KEYS[index.column()]
         if role == _FOREGROUND:
             if key == "priority":
                 return _PRIORITY_BRUSHES[row.priority]
             if key == "sla":
-                secs = _sla_seconds(row, self._now)
+                secs = self._cells_of(row)[2]
                 if secs is not None and secs < 0:
                     return _SLA_RED_BRUSH
                 if secs is not None and secs < SLA_WARN_SECONDS:
                     return _SLA_AMBER_BRUSH
             return None
         if role == _FONT:
-            if row.status == "new" or (key == "sla" and (_sla_seconds(row, self._now) or 1) < 0):
+            if row.status == "new" or (key == "sla" and (self._cells_of(row)[2] or 1) < 0):
                 return self._bold
             return None
         if role == _TOOLTIP:
             if key == "sla" and row.sla_due_at:
                 due = row.sla_due_at.replace("T", " ").replace("Z", " UTC")
-                secs = _sla_seconds(row, self._now)
+                secs = self._cells_of(row)[2]
                 if secs is not None and secs < 0:
                     return f"Overdue by {humanize_delta(-secs)} (SLA was due {due})"
                 return f"SLA due {due}"
@@ -293,44 +440,48 @@ class QueueModel(QAbstractTableModel):
                 return f"#{row.id} {row.subject}" + (f"\nTags: {tags}" if tags else "")
             return None
         if role == _ACCESSIBLE:
-            if key == "sla":
-                secs = _sla_seconds(row, self._now)
-                if secs is not None and secs < 0:
-                    return f"SLA: overdue by {humanize_delta(-secs)}"
-            return f"{COLUMNS[index.column()][1]}: {self._display(row, key)}"
+            cells = self._cells_of(row)
+            if key == "sla" and cells[2] is not None and cells[2] < 0:
+                return f"SLA: overdue by {humanize_delta(-cells[2])}"
+            return f"{COLUMNS[index.column()][1]}: {cells[1][index.column()]}"
         return None
 
-    def _display(self, row: QueueRow, key: str) -> str:
-        if key == "priority":
-            return PRIORITIES[row.priority].capitalize()
-        if key == "sla":
-            secs = _sla_seconds(row, self._now)
-            if secs is None:
-                return "—"
-            return f"−{humanize_delta(-secs)}" if secs < 0 else humanize_delta(secs)
-        if key == "subject":
-            return row.subject
-        if key == "flags":
-            return ", ".join(FLAG_LABELS.get(f, (f, ""))[0] for f in row.flags)
-        if key == "customer":
-            return row.customer
-        if key == "language":
-            return row.language.upper()
-        if key == "status":
-            return status_label(row.queue_status)
-        if key == "assignee":
-            return row.assignee or "—"
-        if key == "updated":
-            return _relative(row.updated_at, self._now)
-        return ""
+    def _cells_of(self, row: QueueRow) -> tuple[QueueRow, tuple[str, ...], float | None]:
+        """The texts of a row's cells and its SLA seconds, made at the first read of the row and kept
+        while the row is unchanged (a refresh that brings it back equal keeps them) and the clock has
+        not ticked."""
+        hit = self._cells.get(row.id)
+        if hit is not None and (hit[0] is row or hit[0] == row):
+            return hit
+        now = self._now_ts
+        sla = None
+        if row.sla_due_at and row.status in _SLA_STATUSES:
+            sla = _epoch(row.sla_due_at) - now
+        if sla is None:
+            sla_text = "—"
+        else:
+            sla_text = f"−{humanize_delta(-sla)}" if sla < 0 else humanize_delta(sla)
+        flags = row.flags
+        texts = (
+            _PRIORITY_TEXT[row.priority],
+            sla_text,
+            row.subject,
+            ", ".join(FLAG_LABELS.get(f, (f, ""))[0] for f in flags) if flags else "",
+            row.customer,
+            row.language.upper(),
+            _status_text(AWAITING_APPROVAL if row.awaiting_approval else row.status),
+            row.assignee or "—",
+            _relative_secs(now - _epoch(row.updated_at), row.updated_at),
+        )
+        hit = self._cells[row.id] = (row, texts, sla)
+        return hit
 
 
-def _relative(iso: str, now: datetime) -> str:
-    secs = (now - parse_iso(iso)).total_seconds()
-    if secs < 60:
-        return "just now"
-    if secs < 3600:
-        return f"{int(secs // 60)}m ago"
-    if secs < 86400 * 2:
-        return f"{int(secs // 3600)}h ago"
-    return parse_iso(iso).strftime("%d %b")
+_STATUS_TEXTS: dict[str, str] = {}
+
+
+def _status_text(status: str) -> str:
+    text = _STATUS_TEXTS.get(status)
+    if text is None:
+        text = _STATUS_TEXTS[status] = status_label(status)
+    return text

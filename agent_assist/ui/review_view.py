@@ -9,6 +9,7 @@ the same lists and differences read-only. Reading and deciding go through
 from __future__ import annotations
 
 import html
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -38,6 +39,8 @@ from agent_assist.store.review import ReviewDetail, ReviewItem
 from agent_assist.timefmt import humanize_delta, parse_iso, utcnow
 from agent_assist.ui.diff_view import DiffView, WordDiff, word_diff
 from agent_assist.ui.tasks import TaskManager
+
+log = logging.getLogger(__name__)
 
 DRAFT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 NONE_TEXT = "—"
@@ -143,11 +146,18 @@ class ReviewView(QWidget):
     """An action failed; the message is on screen too."""
 
     def __init__(self, store: Store, tasks: TaskManager, *, user: str, role: str, poll_ms: int = 3000,
-                 parent: QWidget | None = None, send=None):
+                 parent: QWidget | None = None, send=None, undo=None, undo_seconds=None):
+        """``send``: how an approved reply goes out at once (through the ticket's channel when the window
+        provides one). ``undo`` (the window's :class:`~agent_assist.ui.undo_send.UndoSend`) and
+        ``undo_seconds`` (a callable: the setting ``send.undo_seconds`` as it is now): when the seconds are
+        more than 0, an approval is held that long with an "Undo", as the main window's Approve & send."""
         super().__init__(parent)
-        # how an approved reply is sent: through the ticket's channel when the window provides one
         self._send = send or (lambda s, draft_id, body, actor, confirmed_pan=False: review.approve_and_send(
             s, draft_id, body, actor=actor, confirmed_pan=confirmed_pan))
+        self._undo = undo
+        self._undo_seconds = undo_seconds or (lambda: 0)
+        self._held_draft: int | None = None  # the reply this view approved, waiting out its seconds
+        self._held_ticket: int | None = None
         self.store = store
         self.tasks = tasks
         self.user = user
@@ -189,6 +199,10 @@ class ReviewView(QWidget):
         self.message = QLabel()
         self.message.setObjectName("reviewMessage")
         self.message.setWordWrap(True)
+        self.undo_button = QPushButton("&Undo send")
+        self.undo_button.setObjectName("reviewUndoButton")
+        self.undo_button.setToolTip("Take the approval back before the reply goes out")
+        self.undo_button.hide()
 
         right = QWidget()
         rl = QVBoxLayout(right)
@@ -204,6 +218,7 @@ class ReviewView(QWidget):
         rl.addWidget(self.comment)
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.undo_button)
         buttons.addWidget(self.return_button)
         buttons.addWidget(self.approve_button)
         rl.addLayout(buttons)
@@ -218,6 +233,11 @@ class ReviewView(QWidget):
 
         self.approve_button.clicked.connect(self.approve_current)
         self.return_button.clicked.connect(self.return_current)
+        self.undo_button.clicked.connect(self.undo_held)
+        if undo is not None:
+            undo.sent.connect(self._held_sent)
+            undo.undone.connect(self._held_undone)
+            undo.failed.connect(self._held_failed)
         self.comment.textChanged.connect(self._update_buttons)
         self.tabs.currentChanged.connect(self._on_tab)
         if not review.is_supervisor(role):
@@ -404,11 +424,30 @@ class ReviewView(QWidget):
         if not self.can_decide or self.detail is None or self.detail.item.state != review.AWAITING:
             return
         store, user, draft_id, body = self.store, self.user, self.detail.item.draft_id, self.detail.body
+        ticket_id = self.detail.item.ticket_id
+        delay = int(self._undo_seconds()) if self._undo is not None else 0
 
         def done(did: int) -> None:
             self.comment.clear()
-            self.message.setText(f"Approved and sent the reply to #{self.detail.item.ticket_id}."
-                                 if self.detail else "Approved and sent.")
+            self.message.setText(f"Approved and sent the reply to #{ticket_id}.")
+            self.approved.emit(did)
+
+        def held(did: int) -> None:
+            self.comment.clear()
+            to = _customer_of(store, ticket_id)
+            try:
+                self._undo.hold(did, ticket_id, delay_s=delay, status_after="pending", confirmed_pan=confirmed_pan,
+                                to=to)
+            except OSError as exc:  # the hold cannot be kept on disk: send now rather than risk losing it
+                log.warning("undo hold not kept (%s); sending now", exc)
+                self._undo.send_now(did, ticket_id, status_after="pending", confirmed_pan=confirmed_pan)
+                self.message.setText(f"Approved; the reply to #{ticket_id} goes out now (the undo time could not "
+                                     "be kept on this computer).")
+                self.approved.emit(did)
+                return
+            self._held_draft, self._held_ticket = did, ticket_id
+            self.message.setText(f"Approved. Sending to {to} in {delay} s — Undo send takes the approval back.")
+            self.undo_button.show()
             self.approved.emit(did)
 
         def refused(exc: BaseException) -> bool:
@@ -423,8 +462,41 @@ class ReviewView(QWidget):
             self.approve_current(confirmed_pan=True)
             return True
 
+        if delay > 0:  # undo send: approve now, the window's UndoSend sends when the seconds are over
+            self._decide(lambda: review.approve(store, draft_id, body, actor=user, confirmed_pan=confirmed_pan), held,
+                         draft_id, refused, state_after="approved")
+            return
         self._decide(lambda: self._send(store, draft_id, body, user, confirmed_pan=confirmed_pan), done, draft_id,
                      refused, state_after="sent")
+
+    # -- undo send ---------------------------------------------------------------------------------
+    def undo_held(self) -> bool:
+        """Take back the approval this view gave, while its reply waits; False (said) when too late."""
+        if self._undo is None or self._held_draft is None:
+            return False
+        return self._undo.undo(self._held_draft)
+
+    def _held_done(self, ticket_id: int, text: str) -> None:
+        """The reply this view approved went out, was taken back, or failed: say so, show it as it is."""
+        if self._held_draft is None or self._held_ticket != ticket_id:
+            return  # another reply of the window's (the main window's own Approve & send)
+        draft_id, self._held_draft = self._held_draft, None
+        self.undo_button.hide()
+        self.message.setText(text)
+        if self.detail is not None and self.detail.item.draft_id == draft_id:
+            self.load_detail(draft_id)
+        self.reload()
+
+    def _held_sent(self, ticket_id: int, _message_id: int, _outbox_id) -> None:
+        self._held_done(ticket_id, f"Approved and sent the reply to #{ticket_id}.")
+
+    def _held_undone(self, ticket_id: int, draft) -> None:
+        agent = getattr(draft, "requested_by", None) or "the agent"
+        self._held_done(ticket_id, f"Not sent: your approval is taken back and the reply to #{ticket_id} is back "
+                                   f"with {agent} to change. Nothing went to the customer.")
+
+    def _held_failed(self, ticket_id: int, text: str) -> None:
+        self._held_done(ticket_id, text)
 
     def confirm_card_number(self, message: str) -> bool:
         """Ask whether a reply holding a full card number really goes out (tests replace this)."""
@@ -476,3 +548,13 @@ def context_html(detail: ReviewDetail) -> str:
     else:
         parts.append("<p>No message from the customer to answer.</p>")
     return "".join(parts)
+
+
+def _customer_of(store: Store, ticket_id: int) -> str:
+    """Who a held reply goes to, for "Sending to … in 10 s" (the ticket number when it cannot be read)."""
+    from agent_assist.store import StoreError, tickets
+
+    try:
+        return tickets.get_ticket(store.db, ticket_id).customer_name or f"#{ticket_id}"
+    except StoreError:
+        return f"#{ticket_id}"

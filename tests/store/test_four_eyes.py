@@ -152,3 +152,38 @@ def test_queue_says_awaiting_approval_and_filters_by_it(flagged: Store):
     assert 3 in [r.id for r in tickets.queue_page(flagged.db, tickets.QueueFilter())]  # still active
     assert tickets.queue_count(flagged.db, tickets.QueueFilter()) == len(
         tickets.queue_page(flagged.db, tickets.QueueFilter()))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_queue_by_status_with_replies_awaiting_approval_pages_in_order(flagged: Store, descending):
+    """The default queue (active statuses and "awaiting approval") sorted by status: on a team server two index
+    walks merged (the stored statuses, and the tickets awaiting approval, whatever their stored status); the
+    same tickets in the same order as the rule says, page after page."""
+    from agent_assist.store.tickets import QUEUE_ACTIVE, STATUSES, QueueFilter, queue_page
+
+    made = []
+    for i, status in enumerate(["new", "open", "pending", "solved", "closed"] * 3):
+        tid = tickets.create_ticket(flagged, actor="mail", customer_name=f"Customer {i}", customer_email=None,
+                                    subject=f"Question {i}", body_text="Hello", language="en")
+        if status != "new":
+            tickets.set_status(flagged, tid, status, actor="alex")
+        made.append(tid)
+    for tid in [3, made[0], made[3], made[7]]:  # four eyes: replies waiting for a supervisor (one on a solved ticket)
+        tickets.set_triage(flagged, tid, [("fraud", "an unknown purchase")], sentiment=None)
+        did = drafts.suggest(flagged, tid, TEXT, actor="alex", source="human")
+        assert drafts.approve(flagged, did, TEXT, actor="alex") == "awaiting_supervisor"
+
+    everything = queue_page(flagged.db, QueueFilter(statuses=()), limit=1000)
+    shown = [r for r in everything if r.queue_status in QUEUE_ACTIVE]
+    assert {r.status for r in shown if r.awaiting_approval} >= {"new", "pending", "solved"}
+    assert {r.status for r in shown} >= {"new", "open", "pending"}
+    expected = [r.id for r in sorted(shown, key=lambda r: (STATUSES.index(r.status), r.id), reverse=descending)]
+    got = []
+    for offset in range(0, len(expected) + 3, 3):
+        got += [r.id for r in queue_page(flagged.db, QueueFilter(), sort="status", descending=descending,
+                                         offset=offset, limit=3)]
+    assert got == expected
+    # the other clauses of the filter hold on both walks
+    mine = [r.id for r in queue_page(flagged.db, QueueFilter(scope="unassigned"), sort="status",
+                                     descending=descending, limit=1000)]
+    assert mine == [i for i in expected if next(r for r in shown if r.id == i).assignee is None]

@@ -4,7 +4,9 @@ Shortcuts that land here: Ctrl+Shift+V "Supervisor review" → :meth:`ReviewCont
 
 The review window itself (:class:`agent_assist.ui.review_view.ReviewView`) lists the drafts awaiting
 approval and the replies sent; this controller opens it once (the window keeps it as
-``review_window``) and gives it :meth:`supervisor_send`, which approves through the core and has the
+``review_window``) and gives it the window's undo send (:class:`~agent_assist.ui.undo_send.UndoSend`):
+an approval waits ``send.undo_seconds`` with an "Undo" before the reply goes out, as the main window's
+Approve & send does; with 0 seconds :meth:`supervisor_send` approves through the core and has the
 mailbox deliver at once. The view runs its jobs on the window's task manager, so they end with it.
 """
 
@@ -31,7 +33,8 @@ class ReviewController(QObject):
     def show(self) -> QWidget:
         mw = self.mw
         return mw.side_window("review_window", "Supervisor review", lambda: ReviewView(
-            mw.store, mw.tasks, user=mw.user, role=mw.profile.role, parent=mw, send=self.supervisor_send))
+            mw.store, mw.tasks, user=mw.user, role=mw.profile.role, parent=mw, send=self.supervisor_send,
+            undo=mw.undo, undo_seconds=lambda: int(mw.app_settings.get("send.undo_seconds"))))
 
     def supervisor_send(self, store: Store, draft_id: int, body: str, actor: str, confirmed_pan: bool = False) -> int:
         mailroom = self.mw.mailroom
