@@ -78,17 +78,14 @@ def _text(subject: str, body: str) -> str:
 
 
 def _without_injection(text: str) -> str:
-    """The text less every span the injection scanner flags (the AI's instructions are not the customer's case)."""
-    spans = sorted((f.start, f.end) for f in injection.scan(text) if f.end > f.start)
+    """The text less every instruction aimed at the AI (the customer's case is the rest)."""
+    spans = injection.instructions(text)
     if not spans:
         return text
     out, pos = [], 0
     for start, end in spans:
-        if start >= pos:
-            out.append(text[pos:start])
-            pos = end
-        else:
-            pos = max(pos, end)
+        out.append(text[pos:start])
+        pos = max(pos, end)
     out.append(text[pos:])
     return " ".join(" ".join(out).split())
 

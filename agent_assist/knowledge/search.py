@@ -24,6 +24,7 @@ import html
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,6 +269,7 @@ RELAXED_WEIGHT = 0.6  # articles with some of the words (typos respelled)
 SEMANTIC_WEIGHT = 1.0  # articles by meaning, in any language
 LOCALE_BONUS = 0.5  # a preferred-locale article counts as if ranked a little higher (never hides a better one)
 SNIPPET_CHARS = 240
+MIN_LEXICAL_SHARE = 0.4  # see _hybrid's ``known`` (chosen on tests/knowledge/crosslingual_dev.json)
 
 
 def _semantic(semantic: Any) -> Any:
@@ -287,14 +289,20 @@ def _fuse(rankings: list[tuple[float, list[int]]], *, bonus: dict[int, float] | 
 
 
 def _hybrid(db: Any, lexical: list[tuple[float, list[SearchHit]]], semantic: Any, text: str, *,
-            locale: str | None, section: str | None, prefer_locale: str | None, limit: int) -> list[SearchHit]:
-    """Fuse the lexical rankings with the semantic one (when there is a layer with vectors here)."""
+            locale: str | None, section: str | None, prefer_locale: str | None, limit: int,
+            known: float = 1.0) -> list[SearchHit]:
+    """Fuse the lexical rankings with the semantic one (when there is a layer with vectors here).
+
+    ``known``: the share of the text's words the knowledge base has. With the semantic ranking there,
+    word matches count as much as that share (at least :data:`MIN_LEXICAL_SHARE`): a Polish ticket
+    whose only words the index knows are a brand name and a number is matched by meaning, not by them."""
     by_id: dict[int, SearchHit] = {}
     rankings: list[tuple[float, list[int]]] = []
+    scale = max(MIN_LEXICAL_SHARE, min(1.0, known)) if semantic is not None else 1.0
     for weight, hits in lexical:
         for h in hits:
             by_id.setdefault(h.article_id, h)
-        rankings.append((weight, [h.article_id for h in hits]))
+        rankings.append((weight * scale, [h.article_id for h in hits]))
     near = semantic.similar(db, article_search_vectors.ARTICLE, text, limit=POOL) if semantic is not None else []
     if near:
         missing = [i for i, _ in near if i not in by_id]
@@ -348,8 +356,17 @@ def search(db: Any, query: str, *, locale: str | None = None, section: str | Non
     layer = _semantic(semantic)
     if layer is not None and _still_typing(query, parsed):
         layer = None
+    known = _known_share(db, parsed.terms) if layer is not None else 1.0
     return _hybrid(db, rankings, layer, query, locale=locale, section=section, prefer_locale=prefer_locale,
-                   limit=limit)
+                   limit=limit, known=known)
+
+
+def _known_share(db: Any, terms: Sequence[str]) -> float:
+    """The share of these words the knowledge base's index has (a prefix counts: "refun" is known)."""
+    terms = [t for t in terms if len(t) > 2 and not t.isdigit()][:MAX_RELAXED_TERMS]
+    if not terms:
+        return 1.0
+    return sum(_known(db, t) for t in terms) / len(terms)
 
 
 def _still_typing(query: str, parsed: ParsedQuery) -> bool:
@@ -399,8 +416,13 @@ def suggest_for_text(db: Any, text: str, *, subject: str = "", language: str | N
     layer = _semantic(semantic)
     if not rankings and layer is None:
         return []
+    known = 1.0
+    if layer is not None:
+        words_in = [w for w in dict.fromkeys(content_words(f"{subject} {text}")) if len(w) > 2 and not w.isdigit()]
+        if words_in:
+            known = len(article_search.vocab_docs(db, words_in[:200])) / len(words_in[:200])
     return _hybrid(db, rankings, layer, f"{subject}\n{text}".strip(), locale=None, section=None,
-                   prefer_locale=language, limit=limit)
+                   prefer_locale=language, limit=limit, known=known)
 
 
 def sections(db: Any) -> list[str]:

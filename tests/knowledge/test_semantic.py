@@ -151,9 +151,10 @@ def _top3(store: Store, layer: semantic.Semantic | None, fn) -> dict[str, float]
 
 
 def test_held_out_crosslingual_queries_improve_over_words_alone(kb, layer) -> None:
-    """``crosslingual_queries.json`` was written apart from the code and is never tuned on. Words alone
-    find 22 % of the cross-lingual items (the right article only in another language); with meaning,
-    about half (the offline model has no Swedish, Finnish or Danish: those stay weak)."""
+    """``crosslingual_queries.json`` was written apart from the code and is never tuned on (the fusion's
+    constants were chosen on ``crosslingual_dev.json``). Words alone find 22 % of the cross-lingual
+    items (the right article only in another language); with meaning, 63 % (the offline model has no
+    Swedish, Finnish or Danish: those stay weak)."""
     layer.index_articles(kb)
 
     def by_search(store, item, lay):
@@ -162,7 +163,7 @@ def test_held_out_crosslingual_queries_improve_over_words_alone(kb, layer) -> No
     words = _top3(kb, None, by_search)
     meaning = _top3(kb, layer, by_search)
     print(f"held-out top-3, words only: {words}; with meaning: {meaning}")
-    assert meaning["crosslingual"] >= words["crosslingual"] + 0.2
+    assert meaning["crosslingual"] >= words["crosslingual"] + 0.3
     assert meaning["same"] >= words["same"]
 
 
