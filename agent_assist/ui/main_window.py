@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 
 LIVE_POLL_MS = 400
 SLA_TICK_MS = 30_000
+PANE_SHARES = (44, 34, 22)
+"""Queue, conversation and reply, knowledge: the first layout's widths in per cent of the window."""
 
 
 class _Wake(QObject):
@@ -579,8 +581,11 @@ class MainWindow(QMainWindow):
             if isinstance(value, QByteArray) and not value.isEmpty():
                 widget.restoreState(value)
         if not isinstance(self.settings.value("window/main_splitter"), QByteArray):
-            self.splitter.setSizes([760, 420, 280])
-            self.middle.setSizes([480, 320])
+            # shares of the window, so the panes start in proportion on any screen; each pane's minimum
+            # width comes from its own content (no pane asks for more than a 1280 px screen can give)
+            width, height = self.width(), self.height()
+            self.splitter.setSizes([width * share // 100 for share in PANE_SHARES])
+            self.middle.setSizes([height * 55 // 100, height * 45 // 100])
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
