@@ -1,0 +1,91 @@
+"""The window fits a 1280×720 screen (and the same at 200 %) with no button or column header cut off,
+and its panes keep their sizes from ticket to ticket."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from agent_assist.cli import create_demo_database
+from agent_assist.store import Store
+from tests.ui import layout_check
+from tests.ui.conftest import wait_loaded
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    create_demo_database(path)
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_file: Path, tmp_path: Path):
+    copy = tmp_path / "demo.db"
+    copy.write_bytes(demo_file.read_bytes())
+    store = Store(copy)
+    yield store
+    store.close()
+
+
+def fit_to_screen(qtbot, window) -> None:
+    """As a window manager does on a 1280×720 screen: the window takes the screen, or its minimum if larger."""
+    width, height = layout_check.SCREEN
+    hint = window.minimumSizeHint()
+    window.resize(max(width, hint.width()), max(height, hint.height()))
+    qtbot.wait(50)
+    QApplication.processEvents()
+
+
+def test_main_window_fits_1280_by_720(demo_store: Store, make_window, qtbot):
+    w = make_window(demo_store)
+    fit_to_screen(qtbot, w)
+    wait_loaded(qtbot, w)
+    qtbot.waitUntil(lambda: w.knowledge.model.rowCount() > 0, timeout=5000)
+    found = layout_check.problems(w)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("side", ["show_review", "show_dashboard", "show_team"])
+def test_side_windows_fit_1280_by_720(demo_store: Store, make_window, qtbot, side):
+    w = make_window(demo_store, user="sam")
+    window = getattr(w, side)()
+    fit_to_screen(qtbot, window)
+    qtbot.wait(300)  # its lists load in the background
+    found = layout_check.problems(window)
+    assert not found, "\n".join(found)
+
+
+def test_panes_keep_their_sizes_between_tickets(demo_store: Store, make_window, qtbot):
+    """Opening ticket after ticket (long subjects, flags, human-only, four eyes) moves no splitter
+    and does not widen the window."""
+    w = make_window(demo_store)
+    fit_to_screen(qtbot, w)
+    wait_loaded(qtbot, w)
+    before = (w.size(), w.splitter.sizes(), w.middle.sizes())
+    rows = w.model.rowCount()
+    for row in range(0, min(rows, 60), 3):
+        w.queue.select_row(row)
+        wait_loaded(qtbot, w, w.model.ticket_id(row))
+        QApplication.processEvents()
+        assert (w.size(), w.splitter.sizes(), w.middle.sizes()) == before, f"after opening row {row}"
+
+
+def test_at_200_percent(demo_file: Path, tmp_path: Path):
+    """The same check at 200 %: a 2560×1440 screen with QT_SCALE_FACTOR=2 is 1280×720 logical pixels."""
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{"name": "hidpi", "x": 0, "y": 0, "width": 2560, "height": 1440,
+                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}", "QT_SCALE_FACTOR": "2"}
+    result = subprocess.run([sys.executable, "-m", "tests.ui.layout_check", str(demo_file)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert "screen 1280×720 logical at 2×" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
