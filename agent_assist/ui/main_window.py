@@ -162,9 +162,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.queue)
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.knowledge)
-        self.splitter.setStretchFactor(0, 5)
-        self.splitter.setStretchFactor(1, 4)
-        self.splitter.setStretchFactor(2, 3)
+        for pane, share in enumerate(PANE_SHARES):  # a larger window grows the panes in the same proportion
+            self.splitter.setStretchFactor(pane, share)
         self.middle = middle
         central = QWidget()
         layout = QVBoxLayout(central)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 def text_margin(widget: QWidget) -> int:
     """The room an item view leaves around a cell's text (both sides), as the style paints it."""
-    return 2 * (widget.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1) + 2
+    return 2 * (widget.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1)
 
 
 class ContentColumns(QObject):
@@ -117,9 +117,10 @@ class ContentColumns(QObject):
             for column in reversed(self.drop_order):  # and come back, most needed first, when there is room
                 if not header.isSectionHidden(column):
                     continue
-                if width - used() - header.sectionSize(column) < self.fill_min:
+                if width - used() - self.needs[column] < self.fill_min:  # a hidden section's size reads 0
                     break
                 header.setSectionHidden(column, False)
+                header.resizeSection(column, self.needs[column])
             header.resizeSection(self.fill, max(self.fill_min, width - used()))
         finally:
             self._fitting = False

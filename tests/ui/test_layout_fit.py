@@ -52,6 +52,12 @@ def test_main_window_fits_1280_by_720(demo_store: Store, make_window, qtbot):
     qtbot.waitUntil(lambda: w.knowledge.model.rowCount() > 0, timeout=5000)
     found = layout_check.problems(w)
     assert not found, "\n".join(found)
+    w.resize(1920, 1080)  # on a larger screen, and back: the panes hold whichever way they go
+    qtbot.wait(50)
+    assert w.queue.view.horizontalHeader().hiddenSectionCount() == 0, "1920 px has room for every column"
+    fit_to_screen(qtbot, w)
+    found = layout_check.problems(w)
+    assert not found, "after 1920×1080 and back:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("side", ["show_review", "show_dashboard", "show_team"])
