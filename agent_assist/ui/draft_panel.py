@@ -34,6 +34,7 @@ from agent_assist.store import Store, feedback
 from agent_assist.store.drafts import Draft
 from agent_assist.ui.sizing import ReflowRow
 from agent_assist.ui.tasks import TaskManager
+from agent_assist.ui.theme import NOTE, RESTORED, WARNING, tone
 
 _CITATION = re.compile(r"\[KB-(\d+)\]")
 SUGGESTION_PLACEHOLDER = "Write the reply here, or let the suggestion do the typing."
@@ -355,7 +356,7 @@ class DraftPanel(QWidget):
     def _highlight_restored(self) -> None:
         selections: list[QTextEdit.ExtraSelection] = []
         fmt = QTextCharFormat()
-        fmt.setBackground(QColor("#fff3c4"))
+        fmt.setBackground(QColor(tone(RESTORED, self.editor.palette())))
         doc = self.editor.document()
         for r in self.restored_values:
             cursor = doc.find(r.shown, 0, QTextDocument.FindFlag.FindCaseSensitively)
@@ -473,7 +474,7 @@ class DraftPanel(QWidget):
         self.preview.clear()
 
     def show_banner(self, text: str, *, error: bool = True) -> None:
-        color = "#b71c1c" if error else "#5d4037"
+        color = tone(WARNING if error else NOTE, self.palette())
         self.banner.setText(f"<span style='color:{color}'>{html.escape(text)}</span>")
         self.banner.show()
 
@@ -496,8 +497,9 @@ class DraftPanel(QWidget):
             self._highlight_restored()
         ids = self.cited_ids()
         unknown = set(self.unknown_citations())
-        parts = [f'<span style="color:#b71c1c">KB-{i} (not found)</span>' if i in unknown
-                 else f'<a href="kb:{i}">KB-{i}</a> <span style="color:#b71c1c">(check)</span>'
+        red = tone(WARNING, self.palette())
+        parts = [f'<span style="color:{red}">KB-{i} (not found)</span>' if i in unknown
+                 else f'<a href="kb:{i}">KB-{i}</a> <span style="color:{red}">(check)</span>'
                  if i in self.suspect_citations else f'<a href="kb:{i}">KB-{i}</a>' for i in ids]
         self.citations.setText("Cites: " + ", ".join(parts) if parts else "")
         if unknown or self.suspect_citations & set(ids):
