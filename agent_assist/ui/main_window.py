@@ -483,6 +483,7 @@ class MainWindow(QMainWindow):
             return
         self.start_page.setVisible(empty)
         self.conversation.setVisible(not empty)
+        self.draft.setVisible(not empty)  # no ticket, no reply: the steps get the whole column
 
     def _follow_server_state(self) -> bool:
         """Show "reconnecting…" while a team server is away; True while it is. (A desk's file is never away.)"""
