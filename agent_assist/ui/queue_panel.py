@@ -33,7 +33,7 @@ QUEUE_SAMPLES: dict[str, tuple[str, ...] | int] = {  # what each column can show
     "flags": tuple(label for label, _color in FLAG_LABELS.values()),
     "customer": 14,  # characters; a longer name is elided, its tooltip whole
     "language": ("EN",),
-    "status": tuple(status_label(s) for s in QUEUE_STATUSES),
+    "status": tuple(status_label(s) for s in QUEUE_STATUSES),  # "New", the only bold one, is short
     "assignee": 8,
     "updated": ("59m ago", "just now", "30 Sep"),
 }
@@ -107,7 +107,8 @@ class QueuePanel(QWidget):
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         keys = [k for k, _ in COLUMNS]
         self.columns = ContentColumns(self.view, {keys.index(k): v for k, v in QUEUE_SAMPLES.items()},
-                                      fill=keys.index("subject"), drop_order=[keys.index(k) for k in QUEUE_DROP_ORDER])
+                                      fill=keys.index("subject"), drop_order=[keys.index(k) for k in QUEUE_DROP_ORDER],
+                                      regular=[keys.index("status")])  # bold only when "New"
         flags_column = keys.index("flags")
         self.view.setItemDelegateForColumn(flags_column, FlagChipDelegate(self.view))
 

@@ -36,20 +36,21 @@ class ContentColumns(QObject):
     """Columns as wide as their content; ``fill`` takes what is left (at least ``fill_chars`` characters).
 
     ``samples`` maps a column to the texts it can show (its widest sets the width) or to a number of
-    average characters (for names and the like, elided beyond that). Columns in ``drop_order`` are
+    average characters (for names and the like, elided beyond that), measured in bold unless the
+    column is in ``regular``. Columns in ``drop_order`` are
     hidden, first to last, while the view is too narrow to show them beside the ``fill`` column, and
     come back when it widens. A person may widen a column; none gets narrower than its header needs.
     """
 
     def __init__(self, view: QTableView, samples: Mapping[int, Sequence[str] | int], *, fill: int,
-                 fill_chars: int = 16, drop_order: Sequence[int] = (), bold: bool = True):
+                 fill_chars: int = 24, drop_order: Sequence[int] = (), regular: Sequence[int] = ()):
         super().__init__(view)
         self.view = view
         self.fill = fill
         self.drop_order = tuple(drop_order)
         self._samples = dict(samples)
         self._fill_chars = fill_chars
-        self._bold = bold
+        self._regular = set(regular)
         self._fitting = False
         header = view.horizontalHeader()
         header.setStretchLastSection(False)
@@ -65,19 +66,20 @@ class ContentColumns(QObject):
     def measure(self) -> None:
         """Work out each column's width from the current font (call again after a font change)."""
         header = self.view.horizontalHeader()
-        font = QFont(self.view.font())
-        if self._bold:  # a new ticket's row is bold: its text is the widest
-            font.setBold(True)
-        metrics = QFontMetrics(font)
+        bold = QFont(self.view.font())
+        bold.setBold(True)  # a new ticket's row is bold: its text is the widest
+        metrics = QFontMetrics(bold)
+        plain = QFontMetrics(self.view.font())
         margin = text_margin(self.view)
         self.needs = {}
         for column in range(header.count()):
             needs = header.sectionSizeFromContents(column).width()  # the header's text and its sort arrow
             sample = self._samples.get(column)
+            fm = plain if column in self._regular else metrics
             if isinstance(sample, int):
-                needs = max(needs, sample * metrics.averageCharWidth() + margin)
+                needs = max(needs, sample * fm.averageCharWidth() + margin)
             elif sample:
-                needs = max(needs, max(metrics.horizontalAdvance(s) for s in sample) + margin)
+                needs = max(needs, max(fm.horizontalAdvance(s) for s in sample) + margin)
             self.needs[column] = needs
         self.fill_min = max(self.needs.get(self.fill, 0), self._fill_chars * metrics.averageCharWidth() + margin)
         self._fitting = True
