@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.exceptions import TimeoutError
 
@@ -96,6 +97,16 @@ def test_panes_keep_their_sizes_between_tickets(demo_store: Store, make_window, 
         wait_loaded(qtbot, w, w.model.ticket_id(row))
         QApplication.processEvents()
         assert (w.size(), w.splitter.sizes(), w.middle.sizes()) == before, f"after opening row {row}"
+
+    # and after Approve & send (the window widened itself by 54 px there once)
+    target = next(r for r in range(w.model.rowCount()) if w.model.row_data(r).status == "open"
+                  and w.model.row_data(r).language == "en" and not w.model.row_data(r).flags)
+    w.queue.select_row(target)
+    wait_loaded(qtbot, w, w.model.ticket_id(target))
+    with qtbot.waitSignal(w.replySent, timeout=3000):
+        qtbot.keyClick(w.draft.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(100)
+    assert (w.size(), w.splitter.sizes(), w.middle.sizes()) == before, "after Approve & send"
 
 
 def test_at_200_percent(demo_file: Path, tmp_path: Path):
