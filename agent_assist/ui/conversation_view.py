@@ -215,7 +215,8 @@ class ConversationView(QWidget):
         scroll = self.browser.verticalScrollBar().value() if same else None
         at_bottom = same and scroll == self.browser.verticalScrollBar().maximum()
         self.ticket = ticket
-        tags = " ".join(f'<span style="background:{tone(TAG)};">&nbsp;{html.escape(t)}&nbsp;</span>' for t in ticket.tags)
+        tag_bg = tone(TAG)
+        tags = " ".join(f'<span style="background:{tag_bg};">&nbsp;{html.escape(t)}&nbsp;</span>' for t in ticket.tags)
         email = f" &lt;{html.escape(ticket.customer_email)}&gt;" if ticket.customer_email else ""
         self.header.setText(
             f"<h3>#{ticket.id} {html.escape(ticket.subject)}</h3>"

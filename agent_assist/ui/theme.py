@@ -27,7 +27,8 @@ RESTORED = ("#fff3c4", "#5a4a00")
 def is_dark(palette: QPalette | None = None) -> bool:
     """Whether the palette (the application's by default) has light text on a dark window."""
     palette = palette or QGuiApplication.palette()
-    return palette.color(QPalette.ColorRole.Window).lightness() < palette.color(QPalette.ColorRole.WindowText).lightness()
+    window, text = palette.color(QPalette.ColorRole.Window), palette.color(QPalette.ColorRole.WindowText)
+    return window.lightness() < text.lightness()
 
 
 def tone(pair: tuple[str, str], palette: QPalette | None = None) -> str:
