@@ -92,6 +92,8 @@ def clipped_headers(window: QWidget) -> list[str]:
             shown = rect.intersected(viewport).width()
             if text and shown < needs:
                 problems.append(f"{name}: column “{text}” is {shown} px on screen, its header needs {needs} px")
+            elif text and shown < rect.width():  # its centred text may be anywhere: the edge cuts it
+                problems.append(f"{name}: column “{text}” is cut by the table's edge ({shown} of {rect.width()} px)")
     return problems
 
 

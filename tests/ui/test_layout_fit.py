@@ -17,6 +17,7 @@ from pytestqt.exceptions import TimeoutError
 from agent_assist.cli import create_demo_database
 from agent_assist.store import Store
 from agent_assist.ui.queue_model import COLUMNS
+from agent_assist.ui.queue_panel import QUEUE_DROP_ORDER
 from tests.ui import layout_check
 from tests.ui.conftest import wait_loaded
 
@@ -119,3 +120,19 @@ def test_at_200_percent(demo_file: Path, tmp_path: Path):
                             capture_output=True, text=True, timeout=120)
     assert "screen 1280×720 logical at 2×" in result.stdout, result.stdout + result.stderr
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def test_a_column_never_gets_narrower_than_its_header(demo_store: Store, make_window, qtbot):
+    """Dragging a column narrower (or a layout saved by an older version) stops at what its header needs;
+    widening one gives Subject less, down to its minimum, and then hides the least needed columns."""
+    w = make_window(demo_store)
+    fit_to_screen(qtbot, w)
+    header, columns = w.queue.view.horizontalHeader(), w.queue.columns
+    keys = [key for key, _label in COLUMNS]
+    status = keys.index("status")
+    header.resizeSection(status, 20)
+    assert header.sectionSize(status) == columns.needs[status]
+    header.resizeSection(status, 400)  # a person wants the whole status: the optional columns make room
+    assert header.sectionSize(status) == 400
+    assert header.sectionSize(keys.index("subject")) >= columns.fill_min
+    assert {keys[i] for i in range(len(keys)) if header.isSectionHidden(i)} == set(QUEUE_DROP_ORDER)
