@@ -382,7 +382,9 @@ class DraftPanel(QWidget):
         self.confirm_flagged.setChecked(False)
         if reasons:
             self.confirm_flagged.setText("I have checked this reply")
-            self.confirm_why.setText("The customer's message tries to steer the AI: read the reply before it goes.")
+            why = "The customer's message tries to steer the AI: read the reply before it goes."
+            self.confirm_why.setText(why)
+            self.confirm_flagged.setAccessibleDescription(why)  # a screen reader says why with the checkbox
             self.confirm_flagged.show()
             self.confirm_why.show()
         else:
