@@ -109,12 +109,13 @@ def too_wide(window: QWidget, screen: tuple[int, int] = SCREEN) -> list[str]:
     return problems
 
 
-def problems(window: QWidget) -> list[str]:
-    return too_wide(window) + clipped_buttons(window) + clipped_headers(window)
+def problems(window: QWidget, screen: tuple[int, int] = SCREEN) -> list[str]:
+    return too_wide(window, screen) + clipped_buttons(window) + clipped_headers(window)
 
 
 def main(argv: list[str]) -> int:
-    """Open the main window (and its side windows) on a copy of the demo database; print what is cut off."""
+    """Open the main window (and its side windows) on a copy of the demo database, each as large as the
+    screen; print what is cut off."""
     import shutil
     import tempfile
     import time
@@ -133,6 +134,8 @@ def main(argv: list[str]) -> int:
     print(f"screen {screen.width()}×{screen.height()} logical at {app.primaryScreen().devicePixelRatio():g}×")
     store = Store(tmp / "demo.db")
     window = MainWindow(store, user="alex", settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat))
+    size = (screen.width(), screen.height())
+    window.resize(*size)
     window.show()
 
     def settle(until, seconds: float = 10.0) -> None:
@@ -144,10 +147,11 @@ def main(argv: list[str]) -> int:
             app.processEvents()
 
     settle(lambda: window.workspace is not None and window.knowledge.model.rowCount() > 0)
-    found = problems(window)
+    found = problems(window, size)
     for side in (window.show_review(), window.show_dashboard(), window.show_team()):
+        side.resize(*size)
         settle(lambda: False, 0.5)
-        found += too_wide(side) + clipped_buttons(side) + clipped_headers(side)
+        found += problems(side, size)
     for line in found:
         print("PROBLEM", line)
     window.close()

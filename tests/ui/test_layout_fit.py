@@ -110,15 +110,20 @@ def test_panes_keep_their_sizes_between_tickets(demo_store: Store, make_window, 
     assert (w.size(), w.splitter.sizes(), w.middle.sizes()) == before, "after Approve & send"
 
 
-def test_at_200_percent(demo_file: Path, tmp_path: Path):
-    """The same check at 200 %: a 2560×1440 screen with QT_SCALE_FACTOR=2 is 1280×720 logical pixels."""
+@pytest.mark.parametrize(("pixels", "scale", "logical"), [
+    ((2560, 1440), "2", "1280×720"),  # 200 %: a 1280×720 screen's worth of room, drawn twice as fine
+    ((3840, 2160), "1", "3840×2160"),  # 4K at 100 %: the panes spread out, nothing stretches apart
+])
+def test_at_200_percent_and_4k(demo_file: Path, tmp_path: Path, pixels, scale, logical):
+    """The same check in a fresh process on an offscreen screen of that many pixels and that scale."""
     config = tmp_path / "screen.json"
-    config.write_text(json.dumps({"screens": [{"name": "hidpi", "x": 0, "y": 0, "width": 2560, "height": 1440,
-                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
-    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}", "QT_SCALE_FACTOR": "2"}
+    config.write_text(json.dumps({"screens": [{"name": "check", "x": 0, "y": 0, "width": pixels[0],
+                                               "height": pixels[1], "logicalDpi": 96, "logicalBaseDpi": 96,
+                                               "dpr": 1}]}))
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}", "QT_SCALE_FACTOR": scale}
     result = subprocess.run([sys.executable, "-m", "tests.ui.layout_check", str(demo_file)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
-    assert "screen 1280×720 logical at 2×" in result.stdout, result.stdout + result.stderr
+    assert f"screen {logical} logical at {scale}×" in result.stdout, result.stdout + result.stderr
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
 
 
