@@ -22,6 +22,8 @@ from agent_assist.store import Store
 from agent_assist.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screenshots import few_colours  # noqa: E402 - the sibling script
 
 
 def main() -> int:
@@ -53,7 +55,7 @@ def main() -> int:
                                             window.frameGeometry().height())
         if pixmap.isNull() or pixmap.width() < 100:
             pixmap = window.grab()
-        pixmap.save(str(out))
+        few_colours(pixmap.toImage()).save(str(out), "PNG", 0)  # the gallery's small PNGs
         print(f"saved {out} ({pixmap.width()}x{pixmap.height()})")
         result["rc"] = 0
         window.close()

@@ -16,6 +16,7 @@ from agent_assist.sanitize import sanitize_html, text_to_html
 from agent_assist.store.tickets import Message, Ticket
 from agent_assist.timefmt import parse_iso
 from agent_assist.ui.safe_browser import SafeTextBrowser
+from agent_assist.ui.theme import INBOUND, MUTED, NOTE, OUTBOUND, TAG, WARNING, tone
 
 PREVIEW_CHARS = 20_000  # of a message's text shown in the thread; "Show all" opens the rest
 PREVIEW_HTML_CHARS = 100_000  # longer (sanitized) HTML is shown as its text preview
@@ -54,11 +55,11 @@ def _extras_html(extra) -> str:
         parts.append(f'<p>📎 <a href="save:{a.id}">{html.escape(a.filename)}</a> '
                      f'({html.escape(a.content_type)}, {max(1, a.size // 1024):,} KB){warn}</p>')
     if extra.notes:
-        parts.append("<p style='color:#5d4037'>ℹ " + html.escape("; ".join(extra.notes)) + "</p>")
+        parts.append(f"<p style='color:{tone(NOTE)}'>ℹ " + html.escape("; ".join(extra.notes)) + "</p>")
     d = extra.delivery
     if d is not None:
         words = DELIVERY_WORDS.get(d.state, d.state)
-        color = "#b71c1c" if d.state in ("failed", "unknown") else "#555"
+        color = tone(WARNING) if d.state in ("failed", "unknown") else tone(MUTED)
         error = f" — {html.escape(d.last_error)}" if d.last_error and d.state != "sent" else ""
         retry = f" (retrying, attempt {d.attempts})" if d.state == "queued" and d.attempts else ""
         parts.append(f"<p style='color:{color}'>✉ E-mail: {html.escape(words)}{retry}{error}</p>")
@@ -81,7 +82,7 @@ def _body_html(m: Message) -> str:
 def _notes_html(m: Message) -> str:
     if not m.notes:
         return ""
-    return "<p style='color:#5d4037'>ℹ " + html.escape(" ".join(m.notes)) + "</p>"
+    return f"<p style='color:{tone(NOTE)}'>ℹ " + html.escape(" ".join(m.notes)) + "</p>"
 
 
 def _message_html(ticket: Ticket, extras: dict | None = None) -> str:
@@ -93,11 +94,11 @@ def _message_html(ticket: Ticket, extras: dict | None = None) -> str:
         when = parse_iso(m.created_at).strftime("%d %b %Y %H:%M")
         who = html.escape(m.author or ("Agent" if outbound else ticket.customer_name))
         label = "replied" if outbound else "wrote"
-        bg = "#e8f0fe" if outbound else "#f5f5f5"
+        bg = tone(OUTBOUND if outbound else INBOUND)
         parts.append(
             f'<table width="100%" cellspacing="0" cellpadding="8" style="margin-bottom:10px;">'
             f'<tr><td bgcolor="{bg}">'
-            f'<p style="color:#555;"><b>{who}</b> {label} · {when}</p>{body}{_notes_html(m)}'
+            f'<p style="color:{tone(MUTED)};"><b>{who}</b> {label} · {when}</p>{body}{_notes_html(m)}'
             f'{_extras_html(extras[m.id]) if m.id in extras else ""}</td></tr></table>'
         )
     return "".join(parts)
@@ -214,7 +215,8 @@ class ConversationView(QWidget):
         scroll = self.browser.verticalScrollBar().value() if same else None
         at_bottom = same and scroll == self.browser.verticalScrollBar().maximum()
         self.ticket = ticket
-        tags = " ".join(f'<span style="background:#eceff1;">&nbsp;{html.escape(t)}&nbsp;</span>' for t in ticket.tags)
+        tag_bg = tone(TAG)
+        tags = " ".join(f'<span style="background:{tag_bg};">&nbsp;{html.escape(t)}&nbsp;</span>' for t in ticket.tags)
         email = f" &lt;{html.escape(ticket.customer_email)}&gt;" if ticket.customer_email else ""
         self.header.setText(
             f"<h3>#{ticket.id} {html.escape(ticket.subject)}</h3>"
@@ -232,7 +234,7 @@ class ConversationView(QWidget):
     def set_flags(self, reasons: list[str]) -> None:
         if reasons:
             items = "".join(f"<li>{html.escape(r)}</li>" for r in reasons)
-            self.flags.setText(f"<span style='color:#b71c1c'><b>⚠ Flagged</b></span><ul>{items}</ul>")
+            self.flags.setText(f"<span style='color:{tone(WARNING)}'><b>⚠ Flagged</b></span><ul>{items}</ul>")
             self.flags.show()
         else:
             self.flags.hide()

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QTextEdit,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +32,9 @@ from agent_assist.assist import workspace
 from agent_assist.assist.redact import Restored
 from agent_assist.store import Store, feedback
 from agent_assist.store.drafts import Draft
+from agent_assist.ui.sizing import ReflowRow
 from agent_assist.ui.tasks import TaskManager
+from agent_assist.ui.theme import NOTE, RESTORED, WARNING, tone
 
 _CITATION = re.compile(r"\[KB-(\d+)\]")
 SUGGESTION_PLACEHOLDER = "Write the reply here, or let the suggestion do the typing."
@@ -119,11 +120,9 @@ class DraftPanel(QWidget):
         self.stop_button.setToolTip("Stop the model (Esc)")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stopRequested)
-        self.rewrite_button = QToolButton()
-        self.rewrite_button.setText("Rewrite")
+        self.rewrite_button = QPushButton("Rewrite")  # a push button with a menu: the row's height and look
         self.rewrite_button.setObjectName("rewriteButton")
         self.rewrite_button.setAccessibleName("Rewrite the draft")
-        self.rewrite_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.rewrite_button)
         self.rewrite_actions: dict[str, QAction] = {}
         for action, label in REWRITES:
@@ -186,6 +185,7 @@ class DraftPanel(QWidget):
         self.citations.setObjectName("draftCitations")
         self.citations.setAccessibleName("Citations")
         self.citations.setTextFormat(Qt.TextFormat.RichText)
+        self.citations.setWordWrap(True)  # many citations wrap instead of widening the pane
         self.citations.linkActivated.connect(lambda href: self.citationActivated.emit(int(href.split(":")[1])))
         self.restored_values: list[Restored] = []
         self.restored_note = QLabel()
@@ -197,6 +197,10 @@ class DraftPanel(QWidget):
         self.confirm_flagged.setObjectName("confirmFlagged")
         self.confirm_flagged.setAccessibleName("Confirm the flagged reply")
         self.confirm_flagged.hide()
+        self.confirm_why = QLabel()  # the checkbox cannot wrap: its reason is a label that can
+        self.confirm_why.setObjectName("confirmFlaggedWhy")
+        self.confirm_why.setWordWrap(True)
+        self.confirm_why.hide()
         self.confirm_flagged.toggled.connect(self._update_state)
         self.after = QComboBox()
         self.after.setAccessibleName("Ticket status after sending")
@@ -214,13 +218,11 @@ class DraftPanel(QWidget):
         self.approve.setToolTip(f"Send this reply to the customer as it is written ({send_keys})")
         self.approve.clicked.connect(self.approveRequested)
         self.editor.textChanged.connect(self._update_state)
-        self.not_useful = QToolButton()
-        self.not_useful.setText("Not useful")
+        self.not_useful = QPushButton("Not useful")
         self.not_useful.setObjectName("notUsefulButton")
         self.not_useful.setAccessibleName("Mark the suggestion not useful")
         self.not_useful.setToolTip("Tell the team why this suggestion did not help (counted on the quality "
                                    "dashboard)")
-        self.not_useful.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         feedback_menu = QMenu(self.not_useful)
         self.feedback_actions: dict[str, QAction] = {}
         for reason, label in feedback.REASONS.items():
@@ -232,21 +234,18 @@ class DraftPanel(QWidget):
 
         header = QHBoxLayout()
         header.addWidget(self.title)
-        header.addStretch(1)
-        header.addWidget(self.ai_button)
-        header.addWidget(self.stop_button)
-        header.addWidget(self.rewrite_button)
-        header.addWidget(self.translate_button)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.regenerate)
-        buttons.addWidget(self.not_useful)
-        buttons.addStretch(1)
-        buttons.addWidget(self.after)
-        buttons.addWidget(self.approve)
+        header.addWidget(self.source, 1)  # a long model name is elided, never crowds the buttons
+        tools = QHBoxLayout()
+        tools.addWidget(self.ai_button)
+        tools.addWidget(self.stop_button)
+        tools.addWidget(self.rewrite_button)
+        tools.addWidget(self.translate_button)
+        tools.addStretch(1)
+        self.buttons = ReflowRow([self.regenerate, self.not_useful], [self.after, self.approve])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
-        layout.addWidget(self.source)  # its own line: a long model name is elided, never crowds the buttons
+        layout.addLayout(tools)
         layout.addWidget(self.banner)
         layout.addWidget(self.hint)
         layout.addWidget(self.preview_box, 2)
@@ -254,7 +253,8 @@ class DraftPanel(QWidget):
         layout.addWidget(self.citations)
         layout.addWidget(self.restored_note)
         layout.addWidget(self.confirm_flagged)
-        layout.addLayout(buttons)
+        layout.addWidget(self.confirm_why)
+        layout.addWidget(self.buttons)
         self.set_ai_available(False, "Turn on an AI model in Preferences (Ctrl+,)")
         self.set_draft(None)
 
@@ -356,7 +356,7 @@ class DraftPanel(QWidget):
     def _highlight_restored(self) -> None:
         selections: list[QTextEdit.ExtraSelection] = []
         fmt = QTextCharFormat()
-        fmt.setBackground(QColor("#fff3c4"))
+        fmt.setBackground(QColor(tone(RESTORED, self.editor.palette())))
         doc = self.editor.document()
         for r in self.restored_values:
             cursor = doc.find(r.shown, 0, QTextDocument.FindFlag.FindCaseSensitively)
@@ -381,10 +381,15 @@ class DraftPanel(QWidget):
         self.flag_reasons = list(reasons)
         self.confirm_flagged.setChecked(False)
         if reasons:
-            self.confirm_flagged.setText("I have checked this reply: the customer's message tries to steer the AI")
+            self.confirm_flagged.setText("I have checked this reply")
+            why = "The customer's message tries to steer the AI: read the reply before it goes."
+            self.confirm_why.setText(why)
+            self.confirm_flagged.setAccessibleDescription(why)  # a screen reader says why with the checkbox
             self.confirm_flagged.show()
+            self.confirm_why.show()
         else:
             self.confirm_flagged.hide()
+            self.confirm_why.hide()
         self._update_state()
 
     def text(self) -> str:
@@ -471,7 +476,7 @@ class DraftPanel(QWidget):
         self.preview.clear()
 
     def show_banner(self, text: str, *, error: bool = True) -> None:
-        color = "#b71c1c" if error else "#5d4037"
+        color = tone(WARNING if error else NOTE, self.palette())
         self.banner.setText(f"<span style='color:{color}'>{html.escape(text)}</span>")
         self.banner.show()
 
@@ -494,8 +499,9 @@ class DraftPanel(QWidget):
             self._highlight_restored()
         ids = self.cited_ids()
         unknown = set(self.unknown_citations())
-        parts = [f'<span style="color:#b71c1c">KB-{i} (not found)</span>' if i in unknown
-                 else f'<a href="kb:{i}">KB-{i}</a> <span style="color:#b71c1c">(check)</span>'
+        red = tone(WARNING, self.palette())
+        parts = [f'<span style="color:{red}">KB-{i} (not found)</span>' if i in unknown
+                 else f'<a href="kb:{i}">KB-{i}</a> <span style="color:{red}">(check)</span>'
                  if i in self.suspect_citations else f'<a href="kb:{i}">KB-{i}</a>' for i in ids]
         self.citations.setText("Cites: " + ", ".join(parts) if parts else "")
         if unknown or self.suspect_citations & set(ids):

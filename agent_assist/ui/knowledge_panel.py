@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QPalette, QTextDocument
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -58,7 +58,7 @@ class HitListModel(QAbstractListModel):
             return f"{hit.title} — {hit.snippet_terminal('', '')}"
         if role == HTML_ROLE:
             meta = " · ".join(html.escape(x) for x in (hit.section, (hit.locale or "").upper(), f"KB-{hit.article_id}") if x)
-            return (f"<b>{html.escape(hit.title)}</b> <span style='color:gray'>{meta}</span><br>"
+            return (f"<b>{html.escape(hit.title)}</b> <span class='meta'>{meta}</span><br>"
                     f"<span>{hit.snippet_html()}</span>")
         if role == HIT_ROLE:
             return hit
@@ -93,13 +93,36 @@ class SolvedListModel(QAbstractListModel):
         if role == HTML_ROLE:
             meta = " · ".join(x for x in ((ex.language or "").upper(), f"#{ex.ticket_id}", (ex.sent_at or "")[:10],
                                           f"{round(ex.score * 100)} % alike") if x)
-            return (f"<b>{html.escape(ex.subject)}</b> <span style='color:gray'>{html.escape(meta)}</span><br>"
+            return (f"<b>{html.escape(ex.subject)}</b> <span class='meta'>{html.escape(meta)}</span><br>"
                     f"<span>{html.escape(reply[:300])}</span>")
         if role == Qt.ItemDataRole.ToolTipRole:
             return ex.reply[:1500]
         if role == HIT_ROLE:
             return ex
         return None
+
+
+def mix(a: QColor, b: QColor, weight: float) -> QColor:
+    """``weight`` of colour ``a`` over ``b``: a secondary text colour that follows the theme."""
+    return QColor.fromRgbF(*(x * weight + y * (1 - weight) for x, y in zip(a.getRgbF()[:3], b.getRgbF()[:3])))
+
+
+def whole_lines_height(doc: QTextDocument, height: int) -> int:
+    """The height, at most ``height``, that ends under the last line of ``doc`` that fits whole."""
+    layout = doc.documentLayout()
+    bottom = 0
+    block = doc.begin()
+    while block.isValid():
+        top = layout.blockBoundingRect(block).top()
+        lines = block.layout()
+        for i in range(lines.lineCount()):
+            line = lines.lineAt(i)
+            line_bottom = top + line.y() + line.height()
+            if line_bottom > height:
+                return int(bottom) or height
+            bottom = line_bottom
+        block = block.next()
+    return height
 
 
 class HtmlDelegate(QStyledItemDelegate):
@@ -117,15 +140,15 @@ class HtmlDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._docs: dict[tuple[str, int, str], QTextDocument] = {}
 
-    def _doc(self, html_text: str, width: int, font, color: str) -> QTextDocument:
-        key = (html_text, width, color)
+    def _doc(self, html_text: str, width: int, font, color: str, meta: str) -> QTextDocument:
+        key = (html_text, width, color, meta)
         doc = self._docs.get(key)
         if doc is None:
             if len(self._docs) >= self.CACHE:
                 self._docs.clear()
             doc = QTextDocument()
             doc.setDefaultFont(font)
-            doc.setDefaultStyleSheet(f"body {{ color: {color}; }}")
+            doc.setDefaultStyleSheet(f"body {{ color: {color}; }} .meta {{ color: {meta}; }}")
             doc.setHtml(html_text)
             doc.setTextWidth(width)
             self._docs[key] = doc
@@ -133,18 +156,29 @@ class HtmlDelegate(QStyledItemDelegate):
 
     def paint(self, painter, option, index) -> None:
         opt = paint_item_frame(self, painter, option, index)
-        role = QPalette.ColorRole.HighlightedText if opt.state & QStyle.StateFlag.State_Selected else QPalette.ColorRole.Text
-        doc = self._doc(index.data(HTML_ROLE) or "", max(opt.rect.width(), 150), opt.font,
-                        opt.palette.color(role).name())
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        text = opt.palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        ground = opt.palette.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Base)
+        doc = self._doc(index.data(HTML_ROLE) or "", max(opt.rect.width(), 150), opt.font, text.name(),
+                        mix(text, ground, 0.7 if selected else 0.6).name())  # quieter, and readable on the selection
+        height = whole_lines_height(doc, opt.rect.height())  # a line that does not fit is left out, not cut through
         painter.save()
         painter.translate(opt.rect.topLeft())
-        painter.setClipRect(0, 0, opt.rect.width(), opt.rect.height())
-        doc.drawContents(painter, QRectF(0, 0, opt.rect.width(), opt.rect.height()))
+        painter.setClipRect(0, 0, opt.rect.width(), height)
+        doc.drawContents(painter, QRectF(0, 0, opt.rect.width(), height))
         painter.restore()
 
     def sizeHint(self, option, index) -> QSize:
         width = option.widget.viewport().width() if option.widget else 300
-        return QSize(width, QFontMetrics(option.font).lineSpacing() * self.LINES + 8)
+        return QSize(width, self.row_height(option.font))
+
+    @classmethod
+    def row_height(cls, font: QFont) -> int:
+        """A bold title line and ``LINES - 1`` lines of text, with the document's margins."""
+        bold = QFont(font)
+        bold.setBold(True)
+        margin = 2 * 4  # QTextDocument's own margin, above and below
+        return QFontMetrics(bold).lineSpacing() + QFontMetrics(font).lineSpacing() * (cls.LINES - 1) + margin + 2
 
 
 class KnowledgePanel(QWidget):
@@ -333,7 +367,7 @@ class KnowledgePanel(QWidget):
         self.solved_heading.setVisible(shown)
         self.solved.setVisible(shown)
         rows = min(len(examples), 3)
-        height = QFontMetrics(self.solved.font()).lineSpacing() * HtmlDelegate.LINES + 8
+        height = HtmlDelegate.row_height(self.solved.font())
         self.solved.setMaximumHeight(rows * height + 2 * self.solved.frameWidth())
         self.solved.setMinimumHeight(self.solved.maximumHeight() if shown else 0)
 

@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 
 LIVE_POLL_MS = 400
 SLA_TICK_MS = 30_000
+PANE_SHARES = (44, 34, 22)
+"""Queue, conversation and reply, knowledge: the first layout's widths in per cent of the window."""
 
 
 class _Wake(QObject):
@@ -160,9 +162,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.queue)
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.knowledge)
-        self.splitter.setStretchFactor(0, 5)
-        self.splitter.setStretchFactor(1, 4)
-        self.splitter.setStretchFactor(2, 3)
+        for pane, share in enumerate(PANE_SHARES):  # a larger window grows the panes in the same proportion
+            self.splitter.setStretchFactor(pane, share)
         self.middle = middle
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -484,6 +485,7 @@ class MainWindow(QMainWindow):
             return
         self.start_page.setVisible(empty)
         self.conversation.setVisible(not empty)
+        self.draft.setVisible(not empty)  # no ticket, no reply: the steps get the whole column
 
     def _follow_server_state(self) -> bool:
         """Show "reconnecting…" while a team server is away; True while it is. (A desk's file is never away.)"""
@@ -581,8 +583,11 @@ class MainWindow(QMainWindow):
             if isinstance(value, QByteArray) and not value.isEmpty():
                 widget.restoreState(value)
         if not isinstance(self.settings.value("window/main_splitter"), QByteArray):
-            self.splitter.setSizes([760, 420, 280])
-            self.middle.setSizes([480, 320])
+            # shares of the window, so the panes start in proportion on any screen; each pane's minimum
+            # width comes from its own content (no pane asks for more than a 1280 px screen can give)
+            width, height = self.width(), self.height()
+            self.splitter.setSizes([width * share // 100 for share in PANE_SHARES])
+            self.middle.setSizes([height * 55 // 100, height * 45 // 100])
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QTableView,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 from agent_assist.store.tickets import QUEUE_ACTIVE, QUEUE_STATUSES, QueueFilter
 from agent_assist.ui.flag_chips import FlagChipDelegate
 from agent_assist.ui.queue_model import COLUMNS, FLAG_LABELS, QueueModel, status_label
+from agent_assist.ui.sizing import ContentColumns
 
 STATUS_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Active", QUEUE_ACTIVE),
@@ -27,6 +27,18 @@ STATUS_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Any status", ()),
 )
 SCOPES = (("All", "all"), ("Mine", "mine"), ("Unassigned", "unassigned"))
+QUEUE_SAMPLES: dict[str, tuple[str, ...] | int] = {  # what each column can show: its widest sets the width
+    "priority": ("Urgent", "Normal"),
+    "sla": ("−23h 59m", "−6d 23h"),
+    "flags": tuple(label for label, _color in FLAG_LABELS.values()),
+    "customer": 14,  # characters; a longer name is elided, its tooltip whole
+    "language": ("EN",),
+    "status": tuple(status_label(s) for s in QUEUE_STATUSES),  # "New", the only bold one, is short
+    "assignee": 8,
+    "updated": ("59m ago", "just now", "30 Sep"),
+}
+QUEUE_DROP_ORDER = ("language", "updated", "assignee", "customer")
+"""The columns a narrow queue hides first (the ticket's header shows them all)."""
 
 
 class QueueView(QTableView):
@@ -93,15 +105,11 @@ class QueuePanel(QWidget):
         self.view.setWordWrap(False)
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        header = self.view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        widths = {"priority": 58, "sla": 66, "subject": 250, "flags": 92, "customer": 110, "language": 36,
-                  "status": 112, "assignee": 56, "updated": 64}
-        for i, (key, _label) in enumerate(COLUMNS):
-            header.resizeSection(i, widths[key])
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        flags_column = [k for k, _ in COLUMNS].index("flags")
+        keys = [k for k, _ in COLUMNS]
+        self.columns = ContentColumns(self.view, {keys.index(k): v for k, v in QUEUE_SAMPLES.items()},
+                                      fill=keys.index("subject"), drop_order=[keys.index(k) for k in QUEUE_DROP_ORDER],
+                                      regular=[keys.index("status")])  # bold only when "New"
+        flags_column = keys.index("flags")
         self.view.setItemDelegateForColumn(flags_column, FlagChipDelegate(self.view))
 
         self._text_timer = QTimer(self)
@@ -115,17 +123,17 @@ class QueuePanel(QWidget):
         model.countChanged.connect(self._show_count)
         model.modelReset.connect(lambda: self.currentTicketChanged.emit(self.current_ticket_id()))
 
-        bar = QHBoxLayout()
+        bar = QHBoxLayout()  # the search line, and the filters under it: each fits a narrow pane
         self.bar = bar
-        bar.addWidget(self.scope)
-        bar.addWidget(self.status)
-        bar.addWidget(self.language)
-        bar.addWidget(self.flag)
         bar.addWidget(self.text, 1)
         bar.addWidget(self.count)
+        filters = QHBoxLayout()
+        for combo in (self.scope, self.status, self.language, self.flag):
+            filters.addWidget(combo, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addLayout(filters)
         layout.addWidget(self.view, 1)
 
     def add_action_button(self, action) -> QToolButton:

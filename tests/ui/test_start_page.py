@@ -15,6 +15,7 @@ def test_an_empty_database_shows_the_next_steps_until_a_ticket_arrives(tmp_path:
     with Store(tmp_path / "new.db") as store:
         window = make_window(store, "alex")
         assert window.start_page.isVisible() and not window.conversation.isVisible()
+        assert not window.draft.isVisible(), "no ticket, no reply: the steps have the column"
         assert set(window.start_page.buttons) == {"mailbox", "knowledge", "team"}
 
         window.start_page.buttons["mailbox"].click()  # opens Preferences where the mailbox is set up
@@ -30,7 +31,7 @@ def test_an_empty_database_shows_the_next_steps_until_a_ticket_arrives(tmp_path:
             create_ticket(mailroom, actor="email", customer_name="Tom Baker", customer_email="tom@example.com",
                           subject="Late fee", body_text="Why was I charged a late fee?")
         qtbot.waitUntil(lambda: not window.start_page.isVisible(), timeout=5000)
-        assert window.conversation.isVisible() and window.model.rowCount() == 1
+        assert window.conversation.isVisible() and window.draft.isVisible() and window.model.rowCount() == 1
 
 
 def test_a_database_with_tickets_never_shows_it(small_store, make_window):
