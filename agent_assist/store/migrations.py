@@ -457,7 +457,7 @@ def _v15_article_drafts(db: sqlite_utils.Database) -> None:
         " state TEXT NOT NULL DEFAULT 'proposed' CHECK (state IN ('proposed', 'published', 'discarded')),"
         " decided_by TEXT,"
         " decided_at TEXT,"
-        " article_id INTEGER REFERENCES articles (id))")
+        " article_id INTEGER)")  # the article it became; no foreign key: articles come and go with imports
     db.execute("CREATE INDEX idx_article_drafts_state ON article_drafts (state, proposed_at)")
 
 

@@ -202,6 +202,22 @@ class SettingsDialog(QDialog):
             self.undo_seconds.addItem("Send at once, no undo" if seconds == 0 else f"{seconds} seconds", seconds)
         self.undo_seconds.setCurrentIndex(max(0, self.undo_seconds.findData(settings.get("send.undo_seconds"))))
         draft_form.addRow("Undo send: a reply waits", self.undo_seconds)
+        self.semantic = QComboBox()
+        self.semantic.setAccessibleName("Search by meaning")
+        self.semantic.setToolTip(descriptions["knowledge.semantic"])
+        for mode, label in (("offline", "On this desk (offline, built in)"),
+                            ("server", "With the AI server's embedding model"), ("off", "Off: by words only")):
+            self.semantic.addItem(label, mode)
+        self.semantic.setCurrentIndex(max(0, self.semantic.findData(settings.get("knowledge.semantic"))))
+        self.embedding_model = QLineEdit(settings.get("knowledge.embedding_model"))
+        self.embedding_model.setAccessibleName("Embedding model")
+        self.embedding_model.setPlaceholderText("e.g. bge-m3, nomic-embed-text, text-embedding-3-small")
+        self.embedding_model.setToolTip(descriptions["knowledge.embedding_model"])
+        self.embedding_model.setEnabled(self.semantic.currentData() == "server")
+        self.semantic.currentIndexChanged.connect(
+            lambda _i: self.embedding_model.setEnabled(self.semantic.currentData() == "server"))
+        draft_form.addRow("Search knowledge by meaning\n(from the next start)", self.semantic)
+        draft_form.addRow("Embedding model", self.embedding_model)
         draft_form.addRow(QLabel("Instructions given to the model with every draft:"))
         draft_form.addRow(self.policy)
 
@@ -564,6 +580,11 @@ class SettingsDialog(QDialog):
         self.settings.set("agent.language", self.language.currentData())
         self.settings.set("notifications.enabled", self.notifications.isChecked())
         self.settings.set("send.undo_seconds", int(self.undo_seconds.currentData()))
+        if self.semantic.currentData() == "server" and not self.embedding_model.text().strip():
+            self.error.setText("Name the AI server's embedding model, or search by meaning on this desk.")
+            return False
+        self.settings.set("knowledge.semantic", self.semantic.currentData())
+        self.settings.set("knowledge.embedding_model", self.embedding_model.text().strip())
         if not self._save_mailbox():
             return False
         self.settings.save()

@@ -197,3 +197,17 @@ def test_the_undo_send_time_is_chosen_and_kept(dialog):
     from agent_assist.settings import Settings
 
     assert Settings(dialog.settings.path).get("send.undo_seconds") == 0
+
+
+def test_meaning_search_is_chosen_and_the_server_mode_needs_a_model(dialog):
+    from agent_assist.settings import Settings
+
+    assert dialog.semantic.currentData() == "offline" and not dialog.embedding_model.isEnabled()  # the default
+    dialog.semantic.setCurrentIndex(dialog.semantic.findData("server"))
+    assert dialog.embedding_model.isEnabled()
+    assert not dialog.save()
+    assert "embedding model" in dialog.error.text()
+    dialog.embedding_model.setText(" bge-m3 ")
+    assert dialog.save()
+    saved = Settings(dialog.settings.path)
+    assert (saved.get("knowledge.semantic"), saved.get("knowledge.embedding_model")) == ("server", "bge-m3")

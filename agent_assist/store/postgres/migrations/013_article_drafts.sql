@@ -16,7 +16,7 @@ CREATE TABLE article_drafts (
     state text NOT NULL DEFAULT 'proposed' CHECK (state IN ('proposed', 'published', 'discarded')),
     decided_by text,
     decided_at text,
-    article_id bigint REFERENCES articles (id)
+    article_id bigint  -- the article it became (no foreign key: the owner may empty the articles, see 011)
 );
 CREATE INDEX idx_article_drafts_state ON article_drafts (state, proposed_at);
 
