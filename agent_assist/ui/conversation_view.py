@@ -16,7 +16,7 @@ from agent_assist.sanitize import sanitize_html, text_to_html
 from agent_assist.store.tickets import Message, Ticket
 from agent_assist.timefmt import parse_iso
 from agent_assist.ui.safe_browser import SafeTextBrowser
-from agent_assist.ui.theme import INBOUND, MUTED, NOTE, OUTBOUND, TAG, WARNING, tone
+from agent_assist.ui.theme import INBOUND, MUTED, NOTE, OUTBOUND, TAG, WARNING, avatar_color, initials, tone
 
 PREVIEW_CHARS = 20_000  # of a message's text shown in the thread; "Show all" opens the rest
 PREVIEW_HTML_CHARS = 100_000  # longer (sanitized) HTML is shown as its text preview
@@ -92,13 +92,16 @@ def _message_html(ticket: Ticket, extras: dict | None = None) -> str:
         outbound = m.direction == "outbound"
         body = _body_html(m)
         when = parse_iso(m.created_at).strftime("%d %b %Y %H:%M")
-        who = html.escape(m.author or ("Agent" if outbound else ticket.customer_name))
+        name = m.author or ("Agent" if outbound else ticket.customer_name)
+        who = html.escape(name)
+        badge = (f'<span style="background-color:{avatar_color(name)}; color:#ffffff; font-weight:bold;">'
+                 f'&nbsp;{html.escape(initials(name))}&nbsp;</span>&nbsp;')
         label = "replied" if outbound else "wrote"
         bg = tone(OUTBOUND if outbound else INBOUND)
         parts.append(
             f'<table width="100%" cellspacing="0" cellpadding="8" style="margin-bottom:10px;">'
             f'<tr><td bgcolor="{bg}">'
-            f'<p style="color:{tone(MUTED)};"><b>{who}</b> {label} · {when}</p>{body}{_notes_html(m)}'
+            f'<p style="color:{tone(MUTED)};">{badge}<b>{who}</b> {label} · {when}</p>{body}{_notes_html(m)}'
             f'{_extras_html(extras[m.id]) if m.id in extras else ""}</td></tr></table>'
         )
     return "".join(parts)

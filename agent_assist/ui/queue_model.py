@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette
 from agent_assist.store import Store
 from agent_assist.store.tickets import AWAITING_APPROVAL, PRIORITIES, QueueFilter, QueueRow, queue_page, queue_total
 from agent_assist.timefmt import humanize_delta, parse_iso, to_iso
+from agent_assist.ui import theme
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("priority", "Priority"),
@@ -417,6 +418,8 @@ class QueueModel(QAbstractTableModel):
         if role == _FOREGROUND:
             if key == "priority":
                 return _PRIORITY_BRUSHES[row.priority]
+            if key == "status":
+                return _status_brush(AWAITING_APPROVAL if row.awaiting_approval else row.status)
             if key == "sla":
                 secs = self._cells_of(row)[2]
                 if secs is not None and secs < 0:
@@ -478,6 +481,19 @@ class QueueModel(QAbstractTableModel):
 
 
 _STATUS_TEXTS: dict[str, str] = {}
+
+
+_STATUS_BRUSHES: dict[tuple[str, bool], QBrush | None] = {}
+
+
+def _status_brush(status: str) -> QBrush | None:
+    """The state's colour for the palette in use (theme.STATUS), one brush per state and palette."""
+    dark = theme.is_dark()
+    key = (status, dark)
+    if key not in _STATUS_BRUSHES:
+        pair = theme.STATUS.get(status)
+        _STATUS_BRUSHES[key] = QBrush(QColor(pair[1] if dark else pair[0])) if pair else None
+    return _STATUS_BRUSHES[key]
 
 
 def _status_text(status: str) -> str:

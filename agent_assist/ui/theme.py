@@ -24,6 +24,34 @@ RESTORED = ("#fff3c4", "#5a4a00")
 """The background of a value put back into the reply from the thread."""
 
 
+# each ticket state its colour in the queue (None: the palette's own text); names as QueueRow.status reads
+STATUS = {
+    "new": ("#0b57d0", "#8ab4f8"),  # nobody has answered yet
+    "pending": ("#616161", "#a8a8a8"),  # waiting for the customer
+    "awaiting_approval": ("#8a5300", "#ffc470"),  # waiting for a supervisor
+    "solved": ("#2e7d32", "#81c995"),
+    "closed": ("#757575", "#9e9e9e"),
+}
+# initials badges of the people in a thread: dark enough for white letters on light and dark desktops
+AVATARS = ("#3949ab", "#00796b", "#6d4c41", "#8e24aa", "#c2185b", "#455a64", "#2e7d32", "#ad1457", "#5e35b1",
+           "#00838f")
+
+
+def initials(name: str) -> str:
+    """Up to two letters of a name ("Marcus Wright" -> "MW", "sam" -> "S"); "?" when it has none."""
+    firsts = [next((ch for ch in word if ch.isalpha()), "") for word in (name or "").split()]
+    firsts = [ch for ch in firsts if ch]  # a hyphenated name is one word: "Öberg-Lind" gives "Ö"
+    if not firsts:
+        return "?"
+    return (firsts[0] + (firsts[-1] if len(firsts) > 1 else "")).upper()
+
+
+def avatar_color(name: str) -> str:
+    """The same colour for the same person, every time (a stable hash, not Python's salted one)."""
+    total = sum((i + 1) * ord(ch) for i, ch in enumerate((name or "").strip().lower()))
+    return AVATARS[total % len(AVATARS)]
+
+
 def is_dark(palette: QPalette | None = None) -> bool:
     """Whether the palette (the application's by default) has light text on a dark window."""
     palette = palette or QGuiApplication.palette()
