@@ -134,11 +134,6 @@ def normalised_distance(original: str | None, sent: str | None) -> float:
 
 
 # -- filling the cache -------------------------------------------------------------------------
-def _has_table(db: sqlite_utils.Database, name: str) -> bool:
-    return db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
-        is not None
-
-
 def _fill_sql(db: sqlite_utils.Database) -> str:
     escalated = [
         "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.tags) THEN t.tags ELSE '[]' END) "
@@ -147,7 +142,7 @@ def _fill_sql(db: sqlite_utils.Database) -> str:
         "WHERE value = 'escalated')",
         "d.requested_by IS NOT NULL",  # set when the writer asked a supervisor (drafts.approve, four eyes)
     ]
-    if _has_table(db, "review_comments"):  # review.migrate: returned with a comment
+    if db["review_comments"].exists():  # review.migrate: returned with a comment
         escalated.append("EXISTS (SELECT 1 FROM review_comments r WHERE r.draft_id = d.id)")
     started = (
         "(SELECT MIN(p.created_at) FROM drafts p WHERE p.ticket_id = d.ticket_id AND p.id <= d.id AND p.id > "

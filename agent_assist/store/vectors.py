@@ -43,7 +43,7 @@ def create(db: Any) -> None:
 
 
 def has_table(db: Any) -> bool:
-    return db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vectors'").fetchone() is not None
+    return db["vectors"].exists()
 
 
 def location(db: Any) -> str:
@@ -147,8 +147,7 @@ _SOLVED = ("t.status IN ('solved', 'closed') AND EXISTS"
 def solved_questions(db: Any, model: str, *, stale_only: bool = True) -> list[tuple[int, str, str]]:
     """``(ticket_id, subject, first customer message)`` of solved tickets (without a vector of
     ``model`` when ``stale_only``; whether the vector is current is the caller's digest to check)."""
-    if not has_table(db) or not db.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tickets'").fetchone():
+    if not (has_table(db) and db["tickets"].exists()):  # a knowledge replica has no tickets
         return []
     sql = ("SELECT t.id, t.subject, (SELECT m.body_text FROM messages m WHERE m.ticket_id = t.id"
            "  AND m.direction = 'inbound' ORDER BY m.created_at, m.id LIMIT 1), v.digest"

@@ -136,11 +136,9 @@ class SemanticIndex(QObject):
     def _failed(self, exc: BaseException) -> None:
         self._running = False
         self.statusChanged.emit("")
-        if isinstance(exc, (EmbeddingError, StoreError)):
-            self.message(f"Meaning search is off for now: {exc}")
-        else:
+        if not isinstance(exc, (EmbeddingError, StoreError)):  # not foreseen: the log gets the traceback
             log.error("semantic indexing failed", exc_info=exc)
-            self.message(f"Meaning search is off for now: {exc}")
+        self.message(f"Meaning search is off for now: {exc}")
         if self._again and self.layer is not None and self.layer.ready:
             self._again = False
             self.reindex()
